@@ -1,0 +1,89 @@
+// Durable memory operations: CPU detection, flush/fence primitives and the
+// memmove/memset kernels, chosen once at load and exposed as per-granularity
+// function tables. This header is the only interface the rest of the project
+// uses; kernels live in one file per ISA.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace pmem2::memops {
+
+// Same values as enum pmem2_granularity.
+enum class granularity : int { byte = 0, cache_line = 1, page = 2 };
+
+using memmove_fn = void *(*)(void *dest, const void *src, std::size_t len, unsigned flags);
+using memset_fn = void *(*)(void *dest, int c, std::size_t len, unsigned flags);
+using flush_fn = void (*)(const void *ptr, std::size_t len);
+using drain_fn = void (*)();
+
+// The public functions for maps of one granularity. Pointers are stable for
+// the process lifetime (same pointer for every map of that granularity).
+struct ops_table {
+	memmove_fn memmove;	// also serves as memcpy (overlap-safe)
+	memset_fn memset;
+	flush_fn persist;	// flush + drain
+	flush_fn flush;
+	drain_fn drain;
+};
+
+// The table for a granularity. PAGE tables call page_sync() for msync.
+const ops_table &ops(granularity g) noexcept;
+
+// PAGE-granularity persistence is msync of registered maps; the map layer
+// installs the function that does it (registry lookup + msync).
+using page_sync_fn = void (*)(const void *ptr, std::size_t len);
+void set_page_sync(page_sync_fn fn) noexcept;
+void page_sync(const void *ptr, std::size_t len) noexcept;
+
+// What CPUID (and XGETBV) reported.
+struct cpu_features {
+	bool sse2, avx, avx512f, clflush, clflushopt, clwb, movdir64b;
+	bool genuine_intel;
+};
+const cpu_features &cpu() noexcept;
+
+// What was chosen at load (after the PMEM_* environment variables).
+struct selection {
+	const char *kernel;	// "avx512f", "avx", "sse2", "generic", "libc"
+	const char *nt_kernel;	// "movdir64b" or same as kernel
+	const char *flush;	// "clwb", "clflushopt", "clflush"
+	std::size_t movnt_threshold;
+	bool wc_workaround;
+};
+const selection &selected() noexcept;
+
+// Options that normally come from the environment; tests re-run the dispatch
+// with explicit values to force a kernel.
+struct dispatch_options {
+	bool no_clwb = false, no_clflushopt = false, no_movnt = false;
+	bool avx = true, avx512f = true, movdir64b = false;
+	long long movnt_threshold = 256;
+	int wc_workaround = -1;	// -1 vendor default, 0 off, 1 on
+	bool no_generic_memcpy = false;
+};
+dispatch_options options_from_env() noexcept;
+// Re-select every table (not thread-safe against concurrent memory ops;
+// for tests and for library init). Unavailable features are ignored.
+void redispatch(const dispatch_options &opt) noexcept;
+
+// Persistence observation for tests: when a recorder is installed (and
+// redispatch() is called afterwards) every cache-line flush, non-temporal
+// store range, fence and page sync is reported to it in program order of the
+// calling thread. Production builds pay nothing: recording kernels are only
+// selected while a recorder is installed.
+struct recorder {
+	virtual void on_flush(const void *line) noexcept = 0;	// one 64-byte line
+	virtual void on_nt_store(const void *dest, std::size_t len) noexcept = 0;
+	virtual void on_fence() noexcept = 0;
+	virtual void on_page_sync(const void *ptr, std::size_t len) noexcept = 0;
+	virtual ~recorder() = default;
+};
+void set_recorder(recorder *r) noexcept;
+recorder *current_recorder() noexcept;
+
+// Plain primitives for other components (movers, deep flush).
+void flush_lines(const void *ptr, std::size_t len) noexcept;	// selected instruction, no fence
+void fence() noexcept;						// SFENCE
+
+} // namespace pmem2::memops
