@@ -1,0 +1,709 @@
+// The threads mover: operations go through a bounded MPMC queue to a pool
+// of workers. Per-operation state lives in a preallocated slot pool; a slot
+// is taken at op_start (so a future dropped unpolled holds nothing) and
+// its address replaces the future's private pointer (see vdm.h).
+//
+// Slot lifetime: a slot holds one reference for the future (dropped in
+// op_delete) and one for every queue item naming it (dropped by the worker
+// that took the item). It returns to the pool when the last one goes, so a
+// worker never sees its slot reused under it.
+//
+// Workers: at most one spins (briefly) waiting for work; the others sleep
+// on a futex. Submitters wake a sleeper only when nobody is spinning.
+#include <libminiasync/data_mover_threads.h>
+
+#include <pthread.h>
+#include <sched.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <mutex>
+#include <new>
+#include <type_traits>
+#include <vector>
+
+#include "common/durable_op.hpp"
+#include "common/export.hpp"
+#include "futex.hpp"
+#include "internal.hpp"
+#include "memops/memops.hpp"
+#include "mpmc_queue.hpp"
+#include "ops.hpp"
+
+namespace pmem2::masync {
+
+std::atomic<int> fail_thread_create_at{0};
+
+namespace {
+
+namespace durable = pmem2::durable;
+
+void *default_memcpy(void *dst, const void *src, std::size_t n, unsigned) noexcept
+{
+	return n != 0 ? std::memcpy(dst, src, n) : dst;
+}
+
+void *default_memmove(void *dst, const void *src, std::size_t n, unsigned) noexcept
+{
+	return n != 0 ? std::memmove(dst, src, n) : dst;
+}
+
+void *default_memset(void *str, int c, std::size_t n, unsigned) noexcept
+{
+	return n != 0 ? std::memset(str, c, n) : str;
+}
+
+struct alignas(64) op_slot {
+	std::atomic<std::uint64_t> complete{0};	// POLLER futures watch this word
+	std::atomic<std::uint32_t> refs{0};
+	std::atomic<std::uint32_t> next_chunk{0};
+	std::atomic<std::uint32_t> pending{0};	// chunks not yet finished
+	std::uint32_t nchunks = 1;
+	std::size_t chunk_size = 0;
+	vdm_operation op{};
+	future_waker waker{};
+	future_notifier_type notify = FUTURE_NOTIFIER_NONE;
+	vdm_operation_result result = VDM_SUCCESS;
+	durable::map_guard *guard = nullptr;	// entered for the whole operation
+};
+
+static_assert(sizeof(std::atomic<std::uint64_t>) == sizeof(std::uint64_t));
+
+constexpr std::size_t max_waiters = 64;
+constexpr unsigned spin_iterations = 2000;
+constexpr long long park_backstop_ns = 1'000'000'000;
+constexpr std::uint32_t max_chunks = 64;
+
+thread_local bool in_space_wake = false;
+
+int create_thread(pthread_t *t, void *(*fn)(void *), void *arg) noexcept
+{
+	int n = fail_thread_create_at.load(std::memory_order_relaxed);
+	while (n > 0 && !fail_thread_create_at.compare_exchange_weak(n, n - 1))
+		;
+	if (n == 1)
+		return EAGAIN;
+	return pthread_create(t, nullptr, fn, arg);
+}
+
+std::size_t pow2_at_least(std::size_t v) noexcept
+{
+	std::size_t p = 2;
+	while (p < v)
+		p <<= 1;
+	return p;
+}
+
+} // namespace
+} // namespace pmem2::masync
+
+struct data_mover_threads {
+	using op_slot = pmem2::masync::op_slot;
+
+	vdm base;	// first: the vdm pointer handed out converts back to the mover
+	future_notifier_type desired;
+	std::size_t nthreads;
+	std::atomic<memcpy_fn> hook_memcpy{pmem2::masync::default_memcpy};
+	std::atomic<memmove_fn> hook_memmove{pmem2::masync::default_memmove};
+	std::atomic<memset_fn> hook_memset{pmem2::masync::default_memset};
+	std::atomic<std::size_t> split_threshold{std::size_t(2) << 20};
+	std::atomic<std::size_t> min_chunk{std::size_t(1) << 20};
+
+	std::size_t nslots;
+	std::unique_ptr<op_slot[]> slots;
+	pmem2::masync::mpmc_queue free_slots;
+	pmem2::masync::mpmc_queue work;
+
+	alignas(64) std::atomic<std::uint32_t> work_seq{0};	// futex word
+	std::atomic<std::uint32_t> sleepers{0};
+	std::atomic<std::uint32_t> spinners{0};
+	std::atomic<bool> stopping{false};
+
+	// Wakers of callers whose op_start found no room; called when room frees.
+	alignas(64) std::atomic<std::uint32_t> nwaiters{0};
+	std::atomic<std::uint32_t> waking{0};
+	std::mutex waiters_mtx;
+	struct waiter {
+		future_waker waker;
+		unsigned count;
+	} waiters[pmem2::masync::max_waiters];
+	std::size_t waiters_len = 0;
+
+	std::vector<pthread_t> threads;
+
+	data_mover_threads(std::size_t nthr, std::size_t ring,
+		future_notifier_type notifier, std::size_t pool);
+	bool start_workers() noexcept;
+	void stop_workers() noexcept;
+
+	int op_start(vdm_operation_data *fd, future_notifier *n) noexcept;
+	op_slot *try_submit(vdm_operation_data *fd, future_notifier *n,
+		future_notifier_type notify) noexcept;
+	void release_ref(op_slot &s) noexcept;
+
+	void worker() noexcept;
+	void run_item(std::uint32_t idx) noexcept;
+	void run_chunk(op_slot &s, std::uint32_t c) noexcept;
+	void finish(op_slot &s) noexcept;
+	void after_pop() noexcept;
+	void wake_workers(int count) noexcept;
+
+	bool add_waiter(const future_waker &w) noexcept;
+	void remove_waiter(const future_waker &w) noexcept;
+	void space_freed() noexcept;
+
+	std::uint32_t index_of(const op_slot &s) const noexcept
+	{
+		return std::uint32_t(&s - slots.get());
+	}
+};
+
+static_assert(std::is_standard_layout_v<data_mover_threads>);
+static_assert(offsetof(data_mover_threads, base) == 0);
+
+namespace pmem2::masync {
+namespace {
+
+data_mover_threads *mover_of(vdm *v) noexcept
+{
+	return reinterpret_cast<data_mover_threads *>(v);
+}
+
+vdm_operation_data *op_data_of(const vdm_operation *op) noexcept
+{
+	// Our futures hand op_start &fdata->operation (documented in vdm.h).
+	return reinterpret_cast<vdm_operation_data *>(
+		reinterpret_cast<char *>(const_cast<vdm_operation *>(op)) -
+		offsetof(vdm_operation_data, operation));
+}
+
+void *threads_op_new(vdm *v, const vdm_operation_type) noexcept
+{
+	return v;	// a token; the slot is taken at start
+}
+
+int threads_op_start(void *, const vdm_operation *op, future_notifier *n) noexcept
+{
+	vdm_operation_data *fd = op_data_of(op);
+	return mover_of(fd->vdm)->op_start(fd, n);
+}
+
+future_state threads_op_check(void *data, const vdm_operation *) noexcept
+{
+	auto *s = static_cast<op_slot *>(data);
+	return s->complete.load(std::memory_order_acquire) != 0 ?
+		FUTURE_STATE_COMPLETE : FUTURE_STATE_RUNNING;
+}
+
+void threads_op_delete(void *data, const vdm_operation *op,
+	vdm_operation_output *out) noexcept
+{
+	auto *s = static_cast<op_slot *>(data);
+	fill_output(*op, s->result, out);
+	mover_of(op_data_of(op)->vdm)->release_ref(*s);
+}
+
+int threads_has_property(void *, future_property property) noexcept
+{
+	return property == FUTURE_PROPERTY_ASYNC;
+}
+
+void *worker_main(void *arg) noexcept
+{
+	static_cast<data_mover_threads *>(arg)->worker();
+	return nullptr;
+}
+
+} // namespace
+} // namespace pmem2::masync
+
+using namespace pmem2::masync;
+
+data_mover_threads::data_mover_threads(std::size_t nthr, std::size_t ring,
+	future_notifier_type notifier, std::size_t pool)
+	: base{threads_op_new, threads_op_delete, threads_op_start,
+		threads_op_check, durable::cap_durable_ext, threads_has_property},
+	  desired(notifier), nthreads(nthr), nslots(pool),
+	  slots(new op_slot[pool]), free_slots(pow2_at_least(pool)),
+	  work(std::max<std::size_t>(ring, 2))
+{
+	for (std::size_t i = 0; i < nslots; ++i)
+		free_slots.try_push(std::uint32_t(i));
+	threads.reserve(nthreads);
+}
+
+bool data_mover_threads::start_workers() noexcept
+{
+	for (std::size_t i = 0; i < nthreads; ++i) {
+		pthread_t t;
+		if (create_thread(&t, worker_main, this) != 0) {
+			stop_workers();
+			return false;
+		}
+		threads.push_back(t);	// capacity reserved: cannot throw
+	}
+	return true;
+}
+
+void data_mover_threads::stop_workers() noexcept
+{
+	stopping.store(true, std::memory_order_seq_cst);
+	work_seq.fetch_add(1, std::memory_order_seq_cst);
+	futex_wake_all(&work_seq);
+	for (pthread_t t : threads)
+		pthread_join(t, nullptr);
+	threads.clear();
+}
+
+int data_mover_threads::op_start(vdm_operation_data *fd, future_notifier *n) noexcept
+{
+	future_notifier_type notify = n != nullptr ? desired : FUTURE_NOTIFIER_NONE;
+	op_slot *s = try_submit(fd, n, notify);
+	if (s == nullptr) {
+		// No room. A caller that sleeps on its waker gets woken when room
+		// frees; others keep polling.
+		if (notify == FUTURE_NOTIFIER_WAKER && n->waker.wake != nullptr &&
+		    add_waiter(n->waker)) {
+			s = try_submit(fd, n, notify);
+			if (s == nullptr) {
+				n->notifier_used = FUTURE_NOTIFIER_WAKER;
+				return 1;
+			}
+			remove_waiter(n->waker);
+		} else {
+			if (n != nullptr)
+				n->notifier_used = FUTURE_NOTIFIER_NONE;
+			return 1;
+		}
+	}
+	if (n != nullptr) {
+		n->notifier_used = notify;
+		if (notify == FUTURE_NOTIFIER_POLLER)
+			n->poller.ptr_to_monitor =
+				reinterpret_cast<std::uint64_t *>(&s->complete);
+	}
+	return 0;
+}
+
+data_mover_threads::op_slot *data_mover_threads::try_submit(vdm_operation_data *fd,
+	future_notifier *n, future_notifier_type notify) noexcept
+{
+	std::uint32_t idx;
+	if (!free_slots.try_pop(idx))
+		return nullptr;
+	op_slot &s = slots[idx];
+	s.op = fd->operation;
+	s.notify = notify;
+	if (notify == FUTURE_NOTIFIER_WAKER)
+		s.waker = n->waker;
+	s.result = VDM_SUCCESS;
+	s.guard = nullptr;
+	s.complete.store(0, std::memory_order_relaxed);
+	s.next_chunk.store(0, std::memory_order_relaxed);
+	s.refs.store(2, std::memory_order_relaxed);	// the future + the queue item
+
+	std::size_t len = op_length(s.op);
+	s.nchunks = 1;
+	s.chunk_size = len;
+	bool splittable = true;
+	if (s.op.type == VDM_OPERATION_MEMMOVE) {
+		// Chunks of an overlapping move would read what others wrote.
+		auto d = reinterpret_cast<std::uintptr_t>(s.op.data.memmove.dest);
+		auto r = reinterpret_cast<std::uintptr_t>(s.op.data.memmove.src);
+		splittable = (d > r ? d - r : r - d) >= len;
+	}
+	std::size_t threshold = split_threshold.load(std::memory_order_relaxed);
+	std::size_t chunk_min = std::max<std::size_t>(min_chunk.load(std::memory_order_relaxed), 4096);
+	if (splittable && nthreads > 1 && len >= threshold && len >= 2 * chunk_min) {
+		std::size_t k = std::min<std::size_t>({len / chunk_min, nthreads, max_chunks});
+		// Page-multiple chunks: neighbours never share a cache line.
+		std::size_t cs = ((len + k - 1) / k + 4095) & ~std::size_t(4095);
+		s.chunk_size = cs;
+		s.nchunks = std::uint32_t((len + cs - 1) / cs);
+	}
+	s.pending.store(s.nchunks, std::memory_order_relaxed);
+
+	fd->data = &s;
+	if (!work.try_push(idx)) {
+		fd->data = &base;
+		free_slots.try_push(idx);	// room for every slot: cannot fail
+		space_freed();
+		return nullptr;
+	}
+	wake_workers(1);
+	return &s;
+}
+
+void data_mover_threads::wake_workers(int count) noexcept
+{
+	// Pairs with the fence a parking worker issues after counting itself.
+	std::atomic_thread_fence(std::memory_order_seq_cst);
+	if (sleepers.load(std::memory_order_relaxed) == 0)
+		return;
+	if (count == 1 && spinners.load(std::memory_order_relaxed) != 0)
+		return;	// the spinner takes it
+	work_seq.fetch_add(1, std::memory_order_release);
+	futex_wake(&work_seq, count);
+}
+
+void data_mover_threads::release_ref(op_slot &s) noexcept
+{
+	if (s.refs.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+		free_slots.try_push(index_of(s));
+		space_freed();
+	}
+}
+
+void data_mover_threads::worker() noexcept
+{
+	std::uint32_t idx;
+	for (;;) {
+		if (work.try_pop(idx)) {
+			after_pop();
+			run_item(idx);
+			continue;
+		}
+		if (stopping.load(std::memory_order_acquire)) {
+			// Drain: every started operation finishes before delete returns.
+			if (!work.try_pop(idx))
+				break;
+			after_pop();
+			run_item(idx);
+			continue;
+		}
+
+		std::uint32_t expected = 0;
+		if (spinners.compare_exchange_strong(expected, 1, std::memory_order_acq_rel)) {
+			bool got = false;
+			for (unsigned i = 0; i < spin_iterations; ++i) {
+				cpu_relax();
+				if (work.try_pop(idx)) {
+					got = true;
+					break;
+				}
+				if (stopping.load(std::memory_order_relaxed))
+					break;
+			}
+			spinners.store(0, std::memory_order_release);
+			if (got) {
+				after_pop();
+				run_item(idx);
+				continue;
+			}
+		}
+
+		std::uint32_t seq = work_seq.load(std::memory_order_acquire);
+		sleepers.fetch_add(1, std::memory_order_relaxed);
+		// Either this pop sees the submitter's item or it sees us counted.
+		std::atomic_thread_fence(std::memory_order_seq_cst);
+		if (work.try_pop(idx)) {
+			sleepers.fetch_sub(1, std::memory_order_relaxed);
+			after_pop();
+			run_item(idx);
+			continue;
+		}
+		if (!stopping.load(std::memory_order_seq_cst))
+			futex_wait(&work_seq, seq, park_backstop_ns);
+		sleepers.fetch_sub(1, std::memory_order_relaxed);
+	}
+}
+
+void data_mover_threads::after_pop() noexcept
+{
+	space_freed();	// a queue cell is free again
+	if (!work.maybe_empty())
+		wake_workers(1);	// more queued: bring another worker
+}
+
+void data_mover_threads::run_item(std::uint32_t idx) noexcept
+{
+	op_slot &s = slots[idx];
+	for (;;) {
+		std::uint32_t c = s.next_chunk.fetch_add(1, std::memory_order_acq_rel);
+		if (c >= s.nchunks)
+			break;
+		if (c == 0) {
+			// The first claim: no other worker touches the operation yet.
+			std::uint64_t flags = op_flags(s.op);
+			if (durable::is_ext(flags)) {
+				durable::map_guard *g = durable::guard_of(&s.op.data);
+				if (g == nullptr || !durable::guard_enter(g, durable::gen_of(flags))) {
+					// The map is gone: write nothing.
+					s.result = VDM_ERROR_JOB_CORRUPTED;
+					s.next_chunk.store(s.nchunks, std::memory_order_relaxed);
+					finish(s);
+					break;
+				}
+				s.guard = g;
+			}
+			if (s.nchunks > 1) {
+				std::size_t helpers = std::min<std::size_t>(s.nchunks - 1, nthreads - 1);
+				std::size_t pushed = 0;
+				for (; pushed < helpers; ++pushed) {
+					s.refs.fetch_add(1, std::memory_order_relaxed);
+					if (!work.try_push(idx)) {
+						s.refs.fetch_sub(1, std::memory_order_relaxed);
+						break;
+					}
+				}
+				if (pushed != 0)
+					wake_workers(int(pushed));
+			}
+		}
+		run_chunk(s, c);
+		if (s.pending.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+			finish(s);
+			break;
+		}
+	}
+	release_ref(s);
+}
+
+void data_mover_threads::run_chunk(op_slot &s, std::uint32_t c) noexcept
+{
+	const vdm_operation &op = s.op;
+	std::size_t len = op_length(op);
+	std::size_t off = std::size_t(c) * s.chunk_size;
+	std::size_t part = s.nchunks == 1 ? len : std::min(s.chunk_size, len - off);
+	std::uint64_t flags = op_flags(op);
+	bool ext = durable::is_ext(flags);
+
+	if (op.type == VDM_OPERATION_FLUSH) {
+		if (!ext) {
+			run_plain(op, off, part);
+		} else if (part != 0) {
+			auto g = pmem2::memops::granularity(std::min(durable::granularity_of(flags), 2u));
+			pmem2::memops::ops(g).persist(
+				static_cast<const char *>(op.data.flush.dest) + off, part);
+		}
+		return;
+	}
+
+	char *dst = static_cast<char *>(op.type == VDM_OPERATION_MEMSET ?
+		op.data.memset.str : op.data.memcpy.dest) + off;
+	const char *src = op.type == VDM_OPERATION_MEMSET ? nullptr :
+		static_cast<const char *>(op.data.memcpy.src) + off;
+	// memcpy and memmove share the union layout (dest, src, n, flags).
+
+	if (!ext) {
+		auto uflags = unsigned(flags);
+		switch (op.type) {
+		case VDM_OPERATION_MEMCPY:
+			hook_memcpy.load(std::memory_order_acquire)(dst, src, part, uflags);
+			break;
+		case VDM_OPERATION_MEMMOVE:
+			hook_memmove.load(std::memory_order_acquire)(dst, src, part, uflags);
+			break;
+		default:
+			hook_memset.load(std::memory_order_acquire)(dst, op.data.memset.c, part, uflags);
+			break;
+		}
+		return;
+	}
+
+	// Durable: the copy and its persistence happen here, on this thread;
+	// the kernel's fence covers this chunk's stores.
+	if (part == 0)
+		return;
+	auto g = pmem2::memops::granularity(std::min(durable::granularity_of(flags), 2u));
+	const pmem2::memops::ops_table &t = pmem2::memops::ops(g);
+	unsigned hints = durable::hints_of(flags);
+	auto vflags = unsigned(flags & VDM_F_VALID_FLAGS);
+	switch (op.type) {
+	case VDM_OPERATION_MEMCPY: {
+		memcpy_fn h = hook_memcpy.load(std::memory_order_acquire);
+		if (h == default_memcpy) {
+			t.memmove(dst, src, part, hints);
+		} else {
+			h(dst, src, part, vflags);
+			t.persist(dst, part);
+		}
+		break;
+	}
+	case VDM_OPERATION_MEMMOVE: {
+		memmove_fn h = hook_memmove.load(std::memory_order_acquire);
+		if (h == default_memmove) {
+			t.memmove(dst, src, part, hints);
+		} else {
+			h(dst, src, part, vflags);
+			t.persist(dst, part);
+		}
+		break;
+	}
+	default: {
+		memset_fn h = hook_memset.load(std::memory_order_acquire);
+		if (h == default_memset) {
+			t.memset(dst, op.data.memset.c, part, hints);
+		} else {
+			h(dst, op.data.memset.c, part, vflags);
+			t.persist(dst, part);
+		}
+		break;
+	}
+	}
+}
+
+void data_mover_threads::finish(op_slot &s) noexcept
+{
+	if (s.guard != nullptr)
+		durable::guard_leave(s.guard);
+	future_notifier_type notify = s.notify;
+	future_waker w = s.waker;
+	// Publish first, then wake: a woken poller must see the completion.
+	s.complete.store(1, std::memory_order_release);
+	if (notify == FUTURE_NOTIFIER_WAKER)
+		w.wake(w.data);
+}
+
+bool data_mover_threads::add_waiter(const future_waker &w) noexcept
+{
+	{
+		std::lock_guard lk(waiters_mtx);
+		std::size_t i = 0;
+		for (; i < waiters_len; ++i)
+			if (waiters[i].waker.data == w.data && waiters[i].waker.wake == w.wake)
+				break;
+		if (i < waiters_len) {
+			++waiters[i].count;
+		} else if (waiters_len < max_waiters) {
+			waiters[waiters_len++] = {w, 1};
+		} else {
+			return false;
+		}
+		nwaiters.store(std::uint32_t(waiters_len), std::memory_order_relaxed);
+	}
+	// Pairs with the fence in space_freed: the retry that follows sees the
+	// freed room, or the freer sees this waiter.
+	std::atomic_thread_fence(std::memory_order_seq_cst);
+	return true;
+}
+
+void data_mover_threads::remove_waiter(const future_waker &w) noexcept
+{
+	bool found = false;
+	{
+		std::lock_guard lk(waiters_mtx);
+		for (std::size_t i = 0; i < waiters_len; ++i) {
+			if (waiters[i].waker.data == w.data && waiters[i].waker.wake == w.wake) {
+				if (--waiters[i].count == 0)
+					waiters[i] = waiters[--waiters_len];
+				found = true;
+				break;
+			}
+		}
+		nwaiters.store(std::uint32_t(waiters_len), std::memory_order_relaxed);
+	}
+	// Taken by a concurrent space_freed: let its call finish before the
+	// caller's future can complete and its waker go away.
+	if (!found && !in_space_wake)
+		while (waking.load(std::memory_order_acquire) != 0)
+			sched_yield();
+}
+
+void data_mover_threads::space_freed() noexcept
+{
+	std::atomic_thread_fence(std::memory_order_seq_cst);
+	if (nwaiters.load(std::memory_order_relaxed) == 0)
+		return;
+	waiter taken[max_waiters];
+	std::size_t n;
+	{
+		std::lock_guard lk(waiters_mtx);
+		n = waiters_len;
+		std::copy(waiters, waiters + n, taken);
+		waiters_len = 0;
+		nwaiters.store(0, std::memory_order_relaxed);
+		waking.fetch_add(1, std::memory_order_relaxed);
+	}
+	bool outer = !in_space_wake;
+	in_space_wake = true;
+	for (std::size_t i = 0; i < n; ++i)
+		taken[i].waker.wake(taken[i].waker.data);
+	in_space_wake = !outer;
+	waking.fetch_sub(1, std::memory_order_release);
+}
+
+namespace pmem2::masync {
+
+void set_split(data_mover_threads *dmt, std::size_t threshold, std::size_t chunk) noexcept
+{
+	dmt->split_threshold.store(threshold, std::memory_order_relaxed);
+	dmt->min_chunk.store(chunk, std::memory_order_relaxed);
+}
+
+std::size_t pool_capacity(const data_mover_threads *dmt) noexcept
+{
+	return dmt->nslots;
+}
+
+} // namespace pmem2::masync
+
+PMEM2_EXPORT struct data_mover_threads *data_mover_threads_new(size_t nthreads,
+	size_t ringbuf_size, enum future_notifier_type desired_notifier)
+{
+	if (nthreads == 0 || ringbuf_size == 0 ||
+	    (ringbuf_size & (ringbuf_size - 1)) != 0 ||
+	    ringbuf_size > (std::size_t(1) << 32))
+		return nullptr;
+	if (desired_notifier != FUTURE_NOTIFIER_NONE &&
+	    desired_notifier != FUTURE_NOTIFIER_WAKER &&
+	    desired_notifier != FUTURE_NOTIFIER_POLLER)
+		return nullptr;
+	// Room for a full queue, every worker busy and as many completed
+	// operations not yet collected; bounded so huge queues stay cheap.
+	std::size_t pool = std::min<std::size_t>(std::max<std::size_t>(2 * ringbuf_size, 1024),
+		std::size_t(1) << 16) + std::min<std::size_t>(nthreads, std::size_t(1) << 16);
+	try {
+		auto dmt = std::make_unique<data_mover_threads>(nthreads, ringbuf_size,
+			desired_notifier, pool);
+		if (!dmt->start_workers())
+			return nullptr;
+		return dmt.release();
+	} catch (...) {
+		return nullptr;
+	}
+}
+
+PMEM2_EXPORT struct data_mover_threads *data_mover_threads_default(void)
+{
+	return data_mover_threads_new(12, 128, FUTURE_NOTIFIER_WAKER);
+}
+
+PMEM2_EXPORT struct vdm *data_mover_threads_get_vdm(struct data_mover_threads *dmt)
+{
+	return &dmt->base;
+}
+
+PMEM2_EXPORT void data_mover_threads_delete(struct data_mover_threads *dmt)
+{
+	if (dmt == nullptr)
+		return;
+	dmt->stop_workers();
+	delete dmt;
+}
+
+PMEM2_EXPORT void data_mover_threads_set_memcpy_fn(struct data_mover_threads *dmt,
+	memcpy_fn op_memcpy)
+{
+	dmt->hook_memcpy.store(op_memcpy != nullptr ? op_memcpy : default_memcpy,
+		std::memory_order_release);
+}
+
+PMEM2_EXPORT void data_mover_threads_set_memmove_fn(struct data_mover_threads *dmt,
+	memmove_fn op_memmove)
+{
+	dmt->hook_memmove.store(op_memmove != nullptr ? op_memmove : default_memmove,
+		std::memory_order_release);
+}
+
+PMEM2_EXPORT void data_mover_threads_set_memset_fn(struct data_mover_threads *dmt,
+	memset_fn op_memset)
+{
+	dmt->hook_memset.store(op_memset != nullptr ? op_memset : default_memset,
+		std::memory_order_release);
+}

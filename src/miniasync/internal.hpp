@@ -1,0 +1,33 @@
+// libminiasync internals shared by the implementation files and reachable
+// by the tests (which link miniasync_static): counters and test seams.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+
+struct data_mover_threads;
+
+namespace pmem2::masync {
+
+// Runtime activity, process-wide, relaxed (observation only).
+struct runtime_counters {
+	std::atomic<std::uint64_t> wakes{0};	// waker calls
+	std::atomic<std::uint64_t> sleeps{0};	// futex sleeps entered
+	std::atomic<std::uint64_t> woken{0};	// sleeps ended before the backstop
+};
+runtime_counters &runtime_stats() noexcept;
+
+// Worker creation fails for the Nth pthread_create from now (1 = next one);
+// 0 disables. Counts down across movers.
+extern std::atomic<int> fail_thread_create_at;
+
+// Operations of at least `threshold` bytes are split into chunks of at
+// least `min_chunk` bytes run by several workers.
+void set_split(data_mover_threads *dmt, std::size_t threshold,
+	std::size_t min_chunk) noexcept;
+
+// Per-operation slots the mover preallocated.
+std::size_t pool_capacity(const data_mover_threads *dmt) noexcept;
+
+} // namespace pmem2::masync

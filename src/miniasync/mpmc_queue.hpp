@@ -1,0 +1,87 @@
+// Bounded lock-free multi-producer multi-consumer queue of 32-bit values
+// (sequence-numbered cells). Capacity is a power of two >= 2.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <new>
+
+namespace pmem2::masync {
+
+class mpmc_queue {
+public:
+	// Throws std::bad_alloc.
+	explicit mpmc_queue(std::size_t capacity)
+		: mask_(capacity - 1), cells_(new cell[capacity])
+	{
+		for (std::size_t i = 0; i < capacity; ++i)
+			cells_[i].seq.store(i, std::memory_order_relaxed);
+	}
+
+	bool try_push(std::uint32_t v) noexcept
+	{
+		std::size_t pos = tail_.load(std::memory_order_relaxed);
+		for (;;) {
+			cell &c = cells_[pos & mask_];
+			std::size_t seq = c.seq.load(std::memory_order_acquire);
+			auto dif = std::ptrdiff_t(seq) - std::ptrdiff_t(pos);
+			if (dif == 0) {
+				if (tail_.compare_exchange_weak(pos, pos + 1,
+						std::memory_order_relaxed))
+					break;
+			} else if (dif < 0) {
+				return false;	// full
+			} else {
+				pos = tail_.load(std::memory_order_relaxed);
+			}
+		}
+		cell &c = cells_[pos & mask_];
+		c.value = v;
+		c.seq.store(pos + 1, std::memory_order_release);
+		return true;
+	}
+
+	bool try_pop(std::uint32_t &v) noexcept
+	{
+		std::size_t pos = head_.load(std::memory_order_relaxed);
+		for (;;) {
+			cell &c = cells_[pos & mask_];
+			std::size_t seq = c.seq.load(std::memory_order_acquire);
+			auto dif = std::ptrdiff_t(seq) - std::ptrdiff_t(pos + 1);
+			if (dif == 0) {
+				if (head_.compare_exchange_weak(pos, pos + 1,
+						std::memory_order_relaxed))
+					break;
+			} else if (dif < 0) {
+				return false;	// empty
+			} else {
+				pos = head_.load(std::memory_order_relaxed);
+			}
+		}
+		cell &c = cells_[pos & mask_];
+		v = c.value;
+		c.seq.store(pos + mask_ + 1, std::memory_order_release);
+		return true;
+	}
+
+	// A hint only (racy by nature).
+	bool maybe_empty() const noexcept
+	{
+		return head_.load(std::memory_order_relaxed) >=
+			tail_.load(std::memory_order_relaxed);
+	}
+
+private:
+	struct cell {
+		std::atomic<std::size_t> seq;
+		std::uint32_t value;
+	};
+	const std::size_t mask_;
+	std::unique_ptr<cell[]> cells_;
+	alignas(64) std::atomic<std::size_t> tail_{0};
+	alignas(64) std::atomic<std::size_t> head_{0};
+};
+
+} // namespace pmem2::masync

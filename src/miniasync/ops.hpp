@@ -1,0 +1,52 @@
+// Executing one vdm operation (or a byte range of it) for the movers.
+#pragma once
+
+#include <libminiasync/vdm.h>
+
+#include <cstddef>
+#include <cstdint>
+
+namespace pmem2::masync {
+
+// The byte range [off, off + len) of an operation, with plain semantics:
+// libc for copies and fills, flush + fence for FLUSH.
+void run_plain(const vdm_operation &op, std::size_t off, std::size_t len) noexcept;
+
+// The length an operation covers.
+inline std::size_t op_length(const vdm_operation &op) noexcept
+{
+	switch (op.type) {
+	case VDM_OPERATION_MEMCPY: return op.data.memcpy.n;
+	case VDM_OPERATION_MEMMOVE: return op.data.memmove.n;
+	case VDM_OPERATION_MEMSET: return op.data.memset.n;
+	case VDM_OPERATION_FLUSH: return op.data.flush.n;
+	}
+	return 0;
+}
+
+inline std::uint64_t op_flags(const vdm_operation &op) noexcept
+{
+	switch (op.type) {
+	case VDM_OPERATION_MEMCPY: return op.data.memcpy.flags;
+	case VDM_OPERATION_MEMMOVE: return op.data.memmove.flags;
+	case VDM_OPERATION_MEMSET: return op.data.memset.flags;
+	case VDM_OPERATION_FLUSH: return op.data.flush.flags;
+	}
+	return 0;
+}
+
+// What op_delete reports for a finished operation.
+inline void fill_output(const vdm_operation &op, vdm_operation_result result,
+	vdm_operation_output *out) noexcept
+{
+	out->type = op.type;
+	out->result = result;
+	switch (op.type) {
+	case VDM_OPERATION_MEMCPY: out->output.memcpy.dest = op.data.memcpy.dest; break;
+	case VDM_OPERATION_MEMMOVE: out->output.memmove.dest = op.data.memmove.dest; break;
+	case VDM_OPERATION_MEMSET: out->output.memset.str = op.data.memset.str; break;
+	case VDM_OPERATION_FLUSH: out->output.flush.unused = 0; break;
+	}
+}
+
+} // namespace pmem2::masync

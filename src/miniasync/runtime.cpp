@@ -1,0 +1,180 @@
+// runtime_wait_multiple: polls on the caller's thread and sleeps on a futex
+// while every pending future promised a waker call.
+#include <libminiasync/runtime.h>
+
+#include <sched.h>
+
+#include <atomic>
+#include <cstdint>
+#include <new>
+
+#include "common/export.hpp"
+#include "futex.hpp"
+#include "internal.hpp"
+
+namespace pmem2::masync {
+namespace {
+
+// Where waits sleep and wakers knock. Static storage, so a waker called
+// after its wait returned (movers publish completion before waking) always
+// touches live memory. Threads share cells by hash; a wake meant for a
+// neighbour only costs an extra polling pass.
+struct alignas(64) wait_cell {
+	std::atomic<std::uint32_t> seq{0};
+	std::atomic<std::uint32_t> sleepers{0};
+};
+constexpr unsigned n_cells = 64;
+wait_cell cells[n_cells];
+
+std::atomic<unsigned> next_cell{0};
+
+wait_cell &my_cell() noexcept
+{
+	thread_local unsigned idx = next_cell.fetch_add(1, std::memory_order_relaxed) % n_cells;
+	return cells[idx];
+}
+
+runtime_counters counters;
+
+void wake_cell(void *data) noexcept
+{
+	auto *c = static_cast<wait_cell *>(data);
+	counters.wakes.fetch_add(1, std::memory_order_relaxed);
+	c->seq.fetch_add(1, std::memory_order_seq_cst);
+	// Pairs with the sleeper's increment of `sleepers` before it re-reads seq.
+	if (c->sleepers.load(std::memory_order_seq_cst) != 0)
+		futex_wake_all(&c->seq);
+}
+
+constexpr unsigned spins_before_sleep = 200;	// polling passes
+constexpr unsigned spins_before_yield = 64;
+constexpr long long backstop_ns = 100'000'000;	// defence only
+constexpr std::size_t stack_order = 64;
+
+// Polls until every future is complete. `order` has room for n indices or is null.
+void wait_all(struct future **futs, std::size_t n, std::size_t *order)
+{
+	wait_cell &cell = my_cell();
+	future_notifier notifier{};
+	notifier.waker.data = &cell;
+	notifier.waker.wake = wake_cell;
+
+	for (;;) {
+		std::size_t count = n;
+		// A round starts: futures that complete asynchronously go first,
+		// so their work starts before synchronous ones hold the thread.
+		if (order != nullptr) {
+			std::size_t k = 0;
+			for (std::size_t i = 0; i < n; ++i)
+				if (futs[i]->context.state != FUTURE_STATE_COMPLETE &&
+				    future_has_property(futs[i], FUTURE_PROPERTY_ASYNC))
+					order[k++] = i;
+			for (std::size_t i = 0; i < n; ++i)
+				if (futs[i]->context.state != FUTURE_STATE_COMPLETE &&
+				    !future_has_property(futs[i], FUTURE_PROPERTY_ASYNC))
+					order[k++] = i;
+			if (k == 0)
+				return;
+			count = k;
+		}
+
+		for (unsigned pass = 0;; ++pass) {
+			std::uint32_t seq = cell.seq.load(std::memory_order_acquire);
+			bool all_waker = true;
+			std::uint64_t *monitor = nullptr;
+			std::size_t pending = 0;
+
+			for (std::size_t j = 0; j < count; ++j) {
+				struct future *f = futs[order ? order[j] : j];
+				if (f->context.state == FUTURE_STATE_COMPLETE)
+					continue;
+				notifier.notifier_used = FUTURE_NOTIFIER_NONE;
+				notifier.poller.ptr_to_monitor = nullptr;
+				if (future_poll(f, &notifier) == FUTURE_STATE_COMPLETE)
+					continue;
+				++pending;
+				if (notifier.notifier_used == FUTURE_NOTIFIER_WAKER)
+					continue;
+				all_waker = false;
+				if (notifier.notifier_used == FUTURE_NOTIFIER_POLLER &&
+				    notifier.poller.ptr_to_monitor != nullptr)
+					monitor = notifier.poller.ptr_to_monitor;
+			}
+			if (pending == 0)
+				return;
+
+			if (!all_waker) {
+				if (monitor != nullptr) {
+					// Watch the word a POLLER future named before re-polling.
+					for (unsigned i = 0; i < 256 &&
+					     __atomic_load_n(monitor, __ATOMIC_ACQUIRE) == 0; ++i)
+						cpu_relax();
+				}
+				if (pass < spins_before_yield)
+					cpu_relax();
+				else
+					sched_yield();
+				if (pass >= 4096)
+					break;	// new round: properties may have changed
+				continue;
+			}
+
+			if (pass < spins_before_sleep) {
+				cpu_relax();
+				continue;
+			}
+
+			cell.sleepers.fetch_add(1, std::memory_order_seq_cst);
+			if (cell.seq.load(std::memory_order_seq_cst) == seq) {
+				counters.sleeps.fetch_add(1, std::memory_order_relaxed);
+				futex_wait(&cell.seq, seq, backstop_ns);
+				if (cell.seq.load(std::memory_order_relaxed) != seq)
+					counters.woken.fetch_add(1, std::memory_order_relaxed);
+			}
+			cell.sleepers.fetch_sub(1, std::memory_order_relaxed);
+			break;	// new round
+		}
+	}
+}
+
+} // namespace
+
+runtime_counters &runtime_stats() noexcept { return counters; }
+
+} // namespace pmem2::masync
+
+struct runtime {
+	// Waits keep their state on their own stack; nothing shared is needed.
+	unsigned char unused;
+};
+
+PMEM2_EXPORT struct runtime *runtime_new(void)
+{
+	return new (std::nothrow) runtime{};
+}
+
+PMEM2_EXPORT void runtime_delete(struct runtime *runtime)
+{
+	delete runtime;
+}
+
+PMEM2_EXPORT void runtime_wait_multiple(struct runtime *runtime,
+	struct future *futs[], size_t nfuts)
+{
+	(void)runtime;
+	if (nfuts == 0)
+		return;
+	std::size_t local[pmem2::masync::stack_order];
+	std::size_t *order = local;
+	if (nfuts > pmem2::masync::stack_order)
+		order = new (std::nothrow) std::size_t[nfuts];
+	// Without room for an order the array order is used as is.
+	pmem2::masync::wait_all(futs, nfuts, order);
+	if (order != local)
+		delete[] order;
+}
+
+PMEM2_EXPORT void runtime_wait(struct runtime *runtime, struct future *fut)
+{
+	runtime_wait_multiple(runtime, &fut, 1);
+}
