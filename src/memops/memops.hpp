@@ -67,6 +67,15 @@ dispatch_options options_from_env() noexcept;
 // for tests and for library init). Unavailable features are ignored.
 void redispatch(const dispatch_options &opt) noexcept;
 
+// The flags the per-granularity functions understand (PMEM2_F_MEM_*).
+inline constexpr unsigned f_nodrain = 1u << 0;
+inline constexpr unsigned f_nontemporal = 1u << 1;
+inline constexpr unsigned f_temporal = 1u << 2;
+inline constexpr unsigned f_wc = 1u << 3;
+inline constexpr unsigned f_wb = 1u << 4;
+inline constexpr unsigned f_noflush = 1u << 5;
+inline constexpr unsigned f_valid_flags = 0x3F;
+
 // Persistence observation for tests: when a recorder is installed (and
 // redispatch() is called afterwards) every cache-line flush, non-temporal
 // store range, fence and page sync is reported to it in program order of the
@@ -77,6 +86,10 @@ struct recorder {
 	virtual void on_nt_store(const void *dest, std::size_t len) noexcept = 0;
 	virtual void on_fence() noexcept = 0;
 	virtual void on_page_sync(const void *ptr, std::size_t len) noexcept = 0;
+	// Name of the kernel a recording entry point ran, e.g. "memmove_nt_avx512f",
+	// "memset_t_sse2", "memmove_generic", "memset_libc"; reported once per call
+	// before its stores, so tests can prove which kernel and store kind ran.
+	virtual void on_kernel(const char *name) noexcept { (void)name; }
 	virtual ~recorder() = default;
 };
 void set_recorder(recorder *r) noexcept;

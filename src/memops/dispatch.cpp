@@ -1,0 +1,298 @@
+// Runtime dispatch: the table of kernel families (best first), the
+// per-granularity function tables, options from the environment, page sync
+// and the recorder seam.
+#include "memops/flush.hpp"
+#include "memops/kernel_set.hpp"
+#include "memops/memops.hpp"
+
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+
+namespace pmem2::memops {
+
+namespace detail {
+
+std::atomic<recorder *> g_recorder{nullptr};
+std::size_t g_movnt_threshold = 256;
+bool g_wc_workaround = false;
+
+namespace {
+
+constexpr implementation k_implementations[] = {
+	{&kernels_avx512f, feature_avx512f},
+	{&kernels_avx, feature_avx},
+	{&kernels_sse2, feature_sse2},
+};
+
+// CACHE_LINE flush/persist/drain (spec 8.2).
+template <flush_kind K, bool R>
+void cl_flush(const void *p, std::size_t n)
+{
+	flush_policy<K, R>::range(p, n);
+}
+
+template <flush_kind K, bool R>
+void cl_persist(const void *p, std::size_t n)
+{
+	flush_policy<K, R>::range(p, n);
+	// Orders the write-backs before any later store (and is needed even
+	// with CLFLUSH, which is ordered only against other stores and flushes).
+	flush_policy<K, R>::sfence();
+}
+
+template <bool R>
+void sfence_drain()
+{
+	// The drain: completes earlier flushes and streaming stores.
+	flush_policy<flush_kind::none, R>::sfence();
+}
+
+// BYTE (spec 8.3): the caches are in the persistence domain, so flush issues
+// nothing and persist is the ordering fence only.
+void byte_flush(const void *, std::size_t) {}
+
+template <bool R>
+void byte_persist(const void *, std::size_t)
+{
+	flush_policy<flush_kind::none, R>::sfence();
+}
+
+// PAGE (spec 8.1): flush == persist == page sync; drain has nothing to do.
+void page_flush(const void *p, std::size_t n)
+{
+	page_sync(p, n);
+}
+
+void noop_drain() {}
+
+template <bool R>
+void any_fence()
+{
+	flush_policy<flush_kind::none, R>::sfence();
+}
+
+using range_fn = void (*)(const void *, std::size_t);
+
+constexpr range_fn k_cl_flush[3][2] = {
+	{&cl_flush<flush_kind::clwb, false>, &cl_flush<flush_kind::clwb, true>},
+	{&cl_flush<flush_kind::clflushopt, false>, &cl_flush<flush_kind::clflushopt, true>},
+	{&cl_flush<flush_kind::clflush, false>, &cl_flush<flush_kind::clflush, true>},
+};
+constexpr range_fn k_cl_persist[3][2] = {
+	{&cl_persist<flush_kind::clwb, false>, &cl_persist<flush_kind::clwb, true>},
+	{&cl_persist<flush_kind::clflushopt, false>, &cl_persist<flush_kind::clflushopt, true>},
+	{&cl_persist<flush_kind::clflush, false>, &cl_persist<flush_kind::clflush, true>},
+};
+constexpr const char *k_flush_names[3] = {"clwb", "clflushopt", "clflush"};
+
+ops_table g_tables[3];
+selection g_selection;
+const kernel_set *g_current = nullptr;
+range_fn g_flush_lines = nullptr;
+void (*g_fence)() = nullptr;
+std::atomic<bool> g_ready{false};
+
+long page_size() noexcept
+{
+	static const long size = [] {
+		long s = sysconf(_SC_PAGESIZE);
+		return s > 0 ? s : 4096L;
+	}();
+	return size;
+}
+
+// Default page sync: msync the page-rounded range. There is no error
+// channel and the range need not belong to a file mapping, so failures
+// (other than EINTR, which is retried) are ignored here; libpmem2's map
+// layer installs the registry-aware version with the abort policy of 8.1.
+void default_page_sync(const void *ptr, std::size_t len)
+{
+	const auto a = reinterpret_cast<std::uintptr_t>(ptr);
+	const auto base = a & ~static_cast<std::uintptr_t>(page_size() - 1);
+	len += a - base;
+	while (msync(reinterpret_cast<void *>(base), len, MS_SYNC) != 0 && errno == EINTR) {
+	}
+}
+
+std::atomic<page_sync_fn> g_page_sync{&default_page_sync};
+
+// First use (from ops() or the load-time constructor, whichever is first):
+// other libraries' constructors may reach ops() before ours has run.
+void ensure_init() noexcept
+{
+	if (g_ready.load(std::memory_order_acquire)) [[likely]]
+		return;
+	static std::once_flag once;
+	std::call_once(once, [] { redispatch(options_from_env()); });
+}
+
+__attribute__((constructor)) void init_at_load()
+{
+	ensure_init();
+}
+
+} // namespace
+
+std::span<const implementation> implementations() noexcept
+{
+	return k_implementations;
+}
+
+const kernel_set &current_kernels() noexcept
+{
+	ensure_init();
+	return *g_current;
+}
+
+} // namespace detail
+
+using namespace detail;
+
+const ops_table &ops(granularity g) noexcept
+{
+	ensure_init();
+	return g_tables[static_cast<int>(g)];
+}
+
+const selection &selected() noexcept
+{
+	ensure_init();
+	return g_selection;
+}
+
+dispatch_options options_from_env() noexcept
+{
+	auto equals = [](const char *name, const char *value) {
+		const char *e = std::getenv(name);
+		return e != nullptr && std::strcmp(e, value) == 0;
+	};
+	dispatch_options o;
+	o.no_clwb = equals("PMEM_NO_CLWB", "1");
+	o.no_clflushopt = equals("PMEM_NO_CLFLUSHOPT", "1");
+	o.no_movnt = equals("PMEM_NO_MOVNT", "1");
+	o.avx = !equals("PMEM_AVX", "0");
+	o.avx512f = !equals("PMEM_AVX512F", "0");
+	const char *md = std::getenv("PMEM_MOVDIR64B");
+	o.movdir64b = md != nullptr && std::strcmp(md, "0") != 0;
+	if (const char *t = std::getenv("PMEM_MOVNT_THRESHOLD")) {
+		const long long v = std::atoll(t);
+		if (v >= 0)
+			o.movnt_threshold = v;
+	}
+	if (equals("PMEM_WC_WORKAROUND", "1"))
+		o.wc_workaround = 1;
+	else if (equals("PMEM_WC_WORKAROUND", "0"))
+		o.wc_workaround = 0;
+	if (const char *g = std::getenv("PMEM_NO_GENERIC_MEMCPY"))
+		o.no_generic_memcpy = std::atoll(g) != 0;
+	return o;
+}
+
+void redispatch(const dispatch_options &opt) noexcept
+{
+	const cpu_features &c = cpu();
+
+	// Spec 8.4: later rules override earlier ones.
+	int k = 2;
+	if (c.clflushopt && !opt.no_clflushopt)
+		k = 1;
+	if (c.clwb && !opt.no_clwb)
+		k = 0;
+
+	unsigned avail = feature_sse2;
+	if (c.avx && opt.avx)
+		avail |= feature_avx;
+	if (c.avx512f && opt.avx512f)
+		avail |= feature_avx512f;
+	if (c.movdir64b && opt.movdir64b)
+		avail |= feature_movdir64b;
+
+	const kernel_set *set = &kernels_sse2();
+	const kernel_set *top;
+	if (opt.no_movnt) {
+		set = opt.no_generic_memcpy ? &kernels_libc() : &kernels_generic();
+		top = set;
+	} else {
+		for (const implementation &impl : k_implementations)
+			if ((impl.required & avail) == impl.required) {
+				set = &impl.get();
+				break;
+			}
+		top = (avail & feature_movdir64b) ? &kernels_movdir64b(*set) : set;
+	}
+
+	const int r = g_recorder.load(std::memory_order_relaxed) != nullptr;
+	ops_table &cl = g_tables[static_cast<int>(granularity::cache_line)];
+	cl.memmove = top->cache_line[k][r].memmove;
+	cl.memset = top->cache_line[k][r].memset;
+	cl.persist = k_cl_persist[k][r];
+	cl.flush = k_cl_flush[k][r];
+	cl.drain = r ? &sfence_drain<true> : &sfence_drain<false>;
+
+	ops_table &by = g_tables[static_cast<int>(granularity::byte)];
+	by.memmove = top->byte[r].memmove;
+	by.memset = top->byte[r].memset;
+	by.persist = r ? &byte_persist<true> : &byte_persist<false>;
+	by.flush = &byte_flush;
+	by.drain = r ? &sfence_drain<true> : &sfence_drain<false>;
+
+	ops_table &pg = g_tables[static_cast<int>(granularity::page)];
+	pg.memmove = top->page[r].memmove;
+	pg.memset = top->page[r].memset;
+	pg.persist = &page_flush;
+	pg.flush = &page_flush;
+	pg.drain = &noop_drain;
+
+	g_flush_lines = k_cl_flush[k][r];
+	g_fence = r ? &any_fence<true> : &any_fence<false>;
+
+	g_movnt_threshold = opt.movnt_threshold >= 0
+		? static_cast<std::size_t>(opt.movnt_threshold) : 256;
+	g_wc_workaround = opt.wc_workaround < 0 ? c.genuine_intel : opt.wc_workaround != 0;
+	g_current = set;
+	g_selection = {set->name, top->name, k_flush_names[k], g_movnt_threshold, g_wc_workaround};
+	g_ready.store(true, std::memory_order_release);
+}
+
+void set_page_sync(page_sync_fn fn) noexcept
+{
+	g_page_sync.store(fn ? fn : &default_page_sync, std::memory_order_release);
+}
+
+// The recorder hears of the sync before the msync runs (the range it names
+// is the caller's, not rounded to pages).
+void page_sync(const void *ptr, std::size_t len) noexcept
+{
+	if (recorder *r = g_recorder.load(std::memory_order_relaxed))
+		r->on_page_sync(ptr, len);
+	g_page_sync.load(std::memory_order_acquire)(ptr, len);
+}
+
+void set_recorder(recorder *r) noexcept
+{
+	g_recorder.store(r, std::memory_order_relaxed);
+}
+
+recorder *current_recorder() noexcept
+{
+	return g_recorder.load(std::memory_order_relaxed);
+}
+
+void flush_lines(const void *ptr, std::size_t len) noexcept
+{
+	ensure_init();
+	g_flush_lines(ptr, len);
+}
+
+void fence() noexcept
+{
+	ensure_init();
+	g_fence();
+}
+
+} // namespace pmem2::memops

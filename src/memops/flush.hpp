@@ -1,0 +1,109 @@
+// Flush and fence instructions as template policies, so every kernel is
+// written once and instantiated per flush instruction (and per recording
+// mode). Internal to src/memops.
+#pragma once
+
+#include "memops/memops.hpp"
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+
+namespace pmem2::memops::detail {
+
+inline constexpr std::size_t line_size = 64;
+
+// Index order of every [flush kind] array in the kernel sets.
+enum class flush_kind : int { clwb = 0, clflushopt = 1, clflush = 2, none = 3 };
+inline constexpr int n_flush_kinds = 4;
+
+// The installed recorder; read with a relaxed load only by recording
+// variants (production variants never touch it).
+extern std::atomic<recorder *> g_recorder;
+
+inline recorder *active_recorder() noexcept
+{
+	return g_recorder.load(std::memory_order_relaxed);
+}
+
+template <flush_kind K, bool Rec>
+struct flush_policy {
+	static constexpr flush_kind kind = K;
+	static constexpr bool recording = Rec;
+	static constexpr bool flushes = K != flush_kind::none;
+	// CLFLUSH is ordered with older stores, and the "no flush" variants have
+	// no later drain of their own in the BYTE and PAGE paths, so streaming
+	// stores must be fenced inside the kernel for them (spec 9.5). With
+	// CLWB/CLFLUSHOPT the caller's drain SFENCE orders both the flushes and
+	// the streaming stores, so the kernel leaves it to the drain.
+	static constexpr bool fence_after_nt =
+		K == flush_kind::clflush || K == flush_kind::none;
+
+	// Write back the 64-byte line containing p. The "memory" clobber keeps
+	// the compiler from sinking earlier stores below the flush: the flush
+	// must see the data it is meant to write back.
+	static inline void line(const void *p) noexcept
+	{
+		if constexpr (Rec && K != flush_kind::none) {
+			if (recorder *r = active_recorder())
+				r->on_flush(reinterpret_cast<const void *>(
+					reinterpret_cast<std::uintptr_t>(p) & ~std::uintptr_t(63)));
+		}
+		if constexpr (K == flush_kind::clwb)
+			asm volatile("clwb (%0)" : : "r"(p) : "memory");
+		else if constexpr (K == flush_kind::clflushopt)
+			asm volatile("clflushopt (%0)" : : "r"(p) : "memory");
+		else if constexpr (K == flush_kind::clflush)
+			asm volatile("clflush (%0)" : : "r"(p) : "memory");
+	}
+
+	// Every line intersecting [p, p+n); an unaligned zero-length range still
+	// covers the line p is in (spec 8.2, gap A43 kept for compatibility).
+	static inline void range(const void *p, std::size_t n) noexcept
+	{
+		if constexpr (K != flush_kind::none) {
+			auto a = reinterpret_cast<std::uintptr_t>(p);
+			const std::uintptr_t end = a + n;
+			for (a &= ~std::uintptr_t(63); a < end; a += line_size)
+				line(reinterpret_cast<const void *>(a));
+		} else {
+			(void)p;
+			(void)n;
+		}
+	}
+
+	// Report a streaming-store range (recording variants only).
+	static inline void nt(const void *p, std::size_t n) noexcept
+	{
+		if constexpr (Rec) {
+			if (recorder *r = active_recorder())
+				r->on_nt_store(p, n);
+		} else {
+			(void)p;
+			(void)n;
+		}
+	}
+
+	// SFENCE: orders every earlier flush and streaming store before any
+	// later store, which is what makes them durable in program order.
+	static inline void sfence() noexcept
+	{
+		if constexpr (Rec) {
+			if (recorder *r = active_recorder())
+				r->on_fence();
+		}
+		asm volatile("sfence" : : : "memory");
+	}
+
+	static inline void kernel(const char *name) noexcept
+	{
+		if constexpr (Rec) {
+			if (recorder *r = active_recorder())
+				r->on_kernel(name);
+		} else {
+			(void)name;
+		}
+	}
+};
+
+} // namespace pmem2::memops::detail

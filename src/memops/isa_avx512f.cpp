@@ -1,0 +1,71 @@
+// AVX-512F kernels: one 64-byte vector per line. Compiled with -mavx512f;
+// chosen when CPUID and XCR0 report usable AVX-512 state. The WC
+// workaround never applies (spec 9.5).
+#define PMEM2_MEMOPS_ISA_NS avx512f
+#include "memops/kernels.hpp"
+
+#include <immintrin.h>
+
+namespace pmem2::memops::avx512f {
+namespace {
+
+struct isa {
+	static constexpr const char *name = "avx512f";
+	static constexpr const char *memmove_t_name = "memmove_t_avx512f";
+	static constexpr const char *memmove_nt_name = "memmove_nt_avx512f";
+	static constexpr const char *memset_t_name = "memset_t_avx512f";
+	static constexpr const char *memset_nt_name = "memset_nt_avx512f";
+	static constexpr bool wc_applies = false;
+	static constexpr bool borrows_temporal = false;
+
+	using v32 = __m256i;
+	struct fill {
+		__m512i z;
+		__m256i y;
+	};
+
+	static v32 load32(const char *s) noexcept
+	{
+		return _mm256_loadu_si256(reinterpret_cast<const __m256i *>(s));
+	}
+	static void store32(char *d, v32 v) noexcept
+	{
+		_mm256_storeu_si256(reinterpret_cast<__m256i *>(d), v);
+	}
+	static void stream32(char *d, v32 v) noexcept
+	{
+		_mm256_stream_si256(reinterpret_cast<__m256i *>(d), v);
+	}
+	static fill make_fill(int c) noexcept
+	{
+		return {_mm512_set1_epi32(static_cast<int>(0x01010101u * static_cast<unsigned char>(c))),
+			_mm256_set1_epi8(static_cast<char>(c))};
+	}
+	static v32 fill32(const fill &f) noexcept { return f.y; }
+
+	static void copy_line(char *d, const char *s) noexcept
+	{
+		_mm512_store_si512(d, _mm512_loadu_si512(s));
+	}
+	static void stream_copy_line(char *d, const char *s) noexcept
+	{
+		_mm512_stream_si512(reinterpret_cast<__m512i *>(d), _mm512_loadu_si512(s));
+	}
+	static void fill_line(char *d, const fill &f) noexcept { _mm512_store_si512(d, f.z); }
+	static void stream_fill_line(char *d, const fill &f) noexcept
+	{
+		_mm512_stream_si512(reinterpret_cast<__m512i *>(d), f.z);
+	}
+};
+
+constexpr detail::kernel_set set = make_kernel_set<isa>();
+
+} // namespace
+} // namespace pmem2::memops::avx512f
+
+namespace pmem2::memops::detail {
+const kernel_set &kernels_avx512f() noexcept
+{
+	return avx512f::set;
+}
+} // namespace pmem2::memops::detail

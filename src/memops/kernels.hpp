@@ -1,0 +1,698 @@
+// The x86-64 memmove/memset kernels, written once over two policies:
+//   I  the ISA (vector width, load/store/stream of one 64-byte line),
+//   F  the flush instruction (flush.hpp), recording or not.
+// Each ISA file includes this header inside its own namespace and with its
+// own compile flags, so the instantiations never mix code of two ISAs.
+// Internal to src/memops.
+//
+// Kernel contract: copy/fill [dest, dest+len), flush every line written
+// with regular stores (F), no final drain. memmove kernels are overlap-safe.
+// 8-byte store guarantee: when dest and len are multiples of 8, every store
+// is at least 8 bytes wide and 8-byte aligned (the small windows below are
+// 8-multiples at 8-aligned offsets in that case, and lines are 64-aligned).
+//
+// Include with PMEM2_MEMOPS_ISA_NS defined to the ISA's namespace name.
+#ifndef PMEM2_MEMOPS_ISA_NS
+#error "define PMEM2_MEMOPS_ISA_NS before including memops/kernels.hpp"
+#endif
+
+#include "memops/flush.hpp"
+#include "memops/kernel_set.hpp"
+#include "memops/memops.hpp"
+
+#include <emmintrin.h>
+#include <xmmintrin.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+namespace pmem2::memops::PMEM2_MEMOPS_ISA_NS {
+
+using detail::flush_kind;
+using detail::flush_policy;
+using detail::line_size;
+
+using u64 = std::uint64_t;
+using u32 = std::uint32_t;
+using u16 = std::uint16_t;
+
+inline std::uintptr_t addr(const void *p) noexcept
+{
+	return reinterpret_cast<std::uintptr_t>(p);
+}
+
+template <class T>
+inline T load_scalar(const char *s) noexcept
+{
+	T v;
+	std::memcpy(&v, s, sizeof v);
+	return v;
+}
+
+template <class T>
+inline void store_scalar(char *d, T v) noexcept
+{
+	std::memcpy(d, &v, sizeof v);
+}
+
+// Copy n <= 64 bytes with at most two overlapping windows per size class.
+// Every load happens before the first store, so any overlap is safe.
+template <class I>
+inline void copy_le64(char *d, const char *s, std::size_t n) noexcept
+{
+	if (n >= 32) {
+		auto a = I::load32(s);
+		auto b = I::load32(s + n - 32);
+		I::store32(d, a);
+		I::store32(d + n - 32, b);
+	} else if (n >= 16) {
+		__m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i *>(s));
+		__m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i *>(s + n - 16));
+		_mm_storeu_si128(reinterpret_cast<__m128i *>(d), a);
+		_mm_storeu_si128(reinterpret_cast<__m128i *>(d + n - 16), b);
+	} else if (n >= 8) {
+		u64 a = load_scalar<u64>(s), b = load_scalar<u64>(s + n - 8);
+		store_scalar(d, a);
+		store_scalar(d + n - 8, b);
+	} else if (n >= 4) {
+		u32 a = load_scalar<u32>(s), b = load_scalar<u32>(s + n - 4);
+		store_scalar(d, a);
+		store_scalar(d + n - 4, b);
+	} else if (n >= 2) {
+		u16 a = load_scalar<u16>(s), b = load_scalar<u16>(s + n - 2);
+		store_scalar(d, a);
+		store_scalar(d + n - 2, b);
+	} else if (n == 1) {
+		*d = *s;
+	}
+}
+
+// Fill n <= 64 bytes with the same windows as copy_le64.
+template <class I>
+inline void set_le64(char *d, const typename I::fill &f, u64 pattern, std::size_t n) noexcept
+{
+	if (n >= 32) {
+		I::store32(d, I::fill32(f));
+		I::store32(d + n - 32, I::fill32(f));
+	} else if (n >= 16) {
+		__m128i v = _mm_set1_epi64x(static_cast<long long>(pattern));
+		_mm_storeu_si128(reinterpret_cast<__m128i *>(d), v);
+		_mm_storeu_si128(reinterpret_cast<__m128i *>(d + n - 16), v);
+	} else if (n >= 8) {
+		store_scalar(d, pattern);
+		store_scalar(d + n - 8, pattern);
+	} else if (n >= 4) {
+		store_scalar(d, static_cast<u32>(pattern));
+		store_scalar(d + n - 4, static_cast<u32>(pattern));
+	} else if (n >= 2) {
+		store_scalar(d, static_cast<u16>(pattern));
+		store_scalar(d + n - 2, static_cast<u16>(pattern));
+	} else if (n == 1) {
+		*d = static_cast<char>(pattern);
+	}
+}
+
+inline u64 byte_pattern(int c) noexcept
+{
+	return u64(static_cast<unsigned char>(c)) * 0x0101010101010101ULL;
+}
+
+// A line-aligned tail of exactly 32/16/8/4 bytes goes out as one streaming
+// store (spec 9.5); returns false when the tail needs regular stores.
+template <class I>
+inline bool stream_tail_copy(char *d, const char *s, std::size_t n) noexcept
+{
+	switch (n) {
+	case 32:
+		I::stream32(d, I::load32(s));
+		return true;
+	case 16:
+		_mm_stream_si128(reinterpret_cast<__m128i *>(d),
+				 _mm_loadu_si128(reinterpret_cast<const __m128i *>(s)));
+		return true;
+	case 8:
+		_mm_stream_si64(reinterpret_cast<long long *>(d),
+				static_cast<long long>(load_scalar<u64>(s)));
+		return true;
+	case 4:
+		_mm_stream_si32(reinterpret_cast<int *>(d), static_cast<int>(load_scalar<u32>(s)));
+		return true;
+	default:
+		return false;
+	}
+}
+
+template <class I>
+inline bool stream_tail_set(char *d, const typename I::fill &f, u64 pattern, std::size_t n) noexcept
+{
+	switch (n) {
+	case 32:
+		I::stream32(d, I::fill32(f));
+		return true;
+	case 16:
+		_mm_stream_si128(reinterpret_cast<__m128i *>(d),
+				 _mm_set1_epi64x(static_cast<long long>(pattern)));
+		return true;
+	case 8:
+		_mm_stream_si64(reinterpret_cast<long long *>(d), static_cast<long long>(pattern));
+		return true;
+	case 4:
+		_mm_stream_si32(reinterpret_cast<int *>(d), static_cast<int>(pattern));
+		return true;
+	default:
+		return false;
+	}
+}
+
+// ---- temporal + flush -------------------------------------------------
+
+template <class I, class F>
+inline void memmove_t_fwd(char *d, const char *s, std::size_t n) noexcept
+{
+	const std::size_t head = (0 - addr(d)) & (line_size - 1);
+	if (head) {
+		copy_le64<I>(d, s, head);
+		F::line(d);
+		d += head;
+		s += head;
+		n -= head;
+	}
+	// Forward order is safe for dest below src: each store lands below
+	// every source byte not yet read.
+	while (n >= 4 * line_size) {
+		I::copy_line(d, s);
+		I::copy_line(d + 64, s + 64);
+		I::copy_line(d + 128, s + 128);
+		I::copy_line(d + 192, s + 192);
+		F::line(d);
+		F::line(d + 64);
+		F::line(d + 128);
+		F::line(d + 192);
+		d += 256;
+		s += 256;
+		n -= 256;
+	}
+	while (n >= line_size) {
+		I::copy_line(d, s);
+		F::line(d);
+		d += 64;
+		s += 64;
+		n -= 64;
+	}
+	if (n) {
+		copy_le64<I>(d, s, n);
+		F::line(d);
+	}
+}
+
+template <class I, class F>
+inline void memmove_t_bwd(char *d, const char *s, std::size_t n) noexcept
+{
+	const std::size_t tail = addr(d + n) & (line_size - 1);
+	if (tail) {
+		n -= tail;
+		copy_le64<I>(d + n, s + n, tail);
+		F::line(d + n);
+	}
+	// Backward order is safe for dest above src: each store lands above
+	// every source byte not yet read.
+	while (n >= 4 * line_size) {
+		n -= 256;
+		I::copy_line(d + n + 192, s + n + 192);
+		I::copy_line(d + n + 128, s + n + 128);
+		I::copy_line(d + n + 64, s + n + 64);
+		I::copy_line(d + n, s + n);
+		F::line(d + n + 192);
+		F::line(d + n + 128);
+		F::line(d + n + 64);
+		F::line(d + n);
+	}
+	while (n >= line_size) {
+		n -= 64;
+		I::copy_line(d + n, s + n);
+		F::line(d + n);
+	}
+	if (n) {
+		copy_le64<I>(d, s, n);
+		F::line(d);
+	}
+}
+
+template <class I, class F>
+void memmove_t(char *d, const char *s, std::size_t n) noexcept
+{
+	F::kernel(I::memmove_t_name);
+	if (n <= 64) {
+		if (n == 0)
+			return;
+		copy_le64<I>(d, s, n);
+		F::range(d, n);
+		return;
+	}
+	if (addr(d) - addr(s) >= n)
+		memmove_t_fwd<I, F>(d, s, n);
+	else
+		memmove_t_bwd<I, F>(d, s, n);
+}
+
+template <class I, class F>
+void memset_t(char *d, int c, std::size_t n) noexcept
+{
+	F::kernel(I::memset_t_name);
+	const u64 pattern = byte_pattern(c);
+	const typename I::fill f = I::make_fill(c);
+	if (n <= 64) {
+		if (n == 0)
+			return;
+		set_le64<I>(d, f, pattern, n);
+		F::range(d, n);
+		return;
+	}
+	const std::size_t head = (0 - addr(d)) & (line_size - 1);
+	if (head) {
+		set_le64<I>(d, f, pattern, head);
+		F::line(d);
+		d += head;
+		n -= head;
+	}
+	while (n >= 4 * line_size) {
+		I::fill_line(d, f);
+		I::fill_line(d + 64, f);
+		I::fill_line(d + 128, f);
+		I::fill_line(d + 192, f);
+		F::line(d);
+		F::line(d + 64);
+		F::line(d + 128);
+		F::line(d + 192);
+		d += 256;
+		n -= 256;
+	}
+	while (n >= line_size) {
+		I::fill_line(d, f);
+		F::line(d);
+		d += 64;
+		n -= 64;
+	}
+	if (n) {
+		set_le64<I>(d, f, pattern, n);
+		F::line(d);
+	}
+}
+
+// ---- non-temporal -----------------------------------------------------
+
+// Distance of the software prefetch ahead of the streaming loop: far enough
+// to cover memory latency at streaming bandwidth, near enough to stay in L1.
+inline constexpr std::size_t prefetch_ahead = 512;
+
+// WC workaround (spec 9.5): an SFENCE after every 768 bytes (12 lines) of
+// streaming stores keeps some Intel parts from stalling on full
+// write-combining buffers. Applied only by ISAs that declare it.
+template <class I, class F, bool WC>
+inline void stream_fwd_lines(char *&d, const char *&s, std::size_t &n) noexcept
+{
+	unsigned blocks = 0;
+	while (n >= 4 * line_size) {
+		_mm_prefetch(s + prefetch_ahead, _MM_HINT_NTA);
+		_mm_prefetch(s + prefetch_ahead + 64, _MM_HINT_NTA);
+		_mm_prefetch(s + prefetch_ahead + 128, _MM_HINT_NTA);
+		_mm_prefetch(s + prefetch_ahead + 192, _MM_HINT_NTA);
+		I::stream_copy_line(d, s);
+		I::stream_copy_line(d + 64, s + 64);
+		I::stream_copy_line(d + 128, s + 128);
+		I::stream_copy_line(d + 192, s + 192);
+		d += 256;
+		s += 256;
+		n -= 256;
+		if constexpr (WC) {
+			if (++blocks == 3) {
+				blocks = 0;
+				F::sfence();
+			}
+		}
+	}
+	while (n >= line_size) {
+		I::stream_copy_line(d, s);
+		d += 64;
+		s += 64;
+		n -= 64;
+	}
+}
+
+template <class I, class F, bool WC>
+inline void stream_bwd_lines(char *d, const char *s, std::size_t &n) noexcept
+{
+	unsigned blocks = 0;
+	while (n >= 4 * line_size) {
+		n -= 256;
+		if (n >= prefetch_ahead) {
+			_mm_prefetch(s + n - prefetch_ahead + 192, _MM_HINT_NTA);
+			_mm_prefetch(s + n - prefetch_ahead + 128, _MM_HINT_NTA);
+			_mm_prefetch(s + n - prefetch_ahead + 64, _MM_HINT_NTA);
+			_mm_prefetch(s + n - prefetch_ahead, _MM_HINT_NTA);
+		}
+		I::stream_copy_line(d + n + 192, s + n + 192);
+		I::stream_copy_line(d + n + 128, s + n + 128);
+		I::stream_copy_line(d + n + 64, s + n + 64);
+		I::stream_copy_line(d + n, s + n);
+		if constexpr (WC) {
+			if (++blocks == 3) {
+				blocks = 0;
+				F::sfence();
+			}
+		}
+	}
+	while (n >= line_size) {
+		n -= 64;
+		I::stream_copy_line(d + n, s + n);
+	}
+}
+
+template <class I, class F>
+inline void memmove_nt_fwd(char *d, const char *s, std::size_t n) noexcept
+{
+	const std::size_t head = (0 - addr(d)) & (line_size - 1);
+	if (head) {
+		copy_le64<I>(d, s, head);
+		F::line(d);
+		d += head;
+		s += head;
+		n -= head;
+	}
+	char *const nt_begin = d;
+	if (I::wc_applies && detail::g_wc_workaround)
+		stream_fwd_lines<I, F, I::wc_applies>(d, s, n);
+	else
+		stream_fwd_lines<I, F, false>(d, s, n);
+	if (n && stream_tail_copy<I>(d, s, n)) {
+		d += n;
+		n = 0;
+	}
+	F::nt(nt_begin, static_cast<std::size_t>(d - nt_begin));
+	if (n) {
+		copy_le64<I>(d, s, n);
+		F::line(d);
+	}
+}
+
+template <class I, class F>
+inline void memmove_nt_bwd(char *d, const char *s, std::size_t n) noexcept
+{
+	const std::size_t tail = addr(d + n) & (line_size - 1);
+	char *const nt_end = d + n - tail;
+	if (tail) {
+		n -= tail;
+		if (stream_tail_copy<I>(d + n, s + n, tail)) {
+			F::nt(d + n, tail);
+		} else {
+			copy_le64<I>(d + n, s + n, tail);
+			F::line(d + n);
+		}
+	}
+	if (I::wc_applies && detail::g_wc_workaround)
+		stream_bwd_lines<I, F, I::wc_applies>(d, s, n);
+	else
+		stream_bwd_lines<I, F, false>(d, s, n);
+	F::nt(d + n, static_cast<std::size_t>(nt_end - (d + n)));
+	if (n) {
+		copy_le64<I>(d, s, n);
+		F::line(d);
+	}
+}
+
+template <class I, class F>
+void memmove_nt(char *d, const char *s, std::size_t n) noexcept
+{
+	F::kernel(I::memmove_nt_name);
+	if (n <= 64) {
+		// No whole line to stream: regular stores and a flush.
+		if (n == 0)
+			return;
+		copy_le64<I>(d, s, n);
+		F::range(d, n);
+		return;
+	}
+	if (addr(d) - addr(s) >= n)
+		memmove_nt_fwd<I, F>(d, s, n);
+	else
+		memmove_nt_bwd<I, F>(d, s, n);
+	// Streaming stores are weakly ordered; see flush_policy::fence_after_nt
+	// for which variants fence here and which leave it to the drain.
+	if constexpr (F::fence_after_nt)
+		F::sfence();
+}
+
+template <class I, class F>
+void memset_nt(char *d, int c, std::size_t n) noexcept
+{
+	F::kernel(I::memset_nt_name);
+	const u64 pattern = byte_pattern(c);
+	const typename I::fill f = I::make_fill(c);
+	if (n <= 64) {
+		if (n == 0)
+			return;
+		set_le64<I>(d, f, pattern, n);
+		F::range(d, n);
+		return;
+	}
+	const std::size_t head = (0 - addr(d)) & (line_size - 1);
+	if (head) {
+		set_le64<I>(d, f, pattern, head);
+		F::line(d);
+		d += head;
+		n -= head;
+	}
+	char *const nt_begin = d;
+	const bool wc = I::wc_applies && detail::g_wc_workaround;
+	unsigned blocks = 0;
+	while (n >= 4 * line_size) {
+		I::stream_fill_line(d, f);
+		I::stream_fill_line(d + 64, f);
+		I::stream_fill_line(d + 128, f);
+		I::stream_fill_line(d + 192, f);
+		d += 256;
+		n -= 256;
+		// WC workaround, as in stream_fwd_lines.
+		if (wc && ++blocks == 3) {
+			blocks = 0;
+			F::sfence();
+		}
+	}
+	while (n >= line_size) {
+		I::stream_fill_line(d, f);
+		d += 64;
+		n -= 64;
+	}
+	if (n && stream_tail_set<I>(d, f, pattern, n)) {
+		d += n;
+		n = 0;
+	}
+	F::nt(nt_begin, static_cast<std::size_t>(d - nt_begin));
+	if (n) {
+		set_le64<I>(d, f, pattern, n);
+		F::line(d);
+	}
+	if constexpr (F::fence_after_nt)
+		F::sfence();
+}
+
+// ---- per-granularity entry points ------------------------------------
+
+// Temporal kernels, unless the ISA borrows them from another family
+// (MOVDIR64B replaces only the non-temporal ones).
+template <class I, class F>
+inline void run_memmove_t(char *d, const char *s, std::size_t n) noexcept
+{
+	if constexpr (I::borrows_temporal)
+		I::template temporal_memmove<F>(d, s, n);
+	else
+		memmove_t<I, F>(d, s, n);
+}
+
+template <class I, class F>
+inline void run_memset_t(char *d, int c, std::size_t n) noexcept
+{
+	if constexpr (I::borrows_temporal)
+		I::template temporal_memset<F>(d, c, n);
+	else
+		memset_t<I, F>(d, c, n);
+}
+
+// Spec 9.3 priority: NOFLUSH, then NONTEMPORAL|WC, then TEMPORAL|WB, then
+// the length threshold.
+inline bool cl_wants_nt(unsigned flags, std::size_t len) noexcept
+{
+	if (flags & (f_nontemporal | f_wc))
+		return true;
+	if (flags & (f_temporal | f_wb))
+		return false;
+	return len >= detail::g_movnt_threshold;
+}
+
+template <class F>
+using noflush_of = flush_policy<flush_kind::none, F::recording>;
+
+// CACHE_LINE (spec 9.2): nodrain kernel, then SFENCE unless NODRAIN or
+// NOFLUSH. A zero length or dest == src stores nothing but still drains.
+template <class I, class F>
+void *memmove_cl(void *dest, const void *src, std::size_t len, unsigned flags) noexcept
+{
+	char *d = static_cast<char *>(dest);
+	const char *s = static_cast<const char *>(src);
+	if (len != 0 && dest != src) [[likely]] {
+		if (flags & f_noflush)
+			run_memmove_t<I, noflush_of<F>>(d, s, len);
+		else if (cl_wants_nt(flags, len))
+			memmove_nt<I, F>(d, s, len);
+		else
+			run_memmove_t<I, F>(d, s, len);
+	}
+	// The drain: makes the flushes and streaming stores above durable
+	// before the caller's next store.
+	if (!(flags & (f_nodrain | f_noflush)))
+		F::sfence();
+	return dest;
+}
+
+template <class I, class F>
+void *memset_cl(void *dest, int c, std::size_t len, unsigned flags) noexcept
+{
+	char *d = static_cast<char *>(dest);
+	if (len != 0) [[likely]] {
+		if (flags & f_noflush)
+			run_memset_t<I, noflush_of<F>>(d, c, len);
+		else if (cl_wants_nt(flags, len))
+			memset_nt<I, F>(d, c, len);
+		else
+			run_memset_t<I, F>(d, c, len);
+	}
+	// The drain, as in memmove_cl.
+	if (!(flags & (f_nodrain | f_noflush)))
+		F::sfence();
+	return dest;
+}
+
+// BYTE (eADR, spec 9.4): caches are persistent, so nothing is flushed;
+// streaming stores only on an explicit NONTEMPORAL (WC ignored, threshold
+// ignored). The SFENCE still orders the stores (and drains streaming ones).
+template <class I, bool Rec>
+void *memmove_byte(void *dest, const void *src, std::size_t len, unsigned flags) noexcept
+{
+	using N = flush_policy<flush_kind::none, Rec>;
+	char *d = static_cast<char *>(dest);
+	const char *s = static_cast<const char *>(src);
+	if (len != 0 && dest != src) [[likely]] {
+		if ((flags & (f_noflush | f_nontemporal)) == f_nontemporal)
+			memmove_nt<I, N>(d, s, len);
+		else
+			run_memmove_t<I, N>(d, s, len);
+	}
+	// Orders the stores above before the caller's next store.
+	if (!(flags & (f_nodrain | f_noflush)))
+		N::sfence();
+	return dest;
+}
+
+template <class I, bool Rec>
+void *memset_byte(void *dest, int c, std::size_t len, unsigned flags) noexcept
+{
+	using N = flush_policy<flush_kind::none, Rec>;
+	char *d = static_cast<char *>(dest);
+	if (len != 0) [[likely]] {
+		if ((flags & (f_noflush | f_nontemporal)) == f_nontemporal)
+			memset_nt<I, N>(d, c, len);
+		else
+			run_memset_t<I, N>(d, c, len);
+	}
+	// Orders the stores above, as in memmove_byte.
+	if (!(flags & (f_nodrain | f_noflush)))
+		N::sfence();
+	return dest;
+}
+
+// PAGE (spec 9.2, deliberately different per gap A33): the store kind is
+// chosen as for CACHE_LINE, but no CPU cache line is flushed, because the
+// msync of page_sync() is what makes page-cache data durable; then
+// page_sync() unless NOFLUSH (NODRAIN has no effect). Streaming variants
+// fence inside the kernel, so their stores are globally visible before msync.
+template <class I, bool Rec>
+void *memmove_page(void *dest, const void *src, std::size_t len, unsigned flags) noexcept
+{
+	using N = flush_policy<flush_kind::none, Rec>;
+	char *d = static_cast<char *>(dest);
+	const char *s = static_cast<const char *>(src);
+	if (len != 0 && dest != src) [[likely]] {
+		if (!(flags & f_noflush) && cl_wants_nt(flags, len))
+			memmove_nt<I, N>(d, s, len);
+		else
+			run_memmove_t<I, N>(d, s, len);
+	}
+	if (!(flags & f_noflush))
+		page_sync(dest, len);
+	return dest;
+}
+
+template <class I, bool Rec>
+void *memset_page(void *dest, int c, std::size_t len, unsigned flags) noexcept
+{
+	using N = flush_policy<flush_kind::none, Rec>;
+	char *d = static_cast<char *>(dest);
+	if (len != 0) [[likely]] {
+		if (!(flags & f_noflush) && cl_wants_nt(flags, len))
+			memset_nt<I, N>(d, c, len);
+		else
+			run_memset_t<I, N>(d, c, len);
+	}
+	if (!(flags & f_noflush))
+		page_sync(dest, len);
+	return dest;
+}
+
+// ---- the family's row of the dispatch table --------------------------
+
+template <class I, flush_kind K, bool R>
+constexpr detail::entry_pair cl_pair()
+{
+	return {&memmove_cl<I, flush_policy<K, R>>, &memset_cl<I, flush_policy<K, R>>};
+}
+
+template <class I, flush_kind K>
+constexpr void fill_raw(detail::kernel_set &k)
+{
+	constexpr int i = static_cast<int>(K);
+	if constexpr (!I::borrows_temporal) {
+		k.memmove_t[i][0] = &memmove_t<I, flush_policy<K, false>>;
+		k.memmove_t[i][1] = &memmove_t<I, flush_policy<K, true>>;
+		k.memset_t[i][0] = &memset_t<I, flush_policy<K, false>>;
+		k.memset_t[i][1] = &memset_t<I, flush_policy<K, true>>;
+	}
+	k.memmove_nt[i][0] = &memmove_nt<I, flush_policy<K, false>>;
+	k.memmove_nt[i][1] = &memmove_nt<I, flush_policy<K, true>>;
+	k.memset_nt[i][0] = &memset_nt<I, flush_policy<K, false>>;
+	k.memset_nt[i][1] = &memset_nt<I, flush_policy<K, true>>;
+}
+
+template <class I>
+constexpr detail::kernel_set make_kernel_set()
+{
+	detail::kernel_set k{};
+	k.name = I::name;
+	k.cache_line[0][0] = cl_pair<I, flush_kind::clwb, false>();
+	k.cache_line[0][1] = cl_pair<I, flush_kind::clwb, true>();
+	k.cache_line[1][0] = cl_pair<I, flush_kind::clflushopt, false>();
+	k.cache_line[1][1] = cl_pair<I, flush_kind::clflushopt, true>();
+	k.cache_line[2][0] = cl_pair<I, flush_kind::clflush, false>();
+	k.cache_line[2][1] = cl_pair<I, flush_kind::clflush, true>();
+	k.byte[0] = {&memmove_byte<I, false>, &memset_byte<I, false>};
+	k.byte[1] = {&memmove_byte<I, true>, &memset_byte<I, true>};
+	k.page[0] = {&memmove_page<I, false>, &memset_page<I, false>};
+	k.page[1] = {&memmove_page<I, true>, &memset_page<I, true>};
+	fill_raw<I, flush_kind::clwb>(k);
+	fill_raw<I, flush_kind::clflushopt>(k);
+	fill_raw<I, flush_kind::clflush>(k);
+	fill_raw<I, flush_kind::none>(k);
+	return k;
+}
+
+} // namespace pmem2::memops::PMEM2_MEMOPS_ISA_NS
