@@ -1,0 +1,27 @@
+// Store-granularity detection (libpmem2.md §6.1).
+#pragma once
+
+#include <libpmem2/base.h>
+
+#include "map/source.hpp"
+
+namespace pmem2 {
+
+// Parse a PMEM2_FORCE_GRANULARITY value: the granularity, or -1 when the
+// value is not one of BYTE, CACHE_LINE, CACHELINE, PAGE (any case, < 11
+// characters).
+int parse_forced_granularity(const char *value) noexcept;
+// The current environment's forced granularity, or -1 (read on every call).
+int forced_granularity() noexcept;
+
+// eADR scan of <root>/sys/bus/nd/devices (§6.1.2): 1 every region reports
+// cpu_cache, 0 no eADR (or no regions), -1 a malformed persistence_domain.
+int eadr_scan();
+
+// The finest granularity a mapping supports (§6.1 steps 1-6).
+pmem2_granularity available_granularity(const source_info &src, pmem2_sharing_type sharing,
+	bool map_sync);
+
+const char *granularity_name(int g) noexcept;
+
+} // namespace pmem2
