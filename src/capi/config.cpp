@@ -7,6 +7,7 @@
 #include "common/export.hpp"
 #include "map/config.hpp"
 
+using pmem2::capi::enum_value;
 using pmem2::capi::guarded;
 using pmem2::capi::null_arg;
 
@@ -58,7 +59,7 @@ PMEM2_EXPORT int pmem2_config_set_required_store_granularity(struct pmem2_config
 {
 	if (cfg == nullptr)
 		return null_arg(__func__, "cfg");
-	int v = static_cast<int>(g);
+	int v = enum_value(g);
 	if (v < PMEM2_GRANULARITY_BYTE || v > PMEM2_GRANULARITY_PAGE) {
 		pmem2::set_errormsg("invalid granularity value %d", v);
 		return PMEM2_E_GRANULARITY_NOT_SUPPORTED;
@@ -71,11 +72,12 @@ PMEM2_EXPORT int pmem2_config_set_sharing(struct pmem2_config *cfg, enum pmem2_s
 {
 	if (cfg == nullptr)
 		return null_arg(__func__, "cfg");
-	if (type != PMEM2_SHARED && type != PMEM2_PRIVATE) {
-		pmem2::set_errormsg("invalid sharing value %d", static_cast<int>(type));
+	int v = enum_value(type);
+	if (v != PMEM2_SHARED && v != PMEM2_PRIVATE) {
+		pmem2::set_errormsg("invalid sharing value %d", v);
 		return PMEM2_E_INVALID_SHARING_VALUE;
 	}
-	cfg->sharing = type;
+	cfg->sharing = static_cast<pmem2_sharing_type>(v);
 	return 0;
 }
 

@@ -6,6 +6,7 @@
 #include "map/config.hpp"
 #include "map/map.hpp"
 
+using pmem2::capi::enum_value;
 using pmem2::capi::guarded;
 using pmem2::capi::null_arg;
 
@@ -31,9 +32,8 @@ PMEM2_EXPORT int pmem2_map_from_existing(struct pmem2_map **map, const struct pm
 	*map = nullptr;
 	if (src == nullptr)
 		return null_arg(__func__, "src");
-	return guarded([&] {
-		return pmem2::map_from_existing(*map, src->info, addr, len, static_cast<int>(gran));
-	});
+	const int g = enum_value(gran);
+	return guarded([&] { return pmem2::map_from_existing(*map, src->info, addr, len, g); });
 }
 
 PMEM2_EXPORT int pmem2_map_delete(struct pmem2_map **map_ptr)

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cerrno>
+#include <cstring>
 #include <new>
 
 #include <libpmem2/base.h>
@@ -23,6 +24,17 @@ int guarded(F &&f) noexcept
 		set_errormsg("unexpected internal error");
 		return PMEM2_E_UNKNOWN;
 	}
+}
+
+// The raw value of an enum argument. C callers may pass any int; reading
+// the bytes (not loading the enum) keeps out-of-range values well defined.
+template <class E>
+int enum_value(const E &e) noexcept
+{
+	static_assert(sizeof(E) == sizeof(int));
+	int v;
+	std::memcpy(&v, &e, sizeof(v));
+	return v;
 }
 
 // A NULL argument the original would dereference: fail cleanly instead.

@@ -71,9 +71,9 @@ TEST(Config, Granularity)
 		EXPECT_EQ(pmem2_config_set_required_store_granularity(cfg, static_cast<pmem2_granularity>(g)), 0);
 		EXPECT_EQ(cfg->required_granularity, g);
 	}
-	EXPECT_PMEM2_ERR(pmem2_config_set_required_store_granularity(cfg, static_cast<pmem2_granularity>(3)),
+	EXPECT_PMEM2_ERR(c_set_granularity(cfg, 3),
 		PMEM2_E_GRANULARITY_NOT_SUPPORTED);
-	EXPECT_PMEM2_ERR(pmem2_config_set_required_store_granularity(cfg, static_cast<pmem2_granularity>(-1)),
+	EXPECT_PMEM2_ERR(c_set_granularity(cfg, -1),
 		PMEM2_E_GRANULARITY_NOT_SUPPORTED);
 	EXPECT_EQ(cfg->required_granularity, 2);
 	pmem2_config_delete(&cfg);
@@ -83,7 +83,7 @@ TEST(Config, BadGranularityLeavesItUnset)
 {
 	pmem2_config *cfg = nullptr;
 	ASSERT_EQ(pmem2_config_new(&cfg), 0);
-	EXPECT_NE(pmem2_config_set_required_store_granularity(cfg, static_cast<pmem2_granularity>(99)), 0);
+	EXPECT_NE(c_set_granularity(cfg, 99), 0);
 	source s(page(), 0);
 	pmem2_map *m = nullptr;
 	EXPECT_PMEM2_ERR(pmem2_map_new(&m, cfg, s), PMEM2_E_GRANULARITY_NOT_SET);
@@ -97,9 +97,9 @@ TEST(Config, Sharing)
 	EXPECT_EQ(pmem2_config_set_sharing(c, PMEM2_PRIVATE), 0);
 	EXPECT_EQ(c.cfg->sharing, PMEM2_PRIVATE);
 	EXPECT_EQ(pmem2_config_set_sharing(c, PMEM2_SHARED), 0);
-	EXPECT_PMEM2_ERR(pmem2_config_set_sharing(c, static_cast<pmem2_sharing_type>(2)),
+	EXPECT_PMEM2_ERR(c_set_sharing(c, 2),
 		PMEM2_E_INVALID_SHARING_VALUE);
-	EXPECT_PMEM2_ERR(pmem2_config_set_sharing(c, static_cast<pmem2_sharing_type>(-1)),
+	EXPECT_PMEM2_ERR(c_set_sharing(c, -1),
 		PMEM2_E_INVALID_SHARING_VALUE);
 	EXPECT_EQ(c.cfg->sharing, PMEM2_SHARED);
 }

@@ -34,7 +34,7 @@ TEST(ErrToErrno, DoesNotTouchMessage)
 {
 	pmem2_config *cfg = nullptr;
 	ASSERT_EQ(pmem2_config_new(&cfg), 0);
-	EXPECT_EQ(pmem2_config_set_sharing(cfg, static_cast<pmem2_sharing_type>(7)),
+	EXPECT_EQ(c_set_sharing(cfg, 7),
 		PMEM2_E_INVALID_SHARING_VALUE);
 	std::string before = pmem2_errormsg();
 	pmem2_err_to_errno(PMEM2_E_INVALID_SHARING_VALUE);
@@ -97,7 +97,7 @@ TEST(Perror, PrintsFormatColonMessage)
 {
 	pmem2_config *cfg = nullptr;
 	ASSERT_EQ(pmem2_config_new(&cfg), 0);
-	ASSERT_NE(pmem2_config_set_sharing(cfg, static_cast<pmem2_sharing_type>(9)), 0);
+	ASSERT_NE(c_set_sharing(cfg, 9), 0);
 	std::string msg = pmem2_errormsg();
 
 	std::string path = scratch_dir() + "/pmem2-perror-XXXXXX";

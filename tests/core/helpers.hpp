@@ -152,6 +152,24 @@ struct source {
 	operator pmem2_source *() const { return src; }
 };
 
+// Entry points as a C caller sees them: there the enums are plain ints, so
+// out-of-range values are legal input (and not undefined in this C++ code).
+inline int c_set_granularity(pmem2_config *cfg, int g)
+{
+	using fn = int (*)(pmem2_config *, int);
+	return reinterpret_cast<fn>(&pmem2_config_set_required_store_granularity)(cfg, g);
+}
+inline int c_set_sharing(pmem2_config *cfg, int sh)
+{
+	using fn = int (*)(pmem2_config *, int);
+	return reinterpret_cast<fn>(&pmem2_config_set_sharing)(cfg, sh);
+}
+inline int c_map_from_existing(pmem2_map **m, const pmem2_source *src, void *addr, std::size_t len, int g)
+{
+	using fn = int (*)(pmem2_map **, const pmem2_source *, void *, std::size_t, int);
+	return reinterpret_cast<fn>(&pmem2_map_from_existing)(m, src, addr, len, g);
+}
+
 // Expect `call` to fail with `code` and leave a non-empty message.
 #define EXPECT_PMEM2_ERR(call, code) \
 	do { \

@@ -341,7 +341,7 @@ TEST(MapNew, GuardIsLiveAndRetiredOnDelete)
 
 class ForceGranularity : public ::testing::Test {
 protected:
-	pmem2_granularity map_with(const char *value, pmem2_source *src,
+	int map_with(const char *value, pmem2_source *src,
 		pmem2_sharing_type sh = PMEM2_SHARED)
 	{
 		scoped_env e("PMEM2_FORCE_GRANULARITY", value);
@@ -350,7 +350,7 @@ protected:
 		pmem2_map *m = nullptr;
 		EXPECT_EQ(pmem2_map_new(&m, c, src), 0) << pmem2_errormsg();
 		if (m == nullptr)
-			return static_cast<pmem2_granularity>(-1);
+			return -1;
 		pmem2_granularity g = pmem2_map_get_store_granularity(m);
 		EXPECT_EQ(m->ops, &pmem2::memops::ops(pmem2::to_memops(g)));
 		pmem2_map_delete(&m);
@@ -487,11 +487,11 @@ TEST(MapFromExisting, Validation)
 	source s(page(), 0);
 	char buf[64];
 	pmem2_map *m = poison;
-	EXPECT_PMEM2_ERR(pmem2_map_from_existing(&m, s, buf, sizeof(buf), static_cast<pmem2_granularity>(3)),
+	EXPECT_PMEM2_ERR(c_map_from_existing(&m, s, buf, sizeof(buf), 3),
 		PMEM2_E_GRANULARITY_NOT_SUPPORTED);
 	EXPECT_EQ(m, nullptr);
 	m = poison;
-	EXPECT_PMEM2_ERR(pmem2_map_from_existing(&m, s, buf, sizeof(buf), static_cast<pmem2_granularity>(-1)),
+	EXPECT_PMEM2_ERR(c_map_from_existing(&m, s, buf, sizeof(buf), -1),
 		PMEM2_E_GRANULARITY_NOT_SUPPORTED);
 	EXPECT_EQ(m, nullptr);
 	EXPECT_PMEM2_ERR(pmem2_map_from_existing(&m, s, nullptr, 64, PMEM2_GRANULARITY_BYTE),
