@@ -52,7 +52,8 @@ void memmove_generic(char *d, const char *s, std::size_t n) noexcept
 			put1(d++, *s++);
 			--n;
 		}
-		F::range(begin, static_cast<std::size_t>(d - begin));
+		if (d != begin)
+			F::range(begin, static_cast<std::size_t>(d - begin));
 		while (n >= 64) {
 			u64 w[8];
 			std::memcpy(w, s, 64);	// whole chunk read before it is written
@@ -68,7 +69,8 @@ void memmove_generic(char *d, const char *s, std::size_t n) noexcept
 			put8(d, s);
 		for (; n; --n)
 			put1(d++, *s++);
-		F::range(rest, static_cast<std::size_t>(d - rest));
+		if (d != rest)
+			F::range(rest, static_cast<std::size_t>(d - rest));
 	} else {
 		// Backward: safe when dest is above src.
 		char *e = d + n;
@@ -78,7 +80,8 @@ void memmove_generic(char *d, const char *s, std::size_t n) noexcept
 			put1(--e, *--se);
 			--n;
 		}
-		F::range(e, static_cast<std::size_t>(end - e));
+		if (e != end)
+			F::range(e, static_cast<std::size_t>(end - e));
 		while (n >= 64) {
 			e -= 64;
 			se -= 64;
@@ -97,7 +100,8 @@ void memmove_generic(char *d, const char *s, std::size_t n) noexcept
 		}
 		for (; n; --n)
 			put1(--e, *--se);
-		F::range(e, static_cast<std::size_t>(rest - e));
+		if (e != rest)
+			F::range(e, static_cast<std::size_t>(rest - e));
 	}
 }
 
@@ -114,7 +118,8 @@ void memset_generic(char *d, int c, std::size_t n) noexcept
 		put1(d++, b);
 		--n;
 	}
-	F::range(begin, static_cast<std::size_t>(d - begin));
+	if (d != begin)
+			F::range(begin, static_cast<std::size_t>(d - begin));
 	while (n >= 64) {
 		for (int i = 0; i < 8; ++i)
 			*reinterpret_cast<volatile u64 *>(d + 8 * i) = pattern;
@@ -127,7 +132,8 @@ void memset_generic(char *d, int c, std::size_t n) noexcept
 		*reinterpret_cast<volatile u64 *>(d) = pattern;
 	for (; n; --n)
 		put1(d++, b);
-	F::range(rest, static_cast<std::size_t>(d - rest));
+	if (d != rest)
+			F::range(rest, static_cast<std::size_t>(d - rest));
 }
 
 template <class F>

@@ -1,0 +1,441 @@
+// Persistence behaviour observed through the recorder: what is flushed,
+// streamed, fenced and page-synced per granularity and flag, which kernel
+// (store kind) ran, and the flush/persist/drain functions.
+#include "kernel_fixture.hpp"
+
+#include <set>
+
+using namespace memops_test;
+using mo::granularity;
+
+namespace {
+
+const std::size_t persist_lens[] = {0, 1, 7, 8, 63, 64, 65, 100, 128, 255, 256, 257, 300, 1000, 1024, 4103};
+const std::size_t persist_mis[] = {0, 5, 32, 56};
+
+std::uintptr_t addr(const void *p)
+{
+	return reinterpret_cast<std::uintptr_t>(p);
+}
+
+// Every byte of [d, d+len) lies in a flushed line or a streamed range; no
+// flush or streaming store falls outside the destination.
+::testing::AssertionResult covered(const recording &rec, const void *d, std::size_t len)
+{
+	const std::uintptr_t b = addr(d), e = b + len;
+	std::vector<char> hit(len, 0);
+	for (const event &ev : rec.ev) {
+		if (ev.kind == event::flush) {
+			if (ev.a & 63)
+				return ::testing::AssertionFailure() << "unaligned flush line";
+			if (ev.a + 64 <= b || ev.a >= e)
+				return ::testing::AssertionFailure() << "flush outside dest";
+			for (std::uintptr_t x = std::max(b, ev.a); x < std::min(e, ev.a + 64); ++x)
+				hit[x - b] = 1;
+		} else if (ev.kind == event::nt) {
+			if (ev.a < b || ev.a + ev.n > e)
+				return ::testing::AssertionFailure() << "streaming store outside dest";
+			for (std::uintptr_t x = ev.a; x < ev.a + ev.n; ++x)
+				hit[x - b] = 1;
+		}
+	}
+	for (std::size_t i = 0; i < len; ++i)
+		if (!hit[i])
+			return ::testing::AssertionFailure() << "byte " << i << " neither flushed nor streamed";
+	return ::testing::AssertionSuccess();
+}
+
+bool last_is_fence(const recording &rec)
+{
+	return !rec.ev.empty() && rec.ev.back().kind == event::fence;
+}
+
+struct persist_rig {
+	buffer dst{8192 + 256};
+	buffer src{8192 + 256};
+	persist_rig() { fill_random(src.data(), src.size, 3); }
+};
+
+} // namespace
+
+TEST_P(kernel_test, cache_line_every_written_line_flushed_or_streamed_then_fenced)
+{
+	recording rec;
+	ASSERT_NO_FATAL_FAILURE(force(&rec));
+	const bool weak_flush = std::strcmp(mo::selected().flush, "clflush") != 0;
+	persist_rig rig;
+	const mo::ops_table &t = mo::ops(granularity::cache_line);
+	for (unsigned flags = 0; flags <= mo::f_valid_flags; ++flags)
+		for (std::size_t len : persist_lens)
+			for (std::size_t mis : persist_mis)
+				for (int op = 0; op < 2; ++op) {
+					void *d = rig.dst.data() + 64 + mis;
+					rec.clear();
+					if (op == 0)
+						t.memmove(d, rig.src.data() + 64 + (mis * 3 & 63), len, flags);
+					else
+						t.memset(d, 0x42, len, flags);
+					SCOPED_TRACE(::testing::Message() << (op ? "memset" : "memmove") << " len " << len
+						     << " mis " << mis << " flags 0x" << std::hex << flags);
+					if (len) {
+						ASSERT_EQ(1u, rec.kernels().size());
+					}
+					if (flags & mo::f_noflush) {
+						ASSERT_EQ(0u, rec.count(event::flush));
+						ASSERT_EQ(0u, rec.count(event::nt));
+						ASSERT_EQ(0u, rec.count(event::fence));
+						continue;
+					}
+					ASSERT_TRUE(covered(rec, d, len));
+					if (!(flags & mo::f_nodrain)) {
+						ASSERT_TRUE(last_is_fence(rec));
+					} else if (weak_flush) {
+						ASSERT_EQ(0u, rec.count(event::fence))
+							<< "CLWB/CLFLUSHOPT kernels leave the fence to the drain";
+					}
+					ASSERT_EQ(0u, rec.count(event::page_sync));
+				}
+}
+
+TEST_P(kernel_test, byte_fences_but_never_flushes)
+{
+	recording rec;
+	ASSERT_NO_FATAL_FAILURE(force(&rec));
+	persist_rig rig;
+	const mo::ops_table &t = mo::ops(granularity::byte);
+	for (unsigned flags = 0; flags <= mo::f_valid_flags; ++flags)
+		for (std::size_t len : persist_lens)
+			for (std::size_t mis : persist_mis)
+				for (int op = 0; op < 2; ++op) {
+					void *d = rig.dst.data() + 64 + mis;
+					rec.clear();
+					if (op == 0)
+						t.memmove(d, rig.src.data() + 64, len, flags);
+					else
+						t.memset(d, 0x42, len, flags);
+					SCOPED_TRACE(::testing::Message() << (op ? "memset" : "memmove") << " len " << len
+						     << " mis " << mis << " flags 0x" << std::hex << flags);
+					ASSERT_EQ(0u, rec.count(event::flush));
+					ASSERT_EQ(0u, rec.count(event::page_sync));
+					if (flags & (mo::f_noflush | mo::f_nodrain)) {
+						if (flags & mo::f_noflush) {
+							ASSERT_EQ(0u, rec.count(event::fence));
+						}
+					} else {
+						ASSERT_TRUE(last_is_fence(rec));
+					}
+					if (rec.count(event::nt)) {
+						// Streaming stores are fenced inside the eADR kernel.
+						ASSERT_TRUE(last_is_fence(rec));
+						ASSERT_TRUE(flags & mo::f_nontemporal);
+					}
+				}
+}
+
+TEST_P(kernel_test, page_syncs_the_written_range_and_flushes_no_lines)
+{
+	recording rec;
+	ASSERT_NO_FATAL_FAILURE(force(&rec));
+	persist_rig rig;
+	const mo::ops_table &t = mo::ops(granularity::page);
+	for (unsigned flags = 0; flags <= mo::f_valid_flags; ++flags)
+		for (std::size_t len : persist_lens)
+			for (int op = 0; op < 2; ++op) {
+				void *d = rig.dst.data() + 64 + 9;
+				rec.clear();
+				if (op == 0)
+					t.memmove(d, rig.src.data() + 64, len, flags);
+				else
+					t.memset(d, 0x42, len, flags);
+				SCOPED_TRACE(::testing::Message() << (op ? "memset" : "memmove") << " len " << len
+					     << " flags 0x" << std::hex << flags);
+				ASSERT_EQ(0u, rec.count(event::flush)) << "PAGE must not flush CPU caches (gap A33)";
+				if (flags & mo::f_noflush) {
+					ASSERT_EQ(0u, rec.count(event::page_sync));
+					ASSERT_EQ(0u, rec.count(event::fence));
+					continue;
+				}
+				ASSERT_EQ(1u, rec.count(event::page_sync));
+				const event &ps = rec.ev.back();
+				ASSERT_EQ(event::page_sync, ps.kind) << "page sync is the last thing before return";
+				ASSERT_LE(ps.a, addr(d));
+				ASSERT_GE(ps.a + ps.n, addr(d) + len);
+			}
+}
+
+// Spec 9.4: which store kind runs for BYTE and CACHE_LINE (and PAGE, which
+// chooses like CACHE_LINE) at 128 and 1024 bytes.
+TEST_P(kernel_test, store_kind_matrix)
+{
+	recording rec;
+	ASSERT_NO_FATAL_FAILURE(force(&rec));
+	const kernel_case &k = GetParam();
+	const std::string t_name = std::string("_t_") + mo::selected().kernel;
+	const std::string nt_name = std::string("_nt_") + mo::selected().nt_kernel;
+	struct row {
+		unsigned flags;
+		const char *byte128, *byte1024, *cl128, *cl1024;
+	};
+	using namespace mo;
+	const row rows[] = {
+		{0, "t", "t", "t", "nt"},
+		{f_nontemporal, "nt", "nt", "nt", "nt"},
+		{f_temporal, "t", "t", "t", "t"},
+		{f_nontemporal | f_temporal, "nt", "nt", "nt", "nt"},
+		{f_wc, "t", "t", "nt", "nt"},
+		{f_wb, "t", "t", "t", "t"},
+		{f_noflush, "t", "t", "t", "t"},
+		{f_valid_flags, "t", "t", "t", "t"},
+	};
+	persist_rig rig;
+	for (const row &r : rows)
+		for (granularity g : {granularity::byte, granularity::cache_line, granularity::page})
+			for (std::size_t len : {128u, 1024u})
+				for (int op = 0; op < 2; ++op) {
+					const char *want = g == granularity::byte ? (len == 128 ? r.byte128 : r.byte1024)
+										  : (len == 128 ? r.cl128 : r.cl1024);
+					rec.clear();
+					const mo::ops_table &t = mo::ops(g);
+					if (op == 0)
+						t.memmove(rig.dst.data() + 64, rig.src.data(), len, r.flags);
+					else
+						t.memset(rig.dst.data() + 64, 1, len, r.flags);
+					const auto ks = rec.kernels();
+					ASSERT_EQ(1u, ks.size());
+					const std::string prefix = op ? "memset" : "memmove";
+					std::string expect;
+					if (!k.has_nt)
+						expect = prefix + "_" + k.name;
+					else
+						expect = prefix + (std::strcmp(want, "nt") == 0 ? nt_name : t_name);
+					EXPECT_EQ(expect, ks[0]) << "flags 0x" << std::hex << r.flags << std::dec
+								 << " len " << len << " gran " << static_cast<int>(g);
+					std::size_t streamed = 0;
+					for (const event &e : rec.ev)
+						streamed += e.kind == event::nt ? e.n : 0;
+					// The destination is line-aligned: a streaming kernel
+					// streams all of it, a temporal one none of it.
+					const bool want_nt = k.has_nt && std::strcmp(want, "nt") == 0;
+					EXPECT_EQ(want_nt ? len : 0u, streamed);
+				}
+}
+
+TEST_P(kernel_test, threshold_selects_streaming_for_unhinted_copies)
+{
+	const kernel_case &k = GetParam();
+	if (!k.has_nt)
+		GTEST_SKIP() << k.name << " has no streaming kernels; the threshold is irrelevant";
+	recording rec;
+	persist_rig rig;
+	for (long long thr : {0LL, 100LL, 256LL, 1000LL}) {
+		auto opt = k.opt;
+		opt.movnt_threshold = thr;
+		ASSERT_NO_FATAL_FAILURE(force(&rec, &opt));
+		ASSERT_EQ(static_cast<std::size_t>(thr), mo::selected().movnt_threshold);
+		const mo::ops_table &t = mo::ops(granularity::cache_line);
+		for (std::size_t len : {std::size_t(1), std::size_t(thr ? thr - 1 : 1), std::size_t(thr),
+					std::size_t(thr + 1)}) {
+			if (len == 0)
+				continue;
+			rec.clear();
+			t.memmove(rig.dst.data() + 64, rig.src.data(), len, 0);
+			const bool nt = rec.kernels().at(0).find("_nt_") != std::string::npos;
+			EXPECT_EQ(len >= static_cast<std::size_t>(thr), nt) << "threshold " << thr << " len " << len;
+		}
+	}
+}
+
+TEST_P(kernel_test, flush_instruction_choice_and_in_kernel_fence)
+{
+	const kernel_case &k = GetParam();
+	const mo::cpu_features &c = mo::cpu();
+	recording rec;
+	persist_rig rig;
+	struct choice {
+		bool no_clwb, no_clflushopt;
+	};
+	for (choice ch : {choice{false, false}, choice{true, false}, choice{true, true}, choice{false, true}}) {
+		auto opt = k.opt;
+		opt.no_clwb = ch.no_clwb;
+		opt.no_clflushopt = ch.no_clflushopt;
+		ASSERT_NO_FATAL_FAILURE(force(&rec, &opt));
+		const char *want = (c.clwb && !ch.no_clwb) ? "clwb"
+			: (c.clflushopt && !ch.no_clflushopt) ? "clflushopt" : "clflush";
+		ASSERT_STREQ(want, mo::selected().flush);
+		rec.clear();
+		mo::ops(granularity::cache_line).memmove(rig.dst.data() + 64, rig.src.data(), 1024,
+							  mo::f_nontemporal | mo::f_nodrain);
+		ASSERT_TRUE(covered(rec, rig.dst.data() + 64, 1024));
+		// Spec 9.5: with CLFLUSH the streaming kernel fences itself.
+		const std::size_t want_fences = (k.has_nt && std::strcmp(want, "clflush") == 0) ? 1 : 0;
+		EXPECT_EQ(want_fences, rec.count(event::fence)) << "flush " << want;
+		EXPECT_EQ(0, std::memcmp(rig.dst.data() + 64, rig.src.data(), 1024));
+	}
+}
+
+TEST_P(kernel_test, wc_workaround_fences_every_768_streamed_bytes)
+{
+	const kernel_case &k = GetParam();
+	if (!k.has_nt)
+		GTEST_SKIP() << k.name << " has no streaming kernels";
+	recording rec;
+	persist_rig rig;
+	for (int wc : {0, 1}) {
+		auto opt = k.opt;
+		opt.wc_workaround = wc;
+		opt.no_clflushopt = false;
+		ASSERT_NO_FATAL_FAILURE(force(&rec, &opt));
+		ASSERT_EQ(wc == 1, mo::selected().wc_workaround);
+		if (std::strcmp(mo::selected().flush, "clflush") == 0)
+			GTEST_SKIP() << "CPU has neither CLWB nor CLFLUSHOPT: in-kernel fence hides the count";
+		for (int op = 0; op < 2; ++op) {
+			rec.clear();
+			if (op == 0)
+				mo::ops(granularity::cache_line).memmove(rig.dst.data(), rig.src.data(), 4096,
+									  mo::f_nontemporal | mo::f_nodrain);
+			else
+				mo::ops(granularity::cache_line).memset(rig.dst.data(), 7, 4096,
+									 mo::f_nontemporal | mo::f_nodrain);
+			const bool applies = wc == 1 && (k.name == "sse2" || k.name == "avx");
+			// 16 blocks of 256 bytes: a fence after blocks 3, 6, 9, 12, 15.
+			EXPECT_EQ(applies ? 5u : 0u, rec.count(event::fence)) << "wc " << wc << " op " << op;
+		}
+	}
+}
+
+// Production tables never call the recorder: installing one without
+// redispatching records nothing.
+TEST_P(kernel_test, production_variants_do_not_record)
+{
+	recording rec;
+	mo::set_recorder(&rec);
+	persist_rig rig;
+	for (granularity g : {granularity::cache_line, granularity::byte}) {
+		mo::ops(g).memmove(rig.dst.data() + 3, rig.src.data(), 3000, 0);
+		mo::ops(g).memset(rig.dst.data() + 3, 1, 3000, mo::f_nontemporal);
+		mo::ops(g).persist(rig.dst.data(), 100);
+	}
+	mo::flush_lines(rig.dst.data(), 4096);
+	mo::fence();
+	EXPECT_TRUE(rec.ev.empty());
+}
+
+// ---- flush / persist / drain per granularity (spec 8) ----------------
+
+class persist_fns : public ::testing::Test {
+protected:
+	recording rec;
+	void SetUp() override
+	{
+		mo::set_recorder(&rec);
+		mo::redispatch(mo::options_from_env());
+	}
+	void TearDown() override
+	{
+		mo::set_recorder(nullptr);
+		mo::set_page_sync(nullptr);
+		mo::redispatch(mo::options_from_env());
+	}
+	std::vector<std::uintptr_t> flushed() const
+	{
+		std::vector<std::uintptr_t> v;
+		for (const event &e : rec.ev)
+			if (e.kind == event::flush)
+				v.push_back(e.a);
+		return v;
+	}
+};
+
+TEST_F(persist_fns, cache_line_flush_covers_every_intersecting_line)
+{
+	alignas(64) static char buf[64 * 8];
+	const mo::ops_table &t = mo::ops(granularity::cache_line);
+	const auto base = addr(buf);
+	struct c {
+		std::size_t off, len;
+		std::vector<std::uintptr_t> lines;
+	};
+	const c cases[] = {
+		{0, 0, {}},
+		{5, 0, {base}},	// unaligned zero length still flushes its line (gap A43, kept)
+		{0, 1, {base}},
+		{0, 64, {base}},
+		{0, 65, {base, base + 64}},
+		{63, 2, {base, base + 64}},
+		{10, 200, {base, base + 64, base + 128, base + 192}},
+	};
+	for (const c &x : cases) {
+		rec.clear();
+		t.flush(buf + x.off, x.len);
+		EXPECT_EQ(x.lines, flushed()) << x.off << "+" << x.len;
+		EXPECT_EQ(0u, rec.count(event::fence));
+		rec.clear();
+		t.persist(buf + x.off, x.len);
+		EXPECT_EQ(x.lines, flushed());
+		EXPECT_TRUE(last_is_fence(rec));
+		EXPECT_EQ(1u, rec.count(event::fence));
+	}
+	rec.clear();
+	t.drain();
+	ASSERT_EQ(1u, rec.ev.size());
+	EXPECT_EQ(event::fence, rec.ev[0].kind);
+	rec.clear();
+	mo::flush_lines(buf + 1, 64);
+	EXPECT_EQ((std::vector<std::uintptr_t>{base, base + 64}), flushed());
+	rec.clear();
+	mo::fence();
+	EXPECT_EQ(1u, rec.count(event::fence));
+}
+
+TEST_F(persist_fns, byte_flush_is_empty_and_persist_is_a_fence)
+{
+	static char buf[256];
+	const mo::ops_table &t = mo::ops(granularity::byte);
+	t.flush(buf, sizeof buf);
+	EXPECT_TRUE(rec.ev.empty());
+	t.persist(buf, sizeof buf);
+	ASSERT_EQ(1u, rec.ev.size());
+	EXPECT_EQ(event::fence, rec.ev[0].kind);
+	rec.clear();
+	t.drain();
+	ASSERT_EQ(1u, rec.ev.size());
+	EXPECT_EQ(event::fence, rec.ev[0].kind);
+}
+
+namespace {
+std::vector<std::pair<const void *, std::size_t>> g_synced;
+void fake_page_sync(const void *p, std::size_t n)
+{
+	g_synced.emplace_back(p, n);
+}
+} // namespace
+
+TEST_F(persist_fns, page_flush_and_persist_are_page_sync_and_drain_is_empty)
+{
+	static char buf[8192];
+	g_synced.clear();
+	mo::set_page_sync(&fake_page_sync);
+	const mo::ops_table &t = mo::ops(granularity::page);
+	t.flush(buf + 3, 100);
+	t.persist(buf + 5, 200);
+	t.drain();
+	ASSERT_EQ(2u, g_synced.size());
+	EXPECT_EQ(buf + 3, g_synced[0].first);
+	EXPECT_EQ(100u, g_synced[0].second);
+	EXPECT_EQ(buf + 5, g_synced[1].first);
+	EXPECT_EQ(0u, rec.count(event::flush));
+	EXPECT_EQ(0u, rec.count(event::fence));
+	EXPECT_EQ(2u, rec.count(event::page_sync));
+	// The installed function serves the mem functions too; NOFLUSH skips it.
+	t.memmove(buf + 4096, buf, 1000, 0);
+	ASSERT_EQ(3u, g_synced.size());
+	EXPECT_EQ(buf + 4096, g_synced[2].first);
+	EXPECT_EQ(1000u, g_synced[2].second);
+	t.memset(buf + 10, 0, 50, mo::f_noflush);
+	t.memset(buf + 10, 0, 50, mo::f_nodrain);
+	EXPECT_EQ(4u, g_synced.size()) << "NODRAIN has no effect on PAGE";
+	// nullptr restores the default (real msync of the rounded range).
+	mo::set_page_sync(nullptr);
+	t.persist(buf + 1, 10);
+	EXPECT_EQ(4u, g_synced.size());
+}
