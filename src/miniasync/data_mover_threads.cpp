@@ -263,12 +263,13 @@ void data_mover_threads::stop_workers() noexcept
 int data_mover_threads::op_start(vdm_operation_data *fd, future_notifier *n) noexcept
 {
 	future_notifier_type notify = n != nullptr ? desired : FUTURE_NOTIFIER_NONE;
+	if (notify == FUTURE_NOTIFIER_WAKER && n->waker.wake == nullptr)
+		notify = FUTURE_NOTIFIER_NONE;	// nothing to call: the caller polls
 	op_slot *s = try_submit(fd, n, notify);
 	if (s == nullptr) {
 		// No room. A caller that sleeps on its waker gets woken when room
 		// frees; others keep polling.
-		if (notify == FUTURE_NOTIFIER_WAKER && n->waker.wake != nullptr &&
-		    add_waiter(n->waker)) {
+		if (notify == FUTURE_NOTIFIER_WAKER && add_waiter(n->waker)) {
 			s = try_submit(fd, n, notify);
 			if (s == nullptr) {
 				n->notifier_used = FUTURE_NOTIFIER_WAKER;
