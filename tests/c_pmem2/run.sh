@@ -1,0 +1,33 @@
+#!/bin/sh
+# Installs the build into a temporary prefix, then builds c_pmem2.c as C99
+# (-pedantic) and header_cxx.cpp as C++ against the installed headers and
+# library through pkg-config, and runs both.
+#   run.sh <cmake> <build dir> <this source dir>
+set -eu
+cmake=$1 build=$2 here=$3
+command -v pkg-config >/dev/null || { echo "SKIP: pkg-config not installed"; exit 77; }
+cc=${CC:-cc} cxx=${CXX:-c++}
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/c_pmem2.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+"$cmake" --install "$build" --prefix "$tmp/prefix" >/dev/null
+libdir=$(ls -d "$tmp"/prefix/lib*/pkgconfig | head -n1)
+export PKG_CONFIG_PATH="$libdir"
+# --define-prefix: the .pc file records the configure-time prefix; derive
+# the prefix from where the file was installed instead.
+flags=$(pkg-config --define-prefix --cflags --libs libpmem2)
+case "$flags" in *"$tmp/prefix"*) ;; *) echo "pkg-config flags do not point at $tmp/prefix: $flags"; exit 1;; esac
+# Sanitizer builds: the test programs need the runtime the library uses.
+san=${PMEM2_TEST_SANITIZE_FLAGS:-}
+set -x
+$cc -std=c99 -pedantic -Wall -Wextra -Werror $san -o "$tmp/c_pmem2" "$here/c_pmem2.c" $flags
+for std in c++11 c++17 c++20; do
+	$cxx -std=$std -pedantic -Wall -Wextra -Werror $san -o "$tmp/header_$std" "$here/header_cxx.cpp" $flags
+done
+set +x
+export LD_LIBRARY_PATH="$(dirname "$libdir")${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+ldd "$tmp/c_pmem2" | grep -q "$tmp/prefix/.*libpmem2.so.1" || { echo "c_pmem2 does not load the installed libpmem2"; ldd "$tmp/c_pmem2"; exit 1; }
+"$tmp/c_pmem2" "$tmp"
+for std in c++11 c++17 c++20; do
+	"$tmp/header_$std"
+done
+echo "header compiles and runs as C++11/17/20"
