@@ -68,14 +68,18 @@ TEST_P(kernel_test, cache_line_every_written_line_flushed_or_streamed_then_fence
 	for (unsigned flags = 0; flags <= mo::f_valid_flags; ++flags)
 		for (std::size_t len : persist_lens)
 			for (std::size_t mis : persist_mis)
-				for (int op = 0; op < 2; ++op) {
+				for (int op = 0; op < 4; ++op) {
 					void *d = rig.dst.data() + 64 + mis;
 					rec.clear();
 					if (op == 0)
 						t.memmove(d, rig.src.data() + 64 + (mis * 3 & 63), len, flags);
-					else
+					else if (op == 1)
 						t.memset(d, 0x42, len, flags);
-					SCOPED_TRACE(::testing::Message() << (op ? "memset" : "memmove") << " len " << len
+					else if (op == 2)	// overlapping, copied backward
+						t.memmove(d, rig.dst.data() + 64 + mis - 5, len, flags);
+					else			// overlapping, copied forward
+						t.memmove(d, rig.dst.data() + 64 + mis + 70, len, flags);
+					SCOPED_TRACE(::testing::Message() << "op " << op << " len " << len
 						     << " mis " << mis << " flags 0x" << std::hex << flags);
 					if (len) {
 						ASSERT_EQ(1u, rec.kernels().size());

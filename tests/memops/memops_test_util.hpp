@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -74,6 +75,11 @@ inline std::vector<kernel_case> all_kernel_cases()
 		v.push_back({"libc", o, "libc", "libc", false});
 	}
 	return v;
+}
+
+inline void PrintTo(const kernel_case &k, std::ostream *os)
+{
+	*os << k.name;
 }
 
 // Why a kernel cannot run here, or empty if it can.
