@@ -651,9 +651,11 @@ PMEM2_EXPORT struct data_mover_threads *data_mover_threads_new(size_t nthreads,
 	    (ringbuf_size & (ringbuf_size - 1)) != 0 ||
 	    ringbuf_size > (std::size_t(1) << 32))
 		return nullptr;
-	if (desired_notifier != FUTURE_NOTIFIER_NONE &&
-	    desired_notifier != FUTURE_NOTIFIER_WAKER &&
-	    desired_notifier != FUTURE_NOTIFIER_POLLER)
+	// C callers may pass any int: compare the raw value.
+	unsigned raw;
+	static_assert(sizeof(raw) == sizeof(desired_notifier));
+	std::memcpy(&raw, &desired_notifier, sizeof(raw));
+	if (raw > FUTURE_NOTIFIER_POLLER)
 		return nullptr;
 	// Room for a full queue, every worker busy and as many completed
 	// operations not yet collected; bounded so huge queues stay cheap.
