@@ -1,0 +1,320 @@
+// Typed futures over miniasync futures: poll them, wait() on them, or
+// co_await them in a C++20 coroutine. pmem2::future is a libpmem2 durable
+// operation (struct pmem2_future); pmem2::vdm_future a plain mover operation.
+#pragma once
+
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <condition_variable>
+#include <coroutine>
+#include <mutex>
+#include <thread>
+#include <type_traits>
+#include <utility>
+
+#include <libminiasync/future.h>
+#include <libminiasync/vdm.h>
+#include <libpmem2/async.h>
+
+#include "error.hpp"
+#include "loop.hpp"
+
+namespace pmem2 {
+
+// How a C future type reports its outcome.
+struct pmem2_future_traits {
+	using c_future = struct pmem2_future;
+	using value_type = void *;
+	static constexpr const char *name = "pmem2 future";
+	static int code(const c_future &f) noexcept { return f.output.result; }
+	static value_type value(const c_future &f) noexcept { return f.output.dest; }
+};
+
+struct vdm_future_traits {
+	using c_future = struct vdm_operation_future;
+	using value_type = void *;
+	static constexpr const char *name = "vdm future";
+	static int code(const c_future &f) noexcept
+	{
+		switch (f.output.result) {
+		case VDM_SUCCESS: return 0;
+		case VDM_ERROR_OUT_OF_MEMORY: return -ENOMEM;
+		default: return -EIO;
+		}
+	}
+	// dest for memcpy/memmove, str for memset (same union slot); nullptr for flush.
+	static value_type value(const c_future &f) noexcept
+	{
+		return f.output.type == VDM_OPERATION_FLUSH ? nullptr : f.output.output.memcpy.dest;
+	}
+};
+
+template <class Traits>
+class basic_future;
+
+namespace detail {
+
+// How long a completed poll waits for a wake-up the mover promised but has
+// not delivered yet (a mover may publish completion just before waking).
+inline constexpr std::chrono::milliseconds stray_wake_grace{100};
+
+// Blocks the calling thread until `poll` reports completion, sleeping
+// while the future has promised a wake-up.
+template <class Poll>
+void block_until_complete(Poll &&poll) noexcept
+{
+	struct sleeper {
+		std::mutex m;
+		std::condition_variable cv;
+		bool woken = false;
+	} s;
+	future_notifier n{};
+	n.waker.data = &s;
+	n.waker.wake = [](void *p) {
+		auto *sl = static_cast<sleeper *>(p);
+		std::lock_guard lk(sl->m);
+		sl->woken = true;
+		sl->cv.notify_one();	// under the lock: `sl` may go away right after
+	};
+	bool promised = false;
+	for (;;) {
+		n.notifier_used = FUTURE_NOTIFIER_NONE;
+		future_state st = poll(&n);
+		if (n.notifier_used == FUTURE_NOTIFIER_WAKER)
+			promised = true;
+		if (st == FUTURE_STATE_COMPLETE)
+			break;
+		if (n.notifier_used == FUTURE_NOTIFIER_WAKER) {
+			std::unique_lock lk(s.m);
+			s.cv.wait(lk, [&] { return s.woken; });
+			s.woken = false;
+			promised = false;
+		} else {
+			std::this_thread::yield();
+		}
+	}
+	if (promised) {
+		std::unique_lock lk(s.m);
+		s.cv.wait_for(lk, stray_wake_grace, [&] { return s.woken; });
+	}
+}
+
+// Suspends a coroutine on a future and resumes it when the future is
+// complete. The notifier lives here, in the coroutine frame, for as long
+// as the coroutine is suspended. Wake-ups are handed to the event loop of
+// the awaiting thread; without a loop the coroutine resumes on the thread
+// that called the waker.
+template <class Future, bool Throw>
+class future_awaiter : loop_node {
+	using fut_type = std::remove_reference_t<Future>;
+
+public:
+	explicit future_awaiter(Future &&f) noexcept : fut_(std::forward<Future>(f))
+	{
+		run = &future_awaiter::run_node;
+		n_.waker.data = this;
+		n_.waker.wake = &future_awaiter::on_wake;
+	}
+	future_awaiter(const future_awaiter &) = delete;
+	future_awaiter &operator=(const future_awaiter &) = delete;
+
+	bool await_ready() const noexcept { return fut_.ready(); }
+
+	bool await_suspend(std::coroutine_handle<> h) noexcept
+	{
+		h_ = h;
+		loop_ = event_loop::current();
+		return !drive();
+	}
+
+	auto await_resume()
+	{
+		if constexpr (Throw)
+			return fut_.get();
+		else
+			return fut_.try_get();
+	}
+
+private:
+	enum : int { idle, arming, parked, woken };
+
+	static void on_wake(void *p) noexcept
+	{
+		auto *self = static_cast<future_awaiter *>(p);
+		event_loop *loop = self->loop_;
+		// After this exchange `self` may be gone unless it was parked.
+		if (self->phase_.exchange(woken, std::memory_order_acq_rel) != parked)
+			return;
+		if (loop != nullptr)
+			loop->post(self);
+		else
+			run_node(self);
+	}
+
+	static void run_node(loop_node *n) noexcept
+	{
+		auto *self = static_cast<future_awaiter *>(n);
+		self->promised_ = false;	// the wake-up it parked for arrived
+		if (self->drive())
+			self->h_.resume();
+	}
+
+	// Polls until complete (true) or until a wake-up or a re-poll is
+	// arranged (false; the coroutine stays suspended).
+	bool drive() noexcept
+	{
+		for (;;) {
+			// acq_rel: a wake that raced with us published its progress first.
+			phase_.exchange(arming, std::memory_order_acq_rel);
+			n_.notifier_used = FUTURE_NOTIFIER_NONE;
+			future_state st = fut_.poll(&n_);
+			bool waker = n_.notifier_used == FUTURE_NOTIFIER_WAKER;
+			if (waker)
+				promised_ = true;
+			if (st == FUTURE_STATE_COMPLETE) {
+				if (promised_)
+					await_stray_wake();
+				return true;
+			}
+			if (waker) {
+				int expected = arming;
+				if (phase_.compare_exchange_strong(expected, parked,
+						std::memory_order_acq_rel, std::memory_order_acquire))
+					return false;
+				promised_ = false;	// woken while polling: poll again
+				continue;
+			}
+			if (loop_ != nullptr) {
+				loop_->repoll_later(this);
+				return false;
+			}
+			std::this_thread::yield();
+		}
+	}
+
+	void await_stray_wake() noexcept
+	{
+		auto until = std::chrono::steady_clock::now() + stray_wake_grace;
+		while (phase_.load(std::memory_order_acquire) != woken &&
+		       std::chrono::steady_clock::now() < until)
+			std::this_thread::yield();
+	}
+
+	Future fut_;
+	future_notifier n_{};
+	std::atomic<int> phase_{idle};
+	bool promised_ = false;
+	std::coroutine_handle<> h_;
+	event_loop *loop_ = nullptr;
+};
+
+} // namespace detail
+
+// A move-only owner of one C future. Dropping a future that was never
+// polled cancels nothing (the operation never starts); dropping one that is
+// in flight waits for it to finish.
+template <class Traits>
+class [[nodiscard]] basic_future {
+public:
+	using c_future = typename Traits::c_future;
+	using value_type = typename Traits::value_type;
+
+	basic_future() noexcept : valid_(false) { FUTURE_INIT_COMPLETE(&f_); }
+	explicit basic_future(const c_future &f) noexcept : f_(f) {}
+	basic_future(basic_future &&o) noexcept
+		: f_(o.f_), valid_(std::exchange(o.valid_, false)),
+		  started_(std::exchange(o.started_, false)) {}
+	basic_future &operator=(basic_future &&o) noexcept
+	{
+		if (this != &o) {
+			finish_quietly();
+			f_ = o.f_;
+			valid_ = std::exchange(o.valid_, false);
+			started_ = std::exchange(o.started_, false);
+		}
+		return *this;
+	}
+	basic_future(const basic_future &) = delete;
+	basic_future &operator=(const basic_future &) = delete;
+	~basic_future() { finish_quietly(); }
+
+	// False for a default-constructed or moved-from future.
+	bool valid() const noexcept { return valid_; }
+	bool ready() const noexcept { return !valid_ || FUTURE_STATE(&f_) == FUTURE_STATE_COMPLETE; }
+
+	// One step; `n` as in future_poll (nullptr: no wake-up wanted).
+	future_state poll(future_notifier *n = nullptr) noexcept
+	{
+		if (!valid_)
+			return FUTURE_STATE_COMPLETE;
+		started_ = true;
+		return future_poll(FUTURE_AS_RUNNABLE(&f_), n);
+	}
+
+	// Blocks until complete; the outcome or an error.
+	result<value_type> try_wait() noexcept
+	{
+		complete();
+		return try_get();
+	}
+	value_type wait() { return try_wait().value(); }
+
+	// The outcome of a completed future.
+	result<value_type> try_get() const noexcept
+	{
+		if (!valid_)
+			return detail::make_error(PMEM2_E_UNKNOWN, Traits::name, "no operation (empty future)");
+		int c = Traits::code(f_);
+		if (c != 0)
+			return detail::make_error(c, Traits::name);
+		return Traits::value(f_);
+	}
+	value_type get() const { return try_get().value(); }
+	// 0, or the PMEM2_E_* / -errno code of a completed future.
+	int code() const noexcept { return valid_ ? Traits::code(f_) : PMEM2_E_UNKNOWN; }
+
+	// The C future, e.g. for runtime_wait() or a C API.
+	c_future &native() noexcept { return f_; }
+	struct future *runnable() noexcept
+	{
+		started_ = true;
+		return FUTURE_AS_RUNNABLE(&f_);
+	}
+
+	// co_await: the value, or throws pmem2::error.
+	auto operator co_await() & noexcept { return detail::future_awaiter<basic_future &, true>(*this); }
+	auto operator co_await() && noexcept
+	{
+		return detail::future_awaiter<basic_future, true>(std::move(*this));
+	}
+	// co_await f.no_throw(): a result<value_type> instead of an exception.
+	auto no_throw() & noexcept { return detail::future_awaiter<basic_future &, false>(*this); }
+	auto no_throw() && noexcept
+	{
+		return detail::future_awaiter<basic_future, false>(std::move(*this));
+	}
+
+private:
+	void complete() noexcept
+	{
+		if (!ready())
+			detail::block_until_complete([this](future_notifier *n) { return poll(n); });
+	}
+	void finish_quietly() noexcept
+	{
+		if (valid_ && started_)
+			complete();
+	}
+
+	c_future f_;
+	bool valid_ = true;
+	bool started_ = false;
+};
+
+// A libpmem2 asynchronous memcpy/memmove/memset: complete once the data is durable.
+using future = basic_future<pmem2_future_traits>;
+// A data mover operation (no durability implied).
+using vdm_future = basic_future<vdm_future_traits>;
+
+} // namespace pmem2

@@ -1,0 +1,333 @@
+// Futures over movers: wait(), poll(), co_await on the threads mover
+// (suspension, resumption thread, no busy waiting), error paths, lifetime.
+#include <gtest/gtest.h>
+
+#include <time.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstring>
+#include <thread>
+#include <vector>
+
+#include <libminiasync/runtime.h>
+#include <pmem2/pmem2.hpp>
+
+#include "cpp_helpers.hpp"
+
+using namespace pmem2;
+using namespace std::chrono_literals;
+
+namespace {
+
+std::atomic<int> slow_ms{30};
+
+void *slow_memcpy(void *dst, const void *src, std::size_t n, unsigned)
+{
+	std::this_thread::sleep_for(std::chrono::milliseconds(slow_ms.load()));
+	return std::memcpy(dst, src, n);
+}
+
+double thread_cpu_ms()
+{
+	timespec ts;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+// A coroutine that starts at once and is never awaited: resumes wherever
+// its awaitables resume it (no event loop).
+struct detached {
+	struct promise_type {
+		detached get_return_object() noexcept { return {}; }
+		std::suspend_never initial_suspend() noexcept { return {}; }
+		std::suspend_never final_suspend() noexcept { return {}; }
+		void return_void() noexcept {}
+		void unhandled_exception() noexcept { std::terminate(); }
+	};
+};
+
+} // namespace
+
+TEST(cpp_future, sync_mover_completes_in_first_poll)
+{
+	sync_mover mv;
+	auto src = test::pattern(4096, 1);
+	std::vector<std::byte> dst(4096);
+	vdm_future f = mv.ref().memcpy_async(dst.data(), src.data(), src.size());
+	EXPECT_FALSE(f.ready());
+	future_notifier n{};
+	n.notifier_used = FUTURE_NOTIFIER_WAKER;
+	EXPECT_EQ(f.poll(&n), FUTURE_STATE_COMPLETE);
+	EXPECT_EQ(n.notifier_used, FUTURE_NOTIFIER_NONE);
+	EXPECT_EQ(f.get(), dst.data());
+	EXPECT_EQ(dst, src);
+}
+
+TEST(cpp_future, threads_mover_wait_copies_sets_and_moves)
+{
+	threads_mover mv(2);
+	auto src = test::pattern(1 << 16, 2);
+	std::vector<std::byte> dst(1 << 16);
+	EXPECT_EQ(mv.ref().memcpy_async(dst.data(), src.data(), src.size()).wait(), dst.data());
+	EXPECT_EQ(dst, src);
+	mv.ref().memset_async(dst.data(), 0x11, 100).wait();
+	EXPECT_EQ(dst[99], std::byte{0x11});
+	EXPECT_EQ(dst[100], src[100]);
+	for (int i = 0; i < 255; ++i)
+		dst[i] = static_cast<std::byte>(i);
+	mv.ref().memmove_async(dst.data() + 100, dst.data(), 255).wait();
+	for (int i = 0; i < 255; ++i)
+		ASSERT_EQ(dst[100 + i], static_cast<std::byte>(i));
+}
+
+TEST(cpp_future, busy_polling_without_notifier_completes)
+{
+	threads_mover mv(1);
+	auto src = test::pattern(1000, 3);
+	std::vector<std::byte> dst(1000);
+	vdm_future f = mv.ref().memcpy_async(dst.data(), src.data(), src.size());
+	while (f.poll() != FUTURE_STATE_COMPLETE)
+		std::this_thread::yield();
+	EXPECT_TRUE(f.ready());
+	EXPECT_EQ(f.code(), 0);
+	EXPECT_EQ(dst, src);
+}
+
+TEST(cpp_future, wait_sleeps_instead_of_spinning)
+{
+	threads_mover mv(1);
+	data_mover_threads_set_memcpy_fn(mv.native(), slow_memcpy);
+	slow_ms = 200;
+	std::vector<std::byte> a(64, std::byte{1}), b(64);
+	double cpu0 = thread_cpu_ms();
+	auto t0 = std::chrono::steady_clock::now();
+	mv.ref().memcpy_async(b.data(), a.data(), 64).wait();
+	auto wall = std::chrono::steady_clock::now() - t0;
+	double cpu = thread_cpu_ms() - cpu0;
+	slow_ms = 30;
+	EXPECT_GE(wall, 190ms);
+	EXPECT_LT(cpu, 50.0) << "the waiting thread burnt CPU";
+	EXPECT_EQ(a, b);
+}
+
+TEST(cpp_future, co_await_suspends_and_resumes_on_the_loop_thread)
+{
+	threads_mover mv(2);
+	data_mover_threads_set_memcpy_fn(mv.native(), slow_memcpy);
+	slow_ms = 200;
+	std::vector<std::byte> a(128, std::byte{7}), b(128);
+	auto loop_thread = std::this_thread::get_id();
+	std::thread::id resumed_on;
+	bool ready_before = true;
+	auto body = [&]() -> task<void*> {
+		vdm_future f = mv.ref().memcpy_async(b.data(), a.data(), a.size());
+		ready_before = f.ready();
+		void *r = co_await f;
+		resumed_on = std::this_thread::get_id();
+		co_return r;
+	};
+	double cpu0 = thread_cpu_ms();
+	void *r = sync_wait(body());
+	double cpu = thread_cpu_ms() - cpu0;
+	slow_ms = 30;
+	EXPECT_FALSE(ready_before);
+	EXPECT_EQ(r, b.data());
+	EXPECT_EQ(a, b);
+	EXPECT_EQ(resumed_on, loop_thread);
+	EXPECT_LT(cpu, 50.0) << "the event loop spun while the coroutine was suspended";
+}
+
+TEST(cpp_future, without_a_loop_the_waker_resumes_the_coroutine)
+{
+	threads_mover mv(1);
+	data_mover_threads_set_memcpy_fn(mv.native(), slow_memcpy);
+	slow_ms = 50;
+	std::vector<std::byte> a(64, std::byte{3}), b(64);
+	std::atomic<bool> done{false};
+	std::thread::id resumed_on;
+	auto start = [&]() -> detached {
+		co_await mv.ref().memcpy_async(b.data(), a.data(), a.size());
+		resumed_on = std::this_thread::get_id();
+		done.store(true, std::memory_order_release);
+		done.notify_one();
+	};
+	start();
+	done.wait(false, std::memory_order_acquire);
+	slow_ms = 30;
+	EXPECT_EQ(a, b);
+	EXPECT_NE(resumed_on, std::this_thread::get_id());
+}
+
+TEST(cpp_future, many_coroutines_share_one_loop)
+{
+	threads_mover mv(4, 64);
+	constexpr int ntasks = 16, nops = 200, len = 512;
+	auto src = test::pattern(ntasks * len, 4);
+	std::vector<std::byte> dst(ntasks * len);
+	auto worker = [&](int t) -> task<int> {
+		int done = 0;
+		for (int i = 0; i < nops; ++i) {
+			std::byte *d = dst.data() + t * len;
+			co_await mv.ref().memset_async(d, i & 0xff, len);
+			if (d[len - 1] != static_cast<std::byte>(i & 0xff))
+				co_return -1;
+			co_await mv.ref().memcpy_async(d, src.data() + t * len, len);
+			++done;
+		}
+		co_return done;
+	};
+	std::vector<task<int>> tasks;
+	for (int t = 0; t < ntasks; ++t)
+		tasks.push_back(worker(t));
+	std::vector<int> counts = sync_wait(when_all(std::move(tasks)));
+	ASSERT_EQ(counts.size(), static_cast<std::size_t>(ntasks));
+	for (int c : counts)
+		EXPECT_EQ(c, nops);
+	EXPECT_EQ(dst, src);
+}
+
+TEST(cpp_future, full_queue_parks_coroutines_until_room_frees)
+{
+	threads_mover mv(1, 2);
+	data_mover_threads_set_memcpy_fn(mv.native(), slow_memcpy);
+	slow_ms = 1;
+	constexpr int ntasks = 32, len = 256;
+	auto src = test::pattern(ntasks * len, 5);
+	std::vector<std::byte> dst(ntasks * len);
+	std::vector<task<void>> tasks;
+	for (int t = 0; t < ntasks; ++t)
+		tasks.push_back([](mover_ref m, std::byte *d, const std::byte *s) -> task<void> {
+			co_await m.memcpy_async(d, s, len);
+		}(mv.ref(), dst.data() + t * len, src.data() + t * len));
+	sync_wait(when_all(std::move(tasks)));
+	slow_ms = 30;
+	EXPECT_EQ(dst, src);
+}
+
+TEST(cpp_future, movers_without_waker_are_polled_by_the_loop)
+{
+	for (notifier_kind k : {notifier_kind::none, notifier_kind::poller}) {
+		threads_mover mv(2, 16, k);
+		auto src = test::pattern(4096, 6);
+		std::vector<std::byte> dst(4096);
+		auto body = [&]() -> task<void> {
+			for (int i = 0; i < 20; ++i)
+				co_await mv.ref().memcpy_async(dst.data(), src.data(), src.size());
+		};
+		sync_wait(body());
+		EXPECT_EQ(dst, src);
+		std::fill(dst.begin(), dst.end(), std::byte{0});
+		mv.ref().memcpy_async(dst.data(), src.data(), src.size()).wait();
+		EXPECT_EQ(dst, src);
+	}
+}
+
+TEST(cpp_future, failed_future_throws_or_returns_error)
+{
+	vdm_operation_future c{};
+	c.output.type = VDM_OPERATION_MEMCPY;
+	c.output.result = VDM_ERROR_OUT_OF_MEMORY;
+	FUTURE_INIT_COMPLETE(&c);
+
+	vdm_future f1(c);
+	EXPECT_TRUE(f1.ready());
+	EXPECT_EQ(f1.code(), -ENOMEM);
+	try {
+		f1.wait();
+		FAIL();
+	} catch (const error &e) {
+		EXPECT_EQ(e.code(), -ENOMEM);
+	}
+
+	auto throwing = [&]() -> task<int> {
+		co_await vdm_future(c);
+		co_return 1;
+	};
+	try {
+		sync_wait(throwing());
+		FAIL();
+	} catch (const error &e) {
+		EXPECT_EQ(e.code(), -ENOMEM);
+	}
+
+	auto quiet = [&]() -> task<int> {
+		result<void *> r = co_await vdm_future(c).no_throw();
+		co_return r.code();
+	};
+	EXPECT_EQ(sync_wait(quiet()), -ENOMEM);
+	EXPECT_EQ(vdm_future(c).try_wait().code(), -ENOMEM);
+}
+
+TEST(cpp_future, empty_and_moved_from_futures)
+{
+	vdm_future empty;
+	EXPECT_FALSE(empty.valid());
+	EXPECT_TRUE(empty.ready());
+	EXPECT_EQ(empty.poll(), FUTURE_STATE_COMPLETE);
+	EXPECT_FALSE(empty.try_get());
+	EXPECT_THROW(empty.get(), error);
+
+	sync_mover mv;
+	int a = 1, b = 0;
+	vdm_future f = mv.ref().memcpy_async(&b, &a, sizeof a);
+	vdm_future g = std::move(f);
+	EXPECT_FALSE(f.valid());
+	EXPECT_TRUE(g.valid());
+	g.wait();
+	EXPECT_EQ(b, 1);
+}
+
+TEST(cpp_future, dropping_a_started_future_waits_for_it)
+{
+	threads_mover mv(1);
+	data_mover_threads_set_memcpy_fn(mv.native(), slow_memcpy);
+	slow_ms = 50;
+	std::vector<std::byte> a(64, std::byte{9}), b(64);
+	{
+		vdm_future f = mv.ref().memcpy_async(b.data(), a.data(), a.size());
+		EXPECT_NE(f.poll(), FUTURE_STATE_COMPLETE);
+	}
+	EXPECT_EQ(a, b) << "the destructor returned before the operation ended";
+	slow_ms = 30;
+}
+
+TEST(cpp_future, runnable_works_with_the_miniasync_runtime)
+{
+	threads_mover mv(2);
+	auto src = test::pattern(8192, 7);
+	std::vector<std::byte> d1(8192), d2(8192);
+	vdm_future f1 = mv.ref().memcpy_async(d1.data(), src.data(), src.size());
+	vdm_future f2 = mv.ref().memcpy_async(d2.data(), src.data(), src.size());
+	struct runtime *rt = runtime_new();
+	ASSERT_NE(rt, nullptr);
+	::future *futs[] = {f1.runnable(), f2.runnable()};
+	runtime_wait_multiple(rt, futs, 2);
+	runtime_delete(rt);
+	EXPECT_TRUE(f1.ready() && f2.ready());
+	EXPECT_EQ(d1, src);
+	EXPECT_EQ(d2, src);
+}
+
+TEST(cpp_mover, invalid_arguments_are_einval)
+{
+	auto r = threads_mover::try_create(0);
+	ASSERT_FALSE(r);
+	EXPECT_EQ(r.code(), -EINVAL);
+	EXPECT_EQ(threads_mover::try_create(2, 100).code(), -EINVAL);
+	EXPECT_THROW(threads_mover(1, 3), error);
+}
+
+TEST(cpp_mover, movers_are_move_only_owners)
+{
+	threads_mover a(1);
+	struct vdm *v = a.vdm();
+	threads_mover b = std::move(a);
+	EXPECT_EQ(a.vdm(), nullptr);
+	EXPECT_EQ(b.vdm(), v);
+	EXPECT_FALSE(mover_ref{}.operator bool());
+	sync_mover s;
+	mover_ref r = s;
+	EXPECT_EQ(r.vdm(), s.vdm());
+	EXPECT_FALSE(r.durable());
+}

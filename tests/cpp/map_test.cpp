@@ -1,0 +1,232 @@
+// pmem2::map and map_ref: mapping, synchronous operations, range checks,
+// ownership and C interoperation.
+#include <gtest/gtest.h>
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include <pmem2/map.hpp>
+
+#include "cpp_helpers.hpp"
+
+using namespace pmem2;
+
+
+TEST(cpp_map, open_maps_whole_file_with_page_granularity)
+{
+	test::tmpfile f(2 << 20);
+	map m = map::open(f.path());
+	ASSERT_TRUE(m);
+	EXPECT_NE(m.data(), nullptr);
+	EXPECT_EQ(m.size(), 2u << 20);
+	EXPECT_EQ(m.bytes().size(), m.size());
+	// Regular files on a page-cache file system need msync.
+	EXPECT_EQ(m.granularity(), granularity::page);
+}
+
+TEST(cpp_map, write_and_persist_reach_the_file)
+{
+	test::tmpfile f(1 << 20);
+	auto data = test::pattern(10000, 1);
+	{
+		map m = map::open(f.path());
+		m.write(4096, data);
+		m.copy(m.bytes().subspan(100000), data, mem_flag::nodrain);
+		m.drain();
+		m.fill(200000, 5000, std::byte{0x5A});
+		std::memcpy(m.data() + 300000, data.data(), 64);
+		m.persist(m.data() + 300000, 64);
+	}
+	EXPECT_EQ(test::read_file(f.path(), data.size(), 4096), data);
+	EXPECT_EQ(test::read_file(f.path(), data.size(), 100000), data);
+	auto filled = test::read_file(f.path(), 5000, 200000);
+	EXPECT_TRUE(std::all_of(filled.begin(), filled.end(), [](std::byte b) { return b == std::byte{0x5A}; }));
+	auto raw = test::read_file(f.path(), 64, 300000);
+	EXPECT_TRUE(std::equal(raw.begin(), raw.end(), data.begin()));
+}
+
+TEST(cpp_map, memmove_handles_overlap_and_flags)
+{
+	test::tmpfile f(65536);
+	map m = map::open(f.path());
+	for (int i = 0; i < 255; ++i)
+		m.data()[i] = static_cast<std::byte>(i);
+	m.memmove(m.data() + 127, m.data(), 255, mem_flag::nontemporal);
+	for (int i = 0; i < 255; ++i)
+		ASSERT_EQ(m.data()[127 + i], static_cast<std::byte>(i)) << i;
+	m.memset(m.data(), 7, 100, mem_flag::temporal | mem_flag::nodrain);
+	m.drain();
+	EXPECT_EQ(m.data()[99], std::byte{7});
+	m.flush(m.data(), 100);
+	m.drain();
+}
+
+TEST(cpp_map, out_of_range_operations_throw_length_out_of_range)
+{
+	test::tmpfile f(8192);
+	map m = map::open(f.path());
+	auto data = test::pattern(100, 2);
+	try {
+		m.write(8150, data);
+		FAIL() << "write past the end must throw";
+	} catch (const error &e) {
+		EXPECT_EQ(e.code(), PMEM2_E_LENGTH_OUT_OF_RANGE);
+	}
+	EXPECT_THROW(m.fill(9000, 1, std::byte{0}), error);
+	EXPECT_THROW((void)m.range(SIZE_MAX, 2), error);
+	EXPECT_NO_THROW((void)m.range(8192, 0));
+	EXPECT_NO_THROW(m.write(8092, data));
+}
+
+TEST(cpp_map, missing_file_fails_without_exceptions_on_try_open)
+{
+	auto r = map::try_open("/nonexistent-dir-pmem2/f");
+	ASSERT_FALSE(r);
+	EXPECT_EQ(r.code(), -ENOENT);
+	EXPECT_THROW(map::open("/nonexistent-dir-pmem2/f"), error);
+}
+
+TEST(cpp_map, empty_file_is_source_empty)
+{
+	test::tmpfile f(0);
+	auto r = map::try_open(f.path());
+	ASSERT_FALSE(r);
+	EXPECT_EQ(r.code(), PMEM2_E_SOURCE_EMPTY);
+}
+
+TEST(cpp_map, byte_granularity_on_page_cache_is_not_supported)
+{
+	test::tmpfile f(4096);
+	map_options o;
+	o.required_granularity = granularity::byte;
+	auto r = map::try_open(f.path(), o);
+	ASSERT_FALSE(r);
+	EXPECT_EQ(r.code(), PMEM2_E_GRANULARITY_NOT_SUPPORTED);
+	EXPECT_FALSE(r.error().message.empty());
+}
+
+TEST(cpp_map, range_beyond_source_is_map_range)
+{
+	test::tmpfile f(8192);
+	map_options o;
+	o.offset = 4096;
+	o.length = 8192;
+	auto r = map::try_open(f.path(), o);
+	ASSERT_FALSE(r);
+	EXPECT_EQ(r.code(), PMEM2_E_MAP_RANGE);
+}
+
+TEST(cpp_map, offset_and_length_select_a_window)
+{
+	test::tmpfile f(3 * 4096);
+	map_options o;
+	o.offset = 4096;
+	o.length = 4096;
+	{
+		map m = map::open(f.path(), o);
+		EXPECT_EQ(m.size(), 4096u);
+		m.fill(0, 4096, std::byte{1});
+	}
+	auto v = test::read_file(f.path(), 3 * 4096);
+	EXPECT_EQ(v[4095], std::byte{0});
+	EXPECT_EQ(v[4096], std::byte{1});
+	EXPECT_EQ(v[8191], std::byte{1});
+	EXPECT_EQ(v[8192], std::byte{0});
+}
+
+TEST(cpp_map, read_only_protection_maps_read_only_file)
+{
+	test::tmpfile f(4096);
+	::fchmod(f.fd(), 0444);
+	map_options o;
+	o.protection = protection::read;
+	map m = map::open(f.path(), o);
+	EXPECT_EQ(m.size(), 4096u);
+	EXPECT_EQ(m.data()[0], std::byte{0});
+}
+
+TEST(cpp_map, create_file_creates_and_extends)
+{
+	std::string path = test::scratch_dir() + "/pmem2-cpp-map-" + std::to_string(::getpid());
+	::unlink(path.c_str());
+	{
+		map m = map::create_file(path, 1 << 16);
+		EXPECT_EQ(m.size(), 1u << 16);
+		m.fill(0, 1 << 16, std::byte{3});
+	}
+	{
+		map m = map::create_file(path, 1 << 17);
+		EXPECT_EQ(m.size(), 1u << 17);
+		EXPECT_EQ(m.data()[0], std::byte{3});
+		EXPECT_EQ(m.data()[(1 << 17) - 1], std::byte{0});
+	}
+	{
+		map m = map::create_file(path, 1 << 10);
+		EXPECT_EQ(m.size(), 1u << 17) << "never shrinks";
+	}
+	::unlink(path.c_str());
+}
+
+TEST(cpp_map, move_transfers_ownership_and_release_gives_c_map)
+{
+	test::tmpfile f(4096);
+	map a = map::open(f.path());
+	auto *p = a.data();
+	map b = std::move(a);
+	EXPECT_FALSE(a);
+	EXPECT_EQ(a.data(), nullptr);
+	EXPECT_EQ(b.data(), p);
+	pmem2_map *raw = b.release();
+	EXPECT_FALSE(b);
+	ASSERT_NE(raw, nullptr);
+	EXPECT_EQ(pmem2_map_get_address(raw), p);
+	EXPECT_EQ(pmem2_map_delete(&raw), 0);
+}
+
+TEST(cpp_map, c_map_can_be_wrapped_and_adopted)
+{
+	test::tmpfile f(8192);
+	pmem2_source *src = nullptr;
+	pmem2_config *cfg = nullptr;
+	pmem2_map *raw = nullptr;
+	ASSERT_EQ(pmem2_source_from_fd(&src, f.fd()), 0);
+	ASSERT_EQ(pmem2_config_new(&cfg), 0);
+	ASSERT_EQ(pmem2_config_set_required_store_granularity(cfg, PMEM2_GRANULARITY_PAGE), 0);
+	ASSERT_EQ(pmem2_map_new(&raw, cfg, src), 0);
+
+	map_ref view(raw);
+	EXPECT_EQ(view.size(), 8192u);
+	EXPECT_EQ(view.native(), raw);
+	auto data = test::pattern(512, 3);
+	view.write(0, data);
+	EXPECT_TRUE(std::equal(data.begin(), data.end(), static_cast<std::byte *>(pmem2_map_get_address(raw))));
+	{
+		map owner = map::adopt(raw);
+		EXPECT_EQ(owner.native(), raw);
+	}
+	EXPECT_EQ(test::read_file(f.path(), 512), data);
+	pmem2_config_delete(&cfg);
+	pmem2_source_delete(&src);
+}
+
+TEST(cpp_map, deep_flush_succeeds_or_reports_why)
+{
+	test::tmpfile f(8192);
+	map m = map::open(f.path());
+	auto r = m.try_deep_flush(m.data(), 4096);
+	if (!r) {
+		EXPECT_EQ(r.code(), PMEM2_E_NOSUPP);
+		EXPECT_THROW(m.deep_flush(m.data(), 4096), error);
+	}
+}
+
+TEST(cpp_map, anonymous_source_maps)
+{
+	source s = source::anonymous(1 << 20);
+	map m(s);
+	EXPECT_EQ(m.size(), 1u << 20);
+	m.fill(0, 1 << 20, std::byte{9});
+	EXPECT_EQ(m.data()[12345], std::byte{9});
+}
