@@ -67,7 +67,7 @@ struct isa {
 	}
 };
 
-detail::kernel_set set = make_kernel_set<isa>();
+constinit detail::kernel_set set = make_kernel_set<isa>();
 
 } // namespace
 } // namespace pmem2::memops::movdir64b

@@ -32,6 +32,10 @@ const ops_table &ops(granularity g) noexcept;
 
 // PAGE-granularity persistence is msync of registered maps; the map layer
 // installs the function that does it (registry lookup + msync).
+// The default msyncs the page-rounded range (MS_SYNC, EINTR retried,
+// other failures ignored); set_page_sync(nullptr) restores it.
+// page_sync() reports to an installed recorder (on_page_sync, with the
+// caller's unrounded range) before calling the installed function.
 using page_sync_fn = void (*)(const void *ptr, std::size_t len);
 void set_page_sync(page_sync_fn fn) noexcept;
 void page_sync(const void *ptr, std::size_t len) noexcept;
@@ -65,6 +69,11 @@ struct dispatch_options {
 dispatch_options options_from_env() noexcept;
 // Re-select every table (not thread-safe against concurrent memory ops;
 // for tests and for library init). Unavailable features are ignored.
+// Runs once by itself at load (or at the first ops() call, whichever is
+// first) with options_from_env(). Tests force a kernel family by options:
+// avx512f=false -> AVX, avx=avx512f=false -> SSE2, movdir64b=true ->
+// MOVDIR64B streaming, no_movnt -> "generic", plus no_generic_memcpy ->
+// "libc"; no_clwb/no_clflushopt pick the flush instruction.
 void redispatch(const dispatch_options &opt) noexcept;
 
 // The flags the per-granularity functions understand (PMEM2_F_MEM_*).
