@@ -19,7 +19,7 @@ inline constexpr int n_flush_kinds = 4;
 
 // The installed recorder; read with a relaxed load only by recording
 // variants (production variants never touch it).
-extern std::atomic<recorder *> g_recorder;
+extern std::atomic<recorder *> g_recorder __attribute__((visibility("hidden")));
 
 inline recorder *active_recorder() noexcept
 {

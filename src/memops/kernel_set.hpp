@@ -65,7 +65,8 @@ std::span<const implementation> implementations() noexcept;
 const kernel_set &current_kernels() noexcept;
 
 // Tunables the kernels read on every call (set by redispatch()).
-extern std::size_t g_movnt_threshold;
-extern bool g_wc_workaround;
+// (Hidden, so position-independent code reads them without a GOT load.)
+extern std::size_t g_movnt_threshold __attribute__((visibility("hidden")));
+extern bool g_wc_workaround __attribute__((visibility("hidden")));
 
 } // namespace pmem2::memops::detail

@@ -540,6 +540,21 @@ void *memmove_cl(void *dest, const void *src, std::size_t len, unsigned flags) n
 {
 	char *d = static_cast<char *>(dest);
 	const char *s = static_cast<const char *>(src);
+	if constexpr (!F::recording && !I::borrows_temporal) {
+		// Up to one line every store kind is the same regular copy plus
+		// a flush: do it here, without a call.
+		if (len - 1 < line_size) {
+			if (dest != src) {
+				copy_le64<I>(d, s, len);
+				if (!(flags & f_noflush))
+					F::range(d, len);
+			}
+			// The drain, as below.
+			if (!(flags & (f_nodrain | f_noflush)))
+				F::sfence();
+			return dest;
+		}
+	}
 	if (len != 0 && dest != src) [[likely]] {
 		if (flags & f_noflush)
 			run_memmove_t<I, noflush_of<F>>(d, s, len);
@@ -559,6 +574,18 @@ template <class I, class F>
 void *memset_cl(void *dest, int c, std::size_t len, unsigned flags) noexcept
 {
 	char *d = static_cast<char *>(dest);
+	if constexpr (!F::recording && !I::borrows_temporal) {
+		// Up to one line: regular stores plus a flush, as in memmove_cl.
+		if (len - 1 < line_size) {
+			set_le64<I>(d, I::make_fill(c), byte_pattern(c), len);
+			if (!(flags & f_noflush))
+				F::range(d, len);
+			// The drain, as below.
+			if (!(flags & (f_nodrain | f_noflush)))
+				F::sfence();
+			return dest;
+		}
+	}
 	if (len != 0) [[likely]] {
 		if (flags & f_noflush)
 			run_memset_t<I, noflush_of<F>>(d, c, len);
