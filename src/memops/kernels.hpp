@@ -540,11 +540,14 @@ void *memmove_cl(void *dest, const void *src, std::size_t len, unsigned flags) n
 {
 	char *d = static_cast<char *>(dest);
 	const char *s = static_cast<const char *>(src);
-	if constexpr (!F::recording && !I::borrows_temporal) {
+	if constexpr (!I::borrows_temporal) {
 		// Up to one line every store kind is the same regular copy plus
 		// a flush: do it here, without a call.
 		if (len - 1 < line_size) {
 			if (dest != src) {
+				if constexpr (F::recording)
+					F::kernel(!(flags & f_noflush) && cl_wants_nt(flags, len)
+							  ? I::memmove_nt_name : I::memmove_t_name);
 				copy_le64<I>(d, s, len);
 				if (!(flags & f_noflush))
 					F::range(d, len);
@@ -574,9 +577,12 @@ template <class I, class F>
 void *memset_cl(void *dest, int c, std::size_t len, unsigned flags) noexcept
 {
 	char *d = static_cast<char *>(dest);
-	if constexpr (!F::recording && !I::borrows_temporal) {
+	if constexpr (!I::borrows_temporal) {
 		// Up to one line: regular stores plus a flush, as in memmove_cl.
 		if (len - 1 < line_size) {
+			if constexpr (F::recording)
+				F::kernel(!(flags & f_noflush) && cl_wants_nt(flags, len)
+						  ? I::memset_nt_name : I::memset_t_name);
 			set_le64<I>(d, I::make_fill(c), byte_pattern(c), len);
 			if (!(flags & f_noflush))
 				F::range(d, len);

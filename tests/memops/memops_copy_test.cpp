@@ -181,6 +181,37 @@ TEST_P(kernel_test, memset_converts_value_to_unsigned_char)
 			ASSERT_TRUE(rig.memset(t, len, 3, c, 0));
 }
 
+// The same data through the variants for every flush instruction the CPU
+// offers (CLWB, CLFLUSHOPT, CLFLUSH), each forced and verified by force().
+TEST_P(kernel_test, every_flush_instruction_variant)
+{
+	copy_rig rig;
+	const mo::cpu_features &c = mo::cpu();
+	std::set<std::string> seen;
+	for (int choice = 0; choice < 3; ++choice) {
+		auto opt = GetParam().opt;
+		opt.no_clwb = choice >= 1;
+		opt.no_clflushopt = choice >= 2;
+		ASSERT_NO_FATAL_FAILURE(force(nullptr, &opt));
+		const char *want = choice == 0 && c.clwb ? "clwb"
+			: choice <= 1 && c.clflushopt ? "clflushopt" : "clflush";
+		ASSERT_STREQ(want, mo::selected().flush);
+		seen.insert(want);
+		for (granularity g : all_grans) {
+			const mo::ops_table &t = mo::ops(g);
+			for (unsigned flags : {0u, unsigned(mo::f_nontemporal), unsigned(mo::f_temporal),
+					       unsigned(mo::f_nodrain)})
+				for (std::size_t len = 0; len <= 4096; len += (len < 300 ? 1 : 97)) {
+					if (g == granularity::page && len % 5)
+						continue;	// msync per call: sample
+					ASSERT_TRUE(rig.memmove(t, len, (len * 7) & 63, (len * 3) & 63, flags));
+					ASSERT_TRUE(rig.memset(t, len, (len * 11) & 63, static_cast<int>(len), flags));
+				}
+		}
+	}
+	EXPECT_TRUE(seen.count("clflush"));
+}
+
 // Overlapping moves in both directions, against std::memmove on a copy.
 TEST_P(kernel_test, overlapping_moves_both_directions)
 {
