@@ -59,6 +59,7 @@ void byte_flush(const void *, std::size_t) {}
 template <bool R>
 void byte_persist(const void *, std::size_t)
 {
+	// Orders the earlier stores (streaming ones included) before later ones.
 	flush_policy<flush_kind::none, R>::sfence();
 }
 
@@ -73,6 +74,8 @@ void noop_drain() {}
 template <bool R>
 void any_fence()
 {
+	// fence() for other components: completes their flushes and streaming
+	// stores before their next store.
 	flush_policy<flush_kind::none, R>::sfence();
 }
 

@@ -179,7 +179,9 @@ inline void memmove_t_fwd(char *d, const char *s, std::size_t n) noexcept
 		n -= head;
 	}
 	// Forward order is safe for dest below src: each store lands below
-	// every source byte not yet read.
+	// every source byte not yet read. Each line is flushed after its
+	// stores (program order; no fence needed between a store and a flush
+	// of the same line), so the write-back carries the new data.
 	while (n >= 4 * line_size) {
 		I::copy_line(d, s);
 		I::copy_line(d + 64, s + 64);
@@ -328,6 +330,7 @@ inline void stream_fwd_lines(char *&d, const char *&s, std::size_t &n) noexcept
 		if constexpr (WC) {
 			if (++blocks == 3) {
 				blocks = 0;
+				// Drains the write-combining buffers (WC workaround).
 				F::sfence();
 			}
 		}
@@ -359,6 +362,7 @@ inline void stream_bwd_lines(char *d, const char *s, std::size_t &n) noexcept
 		if constexpr (WC) {
 			if (++blocks == 3) {
 				blocks = 0;
+				// Drains the write-combining buffers (WC workaround).
 				F::sfence();
 			}
 		}
@@ -439,6 +443,7 @@ void memmove_nt(char *d, const char *s, std::size_t n) noexcept
 		memmove_nt_bwd<I, F>(d, s, n);
 	// Streaming stores are weakly ordered; see flush_policy::fence_after_nt
 	// for which variants fence here and which leave it to the drain.
+	// Streaming stores are weakly ordered; as in memmove_nt.
 	if constexpr (F::fence_after_nt)
 		F::sfence();
 }
@@ -493,6 +498,7 @@ void memset_nt(char *d, int c, std::size_t n) noexcept
 		set_le64<I>(d, f, pattern, n);
 		F::line(d);
 	}
+	// Streaming stores are weakly ordered; as in memmove_nt.
 	if constexpr (F::fence_after_nt)
 		F::sfence();
 }
