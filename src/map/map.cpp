@@ -198,6 +198,7 @@ int map_new(pmem2_map *&out, const pmem2_config &cfg, const source_info &src)
 		return r;
 	}
 
+	// An overlap with a registered map is PMEM2_E_MAPPING_EXISTS, not -EEXIST (A17).
 	if ((r = registry::insert(m)) == 0 && (r = placement_commit(pl, m)) != 0)
 		(void)registry::remove(m);
 	if (r) {

@@ -3,6 +3,8 @@
 #include <cstring>
 #include <vector>
 
+#include <linux/fs.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 
 #include "helpers.hpp"
@@ -201,6 +203,33 @@ TEST(MapNew, ReadOnlyFd)
 	ASSERT_EQ(pread(f.fd(), &c0, 1, 0), 1);
 	EXPECT_EQ(c0, 0) << "private writes stay private";
 	EXPECT_EQ(pmem2_map_delete(&m), 0);
+}
+
+// Append-only files are accepted as sources (A39) but cannot be mapped
+// shared for writing.
+TEST(MapNew, AppendOnlyFileIsNoAccess)
+{
+	scratch f(page());
+	int flags = 0;
+	if (ioctl(f.fd(), FS_IOC_GETFLAGS, &flags) != 0)
+		GTEST_SKIP() << "SKIP: file system of " << f.path() << " has no inode flags";
+	int append = flags | FS_APPEND_FL;
+	if (ioctl(f.fd(), FS_IOC_SETFLAGS, &append) != 0)
+		GTEST_SKIP() << "SKIP: cannot set the append-only flag (needs CAP_LINUX_IMMUTABLE)";
+	struct restore {
+		int fd, flags;
+		~restore() { ioctl(fd, FS_IOC_SETFLAGS, &flags); }
+	} restore_flags{f.fd(), flags};
+	int fd = open(f.path().c_str(), O_RDWR | O_APPEND);
+	ASSERT_GE(fd, 0);
+	{
+		source s(fd);
+		config c;
+		pmem2_map *m = poison;
+		EXPECT_PMEM2_ERR(pmem2_map_new(&m, c, s), PMEM2_E_NO_ACCESS);
+		EXPECT_EQ(m, nullptr);
+	}
+	close(fd);
 }
 
 TEST(MapNew, ProtNone)
