@@ -15,6 +15,8 @@
 #include <libpmem2/base.h>
 
 namespace pmem2 {
+// Versioned: distinct symbols from the library internals and future versions.
+inline namespace v1 {
 
 // A short English description of a PMEM2_E_* code or a negative errno value.
 inline std::string_view describe(int code) noexcept
@@ -218,4 +220,5 @@ private:
 	bool failed_ = false;
 };
 
+} // namespace v1
 } // namespace pmem2

@@ -6,6 +6,8 @@
 #include <libpmem2/base.h>
 
 namespace pmem2 {
+// Versioned: distinct symbols from the library internals and future versions.
+inline namespace v1 {
 
 // One PMEM2_F_MEM_* flag.
 enum class mem_flag : unsigned {
@@ -92,4 +94,5 @@ constexpr protection operator|(protection a, protection b) noexcept
 	return static_cast<protection>(static_cast<unsigned>(a) | static_cast<unsigned>(b));
 }
 
+} // namespace v1
 } // namespace pmem2

@@ -21,6 +21,8 @@
 #include "loop.hpp"
 
 namespace pmem2 {
+// Versioned: distinct symbols from the library internals and future versions.
+inline namespace v1 {
 
 // How a C future type reports its outcome.
 struct pmem2_future_traits {
@@ -317,4 +319,5 @@ using future = basic_future<pmem2_future_traits>;
 // A data mover operation (no durability implied).
 using vdm_future = basic_future<vdm_future_traits>;
 
+} // namespace v1
 } // namespace pmem2

@@ -8,6 +8,8 @@
 #include <mutex>
 
 namespace pmem2 {
+// Versioned: distinct symbols from the library internals and future versions.
+inline namespace v1 {
 
 class event_loop;
 
@@ -140,4 +142,5 @@ private:
 	detail::node_queue repoll_;	// loop thread only
 };
 
+} // namespace v1
 } // namespace pmem2

@@ -24,6 +24,8 @@
 #include "source.hpp"
 
 namespace pmem2 {
+// Versioned: distinct symbols from the library internals and future versions.
+inline namespace v1 {
 
 // How to map. The defaults map the whole source read-write, shared, and
 // accept any store granularity, with the map's own default mover.
@@ -306,4 +308,5 @@ private:
 	}
 };
 
+} // namespace v1
 } // namespace pmem2

@@ -15,6 +15,8 @@
 #include "future.hpp"
 
 namespace pmem2 {
+// Versioned: distinct symbols from the library internals and future versions.
+inline namespace v1 {
 
 // Which notification a threads mover's futures use.
 enum class notifier_kind {
@@ -139,4 +141,5 @@ private:
 	data_mover_sync *s_ = nullptr;
 };
 
+} // namespace v1
 } // namespace pmem2

@@ -18,6 +18,8 @@
 #include "error.hpp"
 
 namespace pmem2 {
+// Versioned: distinct symbols from the library internals and future versions.
+inline namespace v1 {
 
 // How source::open opens a path.
 enum class open_mode {
@@ -188,4 +190,5 @@ private:
 	int fd_ = -1;
 };
 
+} // namespace v1
 } // namespace pmem2

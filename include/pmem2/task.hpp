@@ -16,6 +16,8 @@
 #include "loop.hpp"
 
 namespace pmem2 {
+// Versioned: distinct symbols from the library internals and future versions.
+inline namespace v1 {
 
 template <class T = void>
 class task;
@@ -329,4 +331,5 @@ T run(task<T> t)
 	return sync_wait(std::move(t));
 }
 
+} // namespace v1
 } // namespace pmem2

@@ -42,10 +42,11 @@ TEST(cpp_task, sync_wait_returns_value)
 TEST(cpp_task, tasks_are_lazy)
 {
 	bool started = false;
-	auto t = [&]() -> task<void> {
+	auto body = [&]() -> task<void> {
 		started = true;
 		co_return;
-	}();
+	};
+	auto t = body();	// the closure outlives the coroutine that refers to it
 	EXPECT_FALSE(started);
 	EXPECT_FALSE(t.done());
 	sync_wait(std::move(t));

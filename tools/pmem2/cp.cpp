@@ -1,0 +1,360 @@
+// pmem2 cp SRC DST: copies a file into DST through a pmem2 map with
+// asynchronous durable operations.
+//
+// Crash behaviour: DST is sized first, then every chunk is written with an
+// operation that completes only once its bytes are durable; "done" is
+// printed only after every chunk completed and DST's size is synced. A run
+// killed at any point leaves DST possibly incomplete and never reported
+// complete; running the same command again rewrites every chunk from SRC,
+// so it converges to the same result however often it is interrupted.
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <optional>
+#include <string>
+#include <thread>
+#include <variant>
+#include <vector>
+
+#include <pmem2/pmem2.hpp>
+
+#include "tool.hpp"
+
+namespace pmem2::tool {
+namespace {
+
+const char help_text[] =
+	"usage: pmem2 cp [options] SRC DST\n"
+	"\n"
+	"Copies SRC into DST (a file, created or resized to SRC's size, or a device\n"
+	"DAX at least as large) through a pmem2 map, with asynchronous operations\n"
+	"that complete only when their data is durable. When it reports done, all\n"
+	"of DST is durable. An interrupted copy is never reported complete; run\n"
+	"the same command again to finish it.\n"
+	"\n"
+	"  --mover KIND     threads (default), default (the map's own mover, which\n"
+	"                   copies on the calling thread) or sync\n"
+	"  --threads N      worker threads of the threads mover (default 4)\n"
+	"  --chunk SIZE     bytes per operation, e.g. 1M (default 4M)\n"
+	"  --inflight N     operations in flight at once (default 8)\n"
+	"  --verify         re-read DST and compare with SRC after copying\n"
+	"  --progress       always draw the progress bar (default: on a terminal)\n"
+	"  --no-progress    never draw it\n"
+	"  --json           print the summary (or the error) as JSON on stdout\n";
+
+using clock_type = std::chrono::steady_clock;
+
+struct cp_options {
+	std::string src, dst;
+	std::string mover = "threads";
+	std::size_t threads = 4;
+	std::size_t chunk = 4 << 20;
+	std::size_t inflight = 8;
+	bool verify = false;
+	bool json = false;
+	int progress = -1;	// -1: when stderr is a terminal
+};
+
+cp_options parse(int argc, char **argv)
+{
+	cp_options o;
+	args a(argc, argv, 2);
+	std::vector<std::string> pos;
+	bool only_paths = false;
+	while (!a.done()) {
+		std::string_view arg = a.next();
+		auto is = [&](std::string_view name) {
+			return arg == name || (arg.size() > name.size() && arg.substr(0, name.size()) == name &&
+				arg[name.size()] == '=');
+		};
+		if (only_paths || arg.empty() || arg[0] != '-' || arg == "-") {
+			pos.emplace_back(arg);
+		} else if (arg == "--") {
+			only_paths = true;
+		} else if (arg == "--help" || arg == "-h") {
+			throw std::monostate{};
+		} else if (is("--mover")) {
+			o.mover = std::string(a.value("--mover", arg));
+			if (o.mover != "threads" && o.mover != "default" && o.mover != "sync")
+				throw usage_error{"--mover: expected threads, default or sync, got '" + o.mover + "'"};
+		} else if (is("--threads")) {
+			o.threads = parse_count("--threads", a.value("--threads", arg), 1, 256);
+		} else if (is("--chunk")) {
+			o.chunk = parse_size("--chunk", a.value("--chunk", arg));
+			if (o.chunk < 4096 || o.chunk > (std::size_t(1) << 30))
+				throw usage_error{"--chunk: must be from 4K to 1G"};
+		} else if (is("--inflight")) {
+			o.inflight = parse_count("--inflight", a.value("--inflight", arg), 1, 4096);
+		} else if (arg == "--verify") {
+			o.verify = true;
+		} else if (arg == "--json") {
+			o.json = true;
+		} else if (arg == "--progress") {
+			o.progress = 1;
+		} else if (arg == "--no-progress") {
+			o.progress = 0;
+		} else {
+			throw usage_error{"unknown option '" + std::string(arg) + "'"};
+		}
+	}
+	if (pos.size() != 2)
+		throw usage_error{pos.size() < 2 ? "missing SRC or DST" : "too many arguments"};
+	o.src = pos[0];
+	o.dst = pos[1];
+	return o;
+}
+
+class progress_bar {
+public:
+	progress_bar(bool on, std::size_t total) : on_(on), total_(total), start_(clock_type::now()) {}
+	void update(std::size_t done, bool force = false)
+	{
+		if (!on_)
+			return;
+		auto now = clock_type::now();
+		if (!force && now - last_ < std::chrono::milliseconds(100))
+			return;
+		last_ = now;
+		double frac = total_ ? double(done) / double(total_) : 1.0;
+		int width = 30, fill = int(frac * width);
+		double secs = std::chrono::duration<double>(now - start_).count();
+		double gbps = secs > 0 ? double(done) / secs / 1e9 : 0.0;
+		std::fprintf(stderr, "\r[%.*s%.*s] %3d%% %s / %s %.2f GB/s ", fill,
+			"==============================", width - fill, "                              ",
+			int(frac * 100), human_size(double(done)).c_str(), human_size(double(total_)).c_str(), gbps);
+		std::fflush(stderr);
+	}
+	void finish(std::size_t done)
+	{
+		if (!on_)
+			return;
+		update(done, true);
+		std::fputc('\n', stderr);
+	}
+
+private:
+	bool on_;
+	std::size_t total_;
+	clock_type::time_point start_, last_{};
+};
+
+std::string errno_text(int e)
+{
+	return std::strerror(e);
+}
+
+int run_cp(const cp_options &o)
+{
+	auto failed = [&](const std::string &msg, int code) { return fail("cp", o.json, msg, code); };
+
+	// Source: must be mappable (regular file or device DAX).
+	auto src = source::try_open(o.src, open_mode::read_only);
+	if (!src) {
+		int c = src.code();
+		std::string why = c < 0 && c > PMEM2_E_UNKNOWN ? errno_text(-c) : std::string(describe(c));
+		return failed("cannot open source '" + o.src + "': " + why, c);
+	}
+	struct stat sst, dst_st;
+	if (::fstat(src->fd(), &sst) != 0)
+		return failed("cannot stat source '" + o.src + "': " + errno_text(errno), -errno);
+	auto ssize = src->try_size();
+	if (!ssize)
+		return failed("cannot size source '" + o.src + "': " + ssize.error().message, ssize.code());
+	const std::size_t total = *ssize;
+
+	if (::stat(o.dst.c_str(), &dst_st) == 0 && dst_st.st_dev == sst.st_dev && dst_st.st_ino == sst.st_ino)
+		return failed("'" + o.src + "' and '" + o.dst + "' are the same file", -EINVAL);
+
+	// Destination: created if missing, sized to the source and its blocks
+	// allocated up front, so running out of space fails here, not in a store.
+	int fd = ::open(o.dst.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return failed("cannot open destination '" + o.dst + "': " + errno_text(errno), -errno);
+	struct fd_closer {
+		int fd;
+		~fd_closer() { ::close(fd); }
+	} closer{fd};
+	if (::fstat(fd, &dst_st) != 0)
+		return failed("cannot stat destination '" + o.dst + "': " + errno_text(errno), -errno);
+	// While copying, a regular DST is as long as the mapping (whole pages);
+	// it gets SRC's exact size just before the final sync.
+	std::size_t page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+	std::size_t map_len = (total + page - 1) / page * page;
+	if (S_ISREG(dst_st.st_mode)) {
+		if (static_cast<std::size_t>(dst_st.st_size) != map_len && ::ftruncate(fd, off_t(map_len)) != 0)
+			return failed("cannot resize destination '" + o.dst + "' to " + std::to_string(map_len) +
+				" bytes: " + errno_text(errno), -errno);
+		if (map_len != 0) {
+			int e = ::posix_fallocate(fd, 0, off_t(map_len));
+			if (e != 0 && e != EOPNOTSUPP && e != EINVAL)
+				return failed("not enough space for " + std::to_string(total) + " bytes in '" + o.dst +
+					"': " + errno_text(e), -e);
+		}
+	} else if (!S_ISCHR(dst_st.st_mode)) {
+		return failed("destination '" + o.dst + "' is not a regular file or device DAX", PMEM2_E_INVALID_FILE_TYPE);
+	}
+
+	auto dsrc = source::try_from_fd(fd);
+	if (!dsrc)
+		return failed("destination '" + o.dst + "' cannot be mapped: " + dsrc.error().message, dsrc.code());
+	if (S_ISCHR(dst_st.st_mode)) {
+		auto dsize = dsrc->try_size();
+		if (!dsize)
+			return failed("cannot size destination '" + o.dst + "': " + dsize.error().message, dsize.code());
+		if (*dsize < total)
+			return failed("destination '" + o.dst + "' holds " + std::to_string(*dsize) +
+				" bytes, the source has " + std::to_string(total), -ENOSPC);
+	}
+
+	auto t0 = clock_type::now();
+	std::string gran = "n/a";
+	std::optional<threads_mover> tmover;
+	std::optional<sync_mover> smover;
+	bool verified = false;
+
+	if (total != 0) {
+		map_options dopt;
+		if (o.mover == "threads") {
+			auto m = threads_mover::try_create(o.threads, 128);
+			if (!m)
+				return failed("cannot start the threads mover: " + m.error().message, m.code());
+			tmover.emplace(std::move(*m));
+			dopt.mover = *tmover;
+		} else if (o.mover == "sync") {
+			auto m = sync_mover::try_create();
+			if (!m)
+				return failed("cannot create the sync mover: " + m.error().message, m.code());
+			smover.emplace(std::move(*m));
+			dopt.mover = *smover;
+		}
+		if (S_ISCHR(dst_st.st_mode)) {
+			auto align = dsrc->try_alignment();
+			if (!align)
+				return failed("destination '" + o.dst + "' cannot be mapped: " + align.error().message,
+					align.code());
+			dopt.length = (total + *align - 1) / *align * *align;
+		}
+		auto dmap = map::try_create(*dsrc, dopt);
+		if (!dmap)
+			return failed("destination '" + o.dst + "' cannot be mapped: " + dmap.error().message, dmap.code());
+		// The source is only read: a plain read-only mapping, any length.
+		void *sp = ::mmap(nullptr, total, PROT_READ, MAP_SHARED, src->fd(), 0);
+		if (sp == MAP_FAILED)
+			return failed("source '" + o.src + "' cannot be mapped: " + errno_text(errno), -errno);
+		struct unmapper {
+			void *p;
+			std::size_t n;
+			~unmapper() { ::munmap(p, n); }
+		} src_unmap{sp, total};
+		gran = std::string(to_string(dmap->granularity()));
+
+		progress_bar bar(o.progress == 1 || (o.progress == -1 && !o.json && ::isatty(2)), total);
+		std::size_t next = 0, done = 0;
+		std::optional<error_info> first_error;
+		const auto *s = static_cast<const std::byte *>(sp);
+		std::byte *d = dmap->data();
+		map_ref dst = *dmap;
+		auto worker = [&]() -> task<void> {
+			while (!first_error && next < total) {
+				std::size_t off = next, len = std::min(o.chunk, total - off);
+				next += len;
+				auto r = co_await dst.memcpy_async(d + off, s + off, len).no_throw();
+				if (!r) {
+					if (!first_error)
+						first_error = r.error();
+					co_return;
+				}
+				done += len;
+				bar.update(done);
+			}
+		};
+		std::vector<task<void>> workers;
+		std::size_t nworkers = std::min(o.inflight, (total + o.chunk - 1) / o.chunk);
+		for (std::size_t i = 0; i < nworkers; ++i)
+			workers.push_back(worker());
+		sync_wait(when_all(std::move(workers)));
+		if (first_error) {
+			bar.finish(done);
+			return failed("copy to '" + o.dst + "' failed: " + first_error->message, first_error->code);
+		}
+		bar.finish(done);
+		if (o.verify) {
+			for (std::size_t off = 0; off < total; off += o.chunk) {
+				std::size_t len = std::min(o.chunk, total - off);
+				if (std::memcmp(s + off, d + off, len) != 0) {
+					std::size_t i = 0;
+					while (s[off + i] == d[off + i])
+						++i;
+					return failed("verify: '" + o.dst + "' differs from '" + o.src + "' at byte " +
+						std::to_string(off + i), PMEM2_E_IO_FAIL);
+				}
+			}
+			verified = true;
+		}
+	}
+	// The data is durable; give DST its exact size and make that durable too.
+	if (S_ISREG(dst_st.st_mode) && map_len != total && ::ftruncate(fd, off_t(total)) != 0)
+		return failed("cannot resize destination '" + o.dst + "': " + errno_text(errno), -errno);
+	if (S_ISREG(dst_st.st_mode) && ::fdatasync(fd) != 0)
+		return failed("cannot sync destination '" + o.dst + "': " + errno_text(errno), -errno);
+
+	double secs = std::chrono::duration<double>(clock_type::now() - t0).count();
+	double gbps = secs > 0 ? double(total) / secs / 1e9 : 0.0;
+	std::string mover_desc = o.mover == "threads" ? "threads (" + std::to_string(o.threads) + " threads)" : o.mover;
+	if (o.json) {
+		json j;
+		j.begin_object()
+			.field("status", "done")
+			.field("src", o.src)
+			.field("dst", o.dst)
+			.field("bytes", total)
+			.field("seconds", secs)
+			.field("gbps", gbps)
+			.field("granularity", gran)
+			.field("mover", o.mover)
+			.field("threads", o.mover == "threads" ? o.threads : std::size_t(0))
+			.field("chunk", o.chunk)
+			.field("inflight", o.inflight)
+			.field("durable", true)
+			.field("verified", verified)
+			.end_object();
+		std::printf("%s\n", j.str().c_str());
+	} else {
+		std::printf("copied %zu bytes (%s) in %.3f s, %.2f GB/s\n", total, human_size(double(total)).c_str(),
+			secs, gbps);
+		std::printf("granularity %s, mover %s, chunk %s, %zu in flight\n", gran.c_str(), mover_desc.c_str(),
+			human_size(double(o.chunk)).c_str(), o.inflight);
+		std::printf("done: '%s' is durable%s\n", o.dst.c_str(), verified ? " and verified" : "");
+	}
+	return exit_ok;
+}
+
+} // namespace
+
+int cmd_cp(int argc, char **argv)
+{
+	cp_options o;
+	try {
+		o = parse(argc, argv);
+	} catch (std::monostate) {
+		std::fputs(help_text, stdout);
+		return exit_ok;
+	}
+	// A file size limit must show as an error (EFBIG), not kill the copy.
+	::signal(SIGXFSZ, SIG_IGN);
+	try {
+		return run_cp(o);
+	} catch (const error &e) {
+		return fail("cp", o.json, e.what(), e.code());
+	}
+}
+
+} // namespace pmem2::tool

@@ -1,0 +1,265 @@
+// pmem2 info [PATH]: what the library found on this machine and, for PATH,
+// how a map of it would be made durable.
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <optional>
+#include <string>
+
+#include <pmem2/pmem2.hpp>
+
+#include "memops/memops.hpp"
+#include "tool.hpp"
+
+#ifndef MAP_SYNC
+#define MAP_SYNC 0x80000
+#endif
+#ifndef MAP_SHARED_VALIDATE
+#define MAP_SHARED_VALIDATE 0x03
+#endif
+#ifndef TMPFS_MAGIC
+#define TMPFS_MAGIC 0x01021994
+#endif
+
+// The library's eADR scan (src/map/granularity.hpp, not included here: the
+// internal headers define names the public C++ API also uses).
+namespace pmem2 {
+int eadr_scan();
+}
+
+namespace pmem2::tool {
+namespace {
+
+const char help_text[] =
+	"usage: pmem2 info [--json] [PATH]\n"
+	"\n"
+	"Prints the CPU features libpmem2 detected, the memory kernels and flush\n"
+	"instruction it chose and, for PATH (a file or device DAX): its kind\n"
+	"(regular file, DAX file, device DAX, tmpfs), size, mapping alignment,\n"
+	"store granularity, MAP_SYNC and eADR availability, device id and NUMA\n"
+	"node where the platform reports them.\n"
+	"\n"
+	"  --json   one JSON object on stdout\n";
+
+struct path_info {
+	std::string path;
+	std::string kind;
+	std::size_t size = 0;
+	std::optional<std::size_t> alignment;
+	std::optional<std::string> granularity;
+	std::string granularity_note;
+	bool map_sync = false;
+	bool eadr = false;
+	std::optional<std::string> device_id;
+	std::optional<int> numa_node;
+};
+
+bool is_devdax(const struct stat &st)
+{
+	if (!S_ISCHR(st.st_mode))
+		return false;
+	char link[256];
+	std::snprintf(link, sizeof link, "/sys/dev/char/%u:%u/subsystem", major(st.st_rdev), minor(st.st_rdev));
+	char target[512];
+	ssize_t n = ::readlink(link, target, sizeof target - 1);
+	if (n <= 0)
+		return false;
+	target[n] = '\0';
+	std::string t(target);
+	return t.size() >= 4 && t.compare(t.size() - 4, 4, "/dax") == 0;
+}
+
+// Whether the kernel accepts a MAP_SYNC mapping of `fd` (DAX file systems, device DAX).
+bool probe_map_sync(int fd, bool writable)
+{
+	if (!writable)
+		return false;
+	long page = ::sysconf(_SC_PAGESIZE);
+	void *p = ::mmap(nullptr, static_cast<std::size_t>(page), PROT_READ | PROT_WRITE,
+		MAP_SHARED_VALIDATE | MAP_SYNC, fd, 0);
+	if (p == MAP_FAILED)
+		return false;
+	::munmap(p, static_cast<std::size_t>(page));
+	return true;
+}
+
+int describe_path(const std::string &path, path_info &pi, std::string &err)
+{
+	pi.path = path;
+	struct stat st;
+	if (::stat(path.c_str(), &st) != 0) {
+		err = "cannot access '" + path + "': " + std::strerror(errno);
+		return errno;
+	}
+	bool writable = ::access(path.c_str(), W_OK) == 0;
+	auto src = source::try_open(path, writable ? open_mode::read_write : open_mode::read_only);
+	if (!src) {
+		err = src.error().message;
+		return src.code();
+	}
+	if (is_devdax(st)) {
+		pi.kind = "device DAX";
+	} else if (S_ISREG(st.st_mode)) {
+		struct statfs sfs;
+		pi.map_sync = probe_map_sync(src->fd(), writable);
+		if (::fstatfs(src->fd(), &sfs) == 0 && sfs.f_type == TMPFS_MAGIC)
+			pi.kind = "tmpfs";
+		else if (pi.map_sync)
+			pi.kind = "DAX file";
+		else
+			pi.kind = "regular file";
+	} else {
+		pi.kind = "other";
+	}
+	if (pi.kind == "device DAX")
+		pi.map_sync = true;	// device DAX needs no MAP_SYNC: stores reach the device directly
+	pi.eadr = pmem2::eadr_scan() == 1;
+
+	auto size = src->try_size();
+	if (!size) {
+		err = size.error().message;
+		return size.code();
+	}
+	pi.size = *size;
+	if (auto a = src->try_alignment())
+		pi.alignment = *a;
+	if (auto id = src->try_device_id())
+		pi.device_id = *id;
+	if (auto node = src->try_numa_node())
+		pi.numa_node = *node;
+
+	map_options o;
+	o.protection = writable ? protection::read_write : protection::read;
+	if (pi.size == 0) {
+		pi.granularity_note = "empty: nothing to map";
+	} else if (auto m = map::try_create(*src, o)) {
+		pi.granularity = std::string(to_string(m->granularity()));
+	} else {
+		pi.granularity_note = m.error().message;
+	}
+	return 0;
+}
+
+} // namespace
+
+int cmd_info(int argc, char **argv)
+{
+	args a(argc, argv, 2);
+	bool as_json = false;
+	std::optional<std::string> path;
+	while (!a.done()) {
+		std::string_view arg = a.next();
+		if (arg == "--help" || arg == "-h") {
+			std::fputs(help_text, stdout);
+			return exit_ok;
+		} else if (arg == "--json") {
+			as_json = true;
+		} else if (!arg.empty() && arg[0] == '-' && arg != "-") {
+			throw usage_error{"unknown option '" + std::string(arg) + "'"};
+		} else if (path) {
+			throw usage_error{"more than one PATH"};
+		} else {
+			path = std::string(arg);
+		}
+	}
+
+	const memops::cpu_features &cpu = memops::cpu();
+	const memops::selection &sel = memops::selected();
+	path_info pi;
+	if (path) {
+		std::string err;
+		int code = describe_path(*path, pi, err);
+		if (code != 0)
+			return fail("info", as_json, err, code);
+	}
+
+	struct feature {
+		const char *name;
+		bool on;
+	} features[] = {
+		{"sse2", cpu.sse2}, {"avx", cpu.avx}, {"avx512f", cpu.avx512f},
+		{"clflush", cpu.clflush}, {"clflushopt", cpu.clflushopt}, {"clwb", cpu.clwb},
+		{"movdir64b", cpu.movdir64b},
+	};
+
+	if (as_json) {
+		json j;
+		j.begin_object();
+		j.begin_object("cpu").field("vendor", cpu.genuine_intel ? "GenuineIntel" : "other");
+		j.begin_object("features");
+		for (auto &f : features)
+			j.field(f.name, f.on);
+		j.end_object().end_object();
+		j.begin_object("kernels")
+			.field("memmove", sel.kernel)
+			.field("nontemporal", sel.nt_kernel)
+			.field("flush", sel.flush)
+			.field("movnt_threshold", sel.movnt_threshold)
+			.field("wc_workaround", sel.wc_workaround)
+			.end_object();
+		if (path) {
+			j.begin_object("path").field("path", pi.path).field("kind", pi.kind).field("size", pi.size);
+			if (pi.alignment)
+				j.field("alignment", *pi.alignment);
+			else
+				j.null_field("alignment");
+			if (pi.granularity)
+				j.field("granularity", *pi.granularity);
+			else
+				j.null_field("granularity").field("granularity_note", pi.granularity_note);
+			j.field("map_sync", pi.map_sync).field("eadr", pi.eadr);
+			if (pi.device_id)
+				j.field("device_id", *pi.device_id);
+			else
+				j.null_field("device_id");
+			if (pi.numa_node)
+				j.field("numa_node", *pi.numa_node);
+			else
+				j.null_field("numa_node");
+			j.end_object();
+		}
+		j.end_object();
+		std::printf("%s\n", j.str().c_str());
+		return exit_ok;
+	}
+
+	std::printf("CPU:            %s\n", cpu.genuine_intel ? "GenuineIntel" : "other vendor");
+	std::printf("features:      ");
+	for (auto &f : features)
+		std::printf(" %s%s", f.on ? "+" : "-", f.name);
+	std::printf("\n");
+	std::printf("memmove kernel: %s (non-temporal: %s, threshold %zu bytes%s)\n", sel.kernel,
+		sel.nt_kernel, sel.movnt_threshold, sel.wc_workaround ? ", WC workaround" : "");
+	std::printf("flush:          %s\n", sel.flush);
+	if (path) {
+		std::printf("\npath:           %s\n", pi.path.c_str());
+		std::printf("kind:           %s\n", pi.kind.c_str());
+		std::printf("size:           %zu (%s)\n", pi.size, human_size(double(pi.size)).c_str());
+		if (pi.alignment)
+			std::printf("alignment:      %zu\n", *pi.alignment);
+		else
+			std::printf("alignment:      unknown\n");
+		if (pi.granularity)
+			std::printf("granularity:    %s\n", pi.granularity->c_str());
+		else
+			std::printf("granularity:    unknown (%s)\n", pi.granularity_note.c_str());
+		std::printf("MAP_SYNC:       %s\n", pi.map_sync ? "yes" : "no");
+		std::printf("eADR:           %s\n", pi.eadr ? "yes" : "no");
+		std::printf("device id:      %s\n", pi.device_id ? pi.device_id->c_str() : "n/a");
+		if (pi.numa_node)
+			std::printf("NUMA node:      %d\n", *pi.numa_node);
+		else
+			std::printf("NUMA node:      n/a\n");
+	}
+	return exit_ok;
+}
+
+} // namespace pmem2::tool
