@@ -26,7 +26,10 @@ inline recorder *active_recorder() noexcept
 	return g_recorder.load(std::memory_order_relaxed);
 }
 
-template <flush_kind K, bool Rec>
+// Tag: each ISA file passes its own type, so no out-of-line copy of these
+// functions compiled with one ISA's flags can be picked by the linker for
+// another (baseline files use the default).
+template <flush_kind K, bool Rec, class Tag = void>
 struct flush_policy {
 	static constexpr flush_kind kind = K;
 	static constexpr bool recording = Rec;

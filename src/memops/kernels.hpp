@@ -30,8 +30,11 @@
 namespace pmem2::memops::PMEM2_MEMOPS_ISA_NS {
 
 using detail::flush_kind;
-using detail::flush_policy;
 using detail::line_size;
+
+struct policy_tag {};
+template <flush_kind K, bool Rec>
+using flush_policy = detail::flush_policy<K, Rec, policy_tag>;
 
 using u64 = std::uint64_t;
 using u32 = std::uint32_t;
@@ -443,7 +446,6 @@ void memmove_nt(char *d, const char *s, std::size_t n) noexcept
 		memmove_nt_bwd<I, F>(d, s, n);
 	// Streaming stores are weakly ordered; see flush_policy::fence_after_nt
 	// for which variants fence here and which leave it to the drain.
-	// Streaming stores are weakly ordered; as in memmove_nt.
 	if constexpr (F::fence_after_nt)
 		F::sfence();
 }
