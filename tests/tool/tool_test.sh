@@ -1,0 +1,221 @@
+#!/usr/bin/env bash
+# Runs the built pmem2 tool the way users and scripts do.
+#   tool_test.sh CASE PATH_TO_PMEM2
+# Exit 0 pass, 1 fail, 77 skip.
+set -uo pipefail
+case_name=$1
+PMEM2=$2
+work=$(mktemp -d "${PMEM2_TEST_DIR:-/tmp}/pmem2-tool-XXXXXX")
+trap 'rm -rf "$work"' EXIT
+failures=0
+
+fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
+
+# expect RC CMD...: runs CMD, keeps stdout/stderr in $out/$err, checks the status.
+expect() {
+	local want=$1
+	shift
+	out=$("$@" 2>"$work/stderr")
+	rc=$?
+	err=$(cat "$work/stderr")
+	if [ "$rc" -ne "$want" ]; then
+		fail "'$*' exited $rc, expected $want; stderr: $err"
+	fi
+}
+
+contains() { # contains TEXT NEEDLE WHAT
+	case "$1" in
+	*"$2"*) ;;
+	*) fail "$3: '$2' not found in: $1" ;;
+	esac
+}
+
+# json_get JSON PYTHON_EXPR: evaluates EXPR with j = the parsed object.
+json_get() {
+	python3 -c 'import json,sys; j=json.loads(sys.argv[1]); print(eval(sys.argv[2]))' "$1" "$2"
+}
+
+have_python() { command -v python3 >/dev/null 2>&1; }
+
+gen() { # gen FILE BYTES
+	head -c "$2" /dev/urandom >"$1"
+}
+
+case "$case_name" in
+help)
+	expect 0 "$PMEM2" --help
+	contains "$out" "usage: pmem2 <command>" "pmem2 --help"
+	for c in info cp bench; do
+		expect 0 "$PMEM2" "$c" --help
+		contains "$out" "usage: pmem2 $c" "pmem2 $c --help"
+	done
+	;;
+usage)
+	expect 2 "$PMEM2"
+	expect 2 "$PMEM2" frobnicate
+	contains "$err" "unknown command" "unknown command"
+	expect 2 "$PMEM2" cp only-one
+	contains "$err" "missing SRC or DST" "cp with one path"
+	expect 2 "$PMEM2" cp a b c
+	expect 2 "$PMEM2" cp --chunk 1Q a b
+	contains "$err" "--chunk" "bad chunk"
+	expect 2 "$PMEM2" cp --threads 0 a b
+	expect 2 "$PMEM2" cp --mover warp a b
+	expect 2 "$PMEM2" cp --inflight
+	expect 2 "$PMEM2" info --bogus
+	expect 2 "$PMEM2" info a b
+	expect 2 "$PMEM2" bench --file-size 1K
+	;;
+info)
+	gen "$work/f" 1048576
+	expect 0 "$PMEM2" info
+	contains "$out" "memmove kernel:" "info"
+	contains "$out" "flush:" "info"
+	expect 0 "$PMEM2" info "$work/f"
+	contains "$out" "size:           1048576" "info PATH size"
+	contains "$out" "granularity:    " "info PATH granularity"
+	contains "$out" "MAP_SYNC:" "info PATH"
+	contains "$out" "eADR:" "info PATH"
+	expect 0 "$PMEM2" info --json "$work/f"
+	if have_python; then
+		[ "$(json_get "$out" 'j["path"]["size"]')" = 1048576 ] || fail "json size: $out"
+		kind=$(json_get "$out" 'j["path"]["kind"]')
+		case "$kind" in "regular file" | "DAX file" | "tmpfs" | "device DAX") ;; *) fail "json kind $kind" ;; esac
+		g=$(json_get "$out" 'j["path"]["granularity"]')
+		case "$g" in page | cache_line | byte) ;; *) fail "json granularity $g" ;; esac
+		[ -n "$(json_get "$out" 'j["kernels"]["memmove"]')" ] || fail "json kernel"
+		json_get "$out" 'j["cpu"]["features"]["sse2"]' >/dev/null || fail "json cpu"
+	fi
+	: >"$work/empty"
+	expect 0 "$PMEM2" info "$work/empty"
+	contains "$out" "size:           0" "info empty file"
+	expect 1 "$PMEM2" info "$work/missing"
+	contains "$err" "cannot access" "info missing"
+	expect 1 "$PMEM2" info --json "$work/missing"
+	if have_python; then
+		[ "$(json_get "$out" 'j["status"]')" = error ] || fail "json error: $out"
+	fi
+	;;
+cp_verify)
+	size=$((32 * 1048576 + 123)) # not a multiple of the page size
+	gen "$work/src" "$size"
+	expect 0 "$PMEM2" cp --verify --json "$work/src" "$work/dst"
+	cmp -s "$work/src" "$work/dst" || fail "dst differs from src"
+	[ "$(stat -c %s "$work/dst")" = "$size" ] || fail "dst size $(stat -c %s "$work/dst")"
+	if have_python; then
+		[ "$(json_get "$out" 'j["status"]')" = done ] || fail "status: $out"
+		[ "$(json_get "$out" 'j["bytes"]')" = "$size" ] || fail "bytes: $out"
+		[ "$(json_get "$out" 'j["verified"]')" = True ] || fail "verified: $out"
+		[ "$(json_get "$out" 'j["durable"]')" = True ] || fail "durable: $out"
+		json_get "$out" 'j["gbps"] > 0 and j["seconds"] > 0' | grep -q True || fail "rate: $out"
+	fi
+	for mover in default sync threads; do
+		rm -f "$work/dst"
+		expect 0 "$PMEM2" cp --mover "$mover" --chunk 64K --inflight 16 --threads 3 "$work/src" "$work/dst"
+		contains "$out" "done:" "cp --mover $mover"
+		contains "$out" "GB/s" "cp summary"
+		cmp -s "$work/src" "$work/dst" || fail "dst differs from src with --mover $mover"
+	done
+	;;
+cp_rerun)
+	gen "$work/src" 3000000
+	gen "$work/dst" 9000000 # larger, unrelated content
+	expect 0 "$PMEM2" cp "$work/src" "$work/dst"
+	cmp -s "$work/src" "$work/dst" || fail "first run"
+	expect 0 "$PMEM2" cp --verify "$work/src" "$work/dst"
+	cmp -s "$work/src" "$work/dst" || fail "second run"
+	contains "$out" "durable and verified" "second run"
+	: >"$work/empty"
+	expect 0 "$PMEM2" cp "$work/empty" "$work/dst"
+	[ "$(stat -c %s "$work/dst")" = 0 ] || fail "empty copy leaves $(stat -c %s "$work/dst") bytes"
+	;;
+cp_errors)
+	gen "$work/src" 100000
+	expect 1 "$PMEM2" cp "$work/missing" "$work/dst"
+	contains "$err" "cannot open source" "missing source"
+	contains "$err" "No such file or directory" "missing source"
+	[ -e "$work/dst" ] && fail "a failed copy created DST"
+	expect 1 "$PMEM2" cp --json "$work/missing" "$work/dst"
+	if have_python; then
+		[ "$(json_get "$out" 'j["status"]')" = error ] || fail "json error: $out"
+		[ "$(json_get "$out" 'j["code"]')" = -2 ] || fail "json code: $out"
+	fi
+	expect 1 "$PMEM2" cp "$work/src" "$work/no/such/dir/dst"
+	contains "$err" "cannot open destination" "DST in a missing directory"
+	mkdir "$work/d"
+	expect 1 "$PMEM2" cp "$work/src" "$work/d"
+	contains "$err" "destination" "DST is a directory"
+	expect 1 "$PMEM2" cp "$work/d" "$work/dst2"
+	contains "$err" "source" "SRC is a directory"
+	expect 1 "$PMEM2" cp "$work/src" /dev/null
+	contains "$err" "cannot be mapped" "DST not mappable"
+	expect 1 "$PMEM2" cp "$work/src" "$work/src"
+	contains "$err" "same file" "SRC is DST"
+	# A file size limit: the destination cannot grow.
+	expect 1 bash -c "ulimit -f 16; exec \"$PMEM2\" cp \"$work/src\" \"$work/limited\""
+	contains "$err" "File too large" "size limit"
+	if [ "$(id -u)" -ne 0 ]; then
+		touch "$work/ro" && chmod 444 "$work/ro"
+		expect 1 "$PMEM2" cp "$work/src" "$work/ro"
+		contains "$err" "Permission denied" "read-only DST"
+		chmod 000 "$work/src"
+		expect 1 "$PMEM2" cp "$work/src" "$work/dst3"
+		contains "$err" "Permission denied" "unreadable SRC"
+		chmod 644 "$work/src"
+	fi
+	# A full file system, where one can be mounted.
+	mkdir "$work/small"
+	if mount -t tmpfs -o size=1m tmpfs "$work/small" 2>/dev/null; then
+		gen "$work/big" 4000000
+		expect 1 "$PMEM2" cp "$work/big" "$work/small/dst"
+		contains "$err" "No space left on device" "full file system"
+		umount "$work/small"
+	else
+		echo "note: cannot mount a small tmpfs; ENOSPC case not run" >&2
+	fi
+	;;
+kill_rerun)
+	gen "$work/src" $((48 * 1048576))
+	for i in 1 2 3 4; do
+		rm -f "$work/dst"
+		"$PMEM2" cp --mover default --chunk 64K --inflight 1 "$work/src" "$work/dst" >"$work/out" 2>&1 &
+		pid=$!
+		sleep "0.0$((RANDOM % 9 + 1))"
+		kill -9 "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+		status=$?
+		if [ "$status" -ne 0 ] && grep -q "done" "$work/out"; then
+			fail "killed run $i reported done"
+		fi
+		expect 0 "$PMEM2" cp --verify "$work/src" "$work/dst"
+		contains "$out" "durable and verified" "rerun $i"
+		cmp -s "$work/src" "$work/dst" || fail "rerun $i: dst differs"
+	done
+	;;
+bench)
+	mkdir "$work/b"
+	expect 0 "$PMEM2" bench --time 5 --file-size 8M --dir "$work/b"
+	contains "$out" "PMDK: not linked" "bench"
+	contains "$out" "threads" "bench rows"
+	expect 0 "$PMEM2" bench --json --time 5 --file-size 8M --dir "$work/b"
+	if have_python; then
+		n=$(json_get "$out" 'len(j["rows"])')
+		[ "$n" -ge 15 ] || fail "bench rows: $n"
+		json_get "$out" 'all(r["gbps"] > 0 and r["latency_us"] > 0 for r in j["rows"])' | grep -q True ||
+			fail "bench numbers: $out"
+	fi
+	[ -z "$(ls "$work/b")" ] || fail "bench left files: $(ls "$work/b")"
+	expect 1 "$PMEM2" bench --dir "$work/missing"
+	contains "$err" "cannot create a scratch file" "bench in a missing dir"
+	;;
+*)
+	echo "unknown case $case_name" >&2
+	exit 1
+	;;
+esac
+
+if [ "$failures" -ne 0 ]; then
+	echo "$case_name: $failures failure(s)" >&2
+	exit 1
+fi
+echo "$case_name: ok"
