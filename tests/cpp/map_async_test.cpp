@@ -151,3 +151,34 @@ TEST(cpp_map_async, invalid_request_completes_with_error)
 	EXPECT_NE(sync_wait(quiet()), 0);
 	EXPECT_THROW(m.write_async(65530, std::span<const std::byte>(buf)), error);
 }
+
+TEST(cpp_map_async, future_of_a_deleted_map_fails_with_mapping_not_found)
+{
+	test::tmpfile f(65536);
+	std::vector<std::byte> buf(16, std::byte{1});
+	pmem2::future fut;
+	EXPECT_FALSE(fut.valid());
+	{
+		map m = map::open(f.path());
+		fut = m.memcpy_async(m.data(), buf.data(), buf.size());
+	}
+	auto r = fut.try_wait();
+	ASSERT_FALSE(r);
+	EXPECT_EQ(r.code(), PMEM2_E_MAPPING_NOT_FOUND);
+	EXPECT_EQ(test::read_file(f.path(), 1)[0], std::byte{0}) << "nothing may be written";
+}
+
+TEST(cpp_map_async, dropping_unpolled_futures_starts_nothing)
+{
+	test::tmpfile f(65536);
+	threads_mover mv(2);
+	map_options o;
+	o.mover = mv;
+	map m = map::open(f.path(), o);
+	std::vector<std::byte> buf(4096, std::byte{5});
+	for (int i = 0; i < 10000; ++i)
+		(void)m.memcpy_async(m.data(), buf.data(), buf.size());
+	EXPECT_EQ(m.data()[0], std::byte{0});
+	m.memcpy_async(m.data(), buf.data(), buf.size()).wait();
+	EXPECT_EQ(m.data()[4095], std::byte{5});
+}

@@ -230,3 +230,56 @@ TEST(cpp_map, anonymous_source_maps)
 	m.fill(0, 1 << 20, std::byte{9});
 	EXPECT_EQ(m.data()[12345], std::byte{9});
 }
+
+TEST(cpp_map, invalid_options_report_exact_codes)
+{
+	test::tmpfile f(65536);
+	map_options o;
+	o.offset = 100;
+	auto r = map::try_open(f.path(), o);
+	ASSERT_FALSE(r);
+	EXPECT_EQ(r.code(), PMEM2_E_OFFSET_UNALIGNED);
+	EXPECT_NE(r.error().message.find("pmem2_map_new"), std::string::npos) << r.error().message;
+
+	o = {};
+	o.length = 1000;
+	EXPECT_EQ(map::try_open(f.path(), o).code(), PMEM2_E_LENGTH_UNALIGNED);
+
+	o = {};
+	o.protection = static_cast<protection>(1u << 3);
+	EXPECT_EQ(map::try_open(f.path(), o).code(), PMEM2_E_INVALID_PROT_FLAG);
+
+	o = {};
+	o.sharing = static_cast<sharing>(7);
+	EXPECT_EQ(map::try_open(f.path(), o).code(), PMEM2_E_INVALID_SHARING_VALUE);
+
+	try {
+		o = {};
+		o.offset = 100;
+		map m = map::open(f.path(), o);
+		FAIL();
+	} catch (const error &e) {
+		EXPECT_EQ(e.code(), PMEM2_E_OFFSET_UNALIGNED);
+		EXPECT_EQ(e.errno_value(), EINVAL);
+	}
+}
+
+TEST(cpp_map, create_file_in_missing_directory_is_enoent)
+{
+	auto r = map::try_create_file("/nonexistent-dir-pmem2/f", 4096);
+	ASSERT_FALSE(r);
+	EXPECT_EQ(r.code(), -ENOENT);
+}
+
+TEST(cpp_map, private_mapping_does_not_reach_the_file)
+{
+	test::tmpfile f(8192);
+	map_options o;
+	o.sharing = sharing::private_copy;
+	{
+		map m = map::open(f.path(), o);
+		EXPECT_EQ(m.granularity(), granularity::byte);
+		m.fill(0, 8192, std::byte{0x77});
+	}
+	EXPECT_EQ(test::read_file(f.path(), 1)[0], std::byte{0});
+}

@@ -111,9 +111,10 @@ cp_verify)
 	fi
 	for mover in default sync threads; do
 		rm -f "$work/dst"
-		expect 0 "$PMEM2" cp --mover "$mover" --chunk 64K --inflight 16 --threads 3 "$work/src" "$work/dst"
+		expect 0 "$PMEM2" cp --progress --mover "$mover" --chunk 64K --inflight 16 --threads 3 "$work/src" "$work/dst"
 		contains "$out" "done:" "cp --mover $mover"
 		contains "$out" "GB/s" "cp summary"
+		contains "$err" "100%" "progress bar"
 		cmp -s "$work/src" "$work/dst" || fail "dst differs from src with --mover $mover"
 	done
 	;;
