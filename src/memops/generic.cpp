@@ -39,6 +39,29 @@ inline void put1(char *d, char c) noexcept
 	*reinterpret_cast<volatile char *>(d) = c;
 }
 
+inline char *line_down(char *p) noexcept
+{
+	return reinterpret_cast<char *>(addr(p) & ~std::uintptr_t(63));
+}
+
+// Flushes each line once, as soon as the stores have moved past it (the
+// chunk-by-chunk flushing of spec 9.7 without flushing a line twice).
+template <class F>
+struct forward_flusher {
+	char *next;	// first line not yet flushed
+	explicit forward_flusher(char *begin) noexcept : next(line_down(begin)) {}
+	void done_below(char *p) noexcept
+	{
+		for (; next + 64 <= p; next += 64)
+			F::line(next);
+	}
+	void finish(char *end) noexcept
+	{
+		if (end > next)
+			F::range(next, static_cast<std::size_t>(end - next));
+	}
+};
+
 template <class F>
 void memmove_generic(char *d, const char *s, std::size_t n) noexcept
 {
@@ -47,41 +70,40 @@ void memmove_generic(char *d, const char *s, std::size_t n) noexcept
 		return;
 	if (addr(d) - addr(s) >= n) {
 		// Forward: safe when dest is below src (or apart).
-		char *const begin = d;
+		forward_flusher<F> fl(d);
 		while (n && (addr(d) & 7)) {
 			put1(d++, *s++);
 			--n;
 		}
-		if (d != begin)
-			F::range(begin, static_cast<std::size_t>(d - begin));
 		while (n >= 64) {
 			u64 w[8];
 			std::memcpy(w, s, 64);	// whole chunk read before it is written
 			for (int i = 0; i < 8; ++i)
 				*reinterpret_cast<volatile u64 *>(d + 8 * i) = w[i];
-			F::range(d, 64);
 			d += 64;
 			s += 64;
 			n -= 64;
+			fl.done_below(d);
 		}
-		char *const rest = d;
 		for (; n >= 8; n -= 8, d += 8, s += 8)
 			put8(d, s);
 		for (; n; --n)
 			put1(d++, *s++);
-		if (d != rest)
-			F::range(rest, static_cast<std::size_t>(d - rest));
+		fl.finish(d);
 	} else {
-		// Backward: safe when dest is above src.
+		// Backward: safe when dest is above src. Lines are flushed once
+		// the stores have moved below them.
 		char *e = d + n;
 		const char *se = s + n;
-		char *const end = e;
+		char *next = line_down(e - 1) + 64;	// lines at and above are flushed
+		auto done_above = [&next](char *p) {
+			for (; next - 64 >= p; next -= 64)
+				F::line(next - 64);
+		};
 		while (n && (addr(e) & 7)) {
 			put1(--e, *--se);
 			--n;
 		}
-		if (e != end)
-			F::range(e, static_cast<std::size_t>(end - e));
 		while (n >= 64) {
 			e -= 64;
 			se -= 64;
@@ -90,9 +112,8 @@ void memmove_generic(char *d, const char *s, std::size_t n) noexcept
 			std::memcpy(w, se, 64);
 			for (int i = 7; i >= 0; --i)
 				*reinterpret_cast<volatile u64 *>(e + 8 * i) = w[i];
-			F::range(e, 64);
+			done_above(e);
 		}
-		char *const rest = e;
 		for (; n >= 8; n -= 8) {
 			e -= 8;
 			se -= 8;
@@ -100,8 +121,8 @@ void memmove_generic(char *d, const char *s, std::size_t n) noexcept
 		}
 		for (; n; --n)
 			put1(--e, *--se);
-		if (e != rest)
-			F::range(e, static_cast<std::size_t>(rest - e));
+		if (next > e)
+			F::range(e, static_cast<std::size_t>(next - e));
 	}
 }
 
@@ -113,27 +134,23 @@ void memset_generic(char *d, int c, std::size_t n) noexcept
 		return;
 	const char b = static_cast<char>(c);
 	const u64 pattern = u64(static_cast<unsigned char>(c)) * 0x0101010101010101ULL;
-	char *const begin = d;
+	forward_flusher<F> fl(d);
 	while (n && (addr(d) & 7)) {
 		put1(d++, b);
 		--n;
 	}
-	if (d != begin)
-			F::range(begin, static_cast<std::size_t>(d - begin));
 	while (n >= 64) {
 		for (int i = 0; i < 8; ++i)
 			*reinterpret_cast<volatile u64 *>(d + 8 * i) = pattern;
-		F::range(d, 64);
 		d += 64;
 		n -= 64;
+		fl.done_below(d);
 	}
-	char *const rest = d;
 	for (; n >= 8; n -= 8, d += 8)
 		*reinterpret_cast<volatile u64 *>(d) = pattern;
 	for (; n; --n)
 		put1(d++, b);
-	if (d != rest)
-			F::range(rest, static_cast<std::size_t>(d - rest));
+	fl.finish(d);
 }
 
 template <class F>

@@ -42,6 +42,10 @@ std::uintptr_t addr(const void *p)
 	for (std::size_t i = 0; i < len; ++i)
 		if (!hit[i])
 			return ::testing::AssertionFailure() << "byte " << i << " neither flushed nor streamed";
+	std::set<std::uintptr_t> lines;
+	for (const event &ev : rec.ev)
+		if (ev.kind == event::flush && !lines.insert(ev.a).second)
+			return ::testing::AssertionFailure() << "line flushed twice in one call";
 	return ::testing::AssertionSuccess();
 }
 
