@@ -206,8 +206,18 @@ typedef uint8_t _future_entry_type_last[FUTURE_CHAIN_ENTRY_LAST];
 #define FUTURE_CHAIN_VALID_FLAGS\
 	(FUTURE_CHAIN_FLAG_ENTRY_LAST | FUTURE_CHAIN_FLAG_ENTRY_PROCESSED)
 
+/*
+ * Allows the generic view below to alias the typed entries user code
+ * declares with FUTURE_CHAIN_ENTRY (no effect on layout).
+ */
+#if defined(__GNUC__)
+#define MINIASYNC_MAY_ALIAS_ __attribute__((__may_alias__))
+#else
+#define MINIASYNC_MAY_ALIAS_
+#endif
+
 /* Generic view of a chain entry; the concrete future's data and output follow `future`. */
-struct future_chain_entry {
+struct MINIASYNC_MAY_ALIAS_ future_chain_entry {
 	future_map_fn map;
 	void *map_arg;
 	future_init_fn init;

@@ -75,7 +75,7 @@ struct alignas(64) op_slot {
 static_assert(sizeof(std::atomic<std::uint64_t>) == sizeof(std::uint64_t));
 
 constexpr std::size_t max_waiters = 64;
-constexpr unsigned spin_iterations = 2000;
+constexpr unsigned spin_iterations = 300;
 constexpr long long park_backstop_ns = 1'000'000'000;
 constexpr std::uint32_t max_chunks = 64;
 
@@ -332,8 +332,10 @@ data_mover_threads::op_slot *data_mover_threads::try_submit(vdm_operation_data *
 	fd->data = &s;
 	if (!work.try_push(idx)) {
 		fd->data = &base;
-		free_slots.try_push(idx);	// room for every slot: cannot fail
-		space_freed();
+		// Room for every slot: cannot fail. No space_freed() here: the
+		// slot was only borrowed, and the full queue guarantees a worker
+		// pop (which wakes waiters) is still to come.
+		free_slots.try_push(idx);
 		return nullptr;
 	}
 	wake_workers(1);

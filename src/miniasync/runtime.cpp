@@ -51,13 +51,25 @@ constexpr unsigned spins_before_yield = 64;
 constexpr long long backstop_ns = 100'000'000;	// defence only
 constexpr std::size_t stack_order = 64;
 
-// Polls until every future is complete. `order` has room for n indices or is null.
-void wait_all(struct future **futs, std::size_t n, std::size_t *order)
+// What a future said about itself in its last poll. Kept per future:
+// vdm futures, for one, declare their notifier only when they start.
+struct future_note {
+	future_notifier_type used;
+	std::uint64_t *monitor;
+};
+
+// Polls until every future is complete. `order` and `notes` have room for
+// n entries, or are both null (then: array order, and never sleep).
+void wait_all(struct future **futs, std::size_t n, std::size_t *order,
+	future_note *notes)
 {
 	wait_cell &cell = my_cell();
 	future_notifier notifier{};
 	notifier.waker.data = &cell;
 	notifier.waker.wake = wake_cell;
+	if (notes != nullptr)
+		for (std::size_t i = 0; i < n; ++i)
+			notes[i] = {FUTURE_NOTIFIER_NONE, nullptr};
 
 	for (;;) {
 		std::size_t count = n;
@@ -79,26 +91,32 @@ void wait_all(struct future **futs, std::size_t n, std::size_t *order)
 		}
 
 		for (unsigned pass = 0;; ++pass) {
+			// Read before polling: a wake after this point ends the sleep.
 			std::uint32_t seq = cell.seq.load(std::memory_order_acquire);
-			bool all_waker = true;
+			bool all_waker = notes != nullptr;
 			std::uint64_t *monitor = nullptr;
 			std::size_t pending = 0;
 
 			for (std::size_t j = 0; j < count; ++j) {
-				struct future *f = futs[order ? order[j] : j];
+				std::size_t i = order != nullptr ? order[j] : j;
+				struct future *f = futs[i];
 				if (f->context.state == FUTURE_STATE_COMPLETE)
 					continue;
-				notifier.notifier_used = FUTURE_NOTIFIER_NONE;
-				notifier.poller.ptr_to_monitor = nullptr;
+				future_note note = notes != nullptr ? notes[i] :
+					future_note{FUTURE_NOTIFIER_NONE, nullptr};
+				notifier.notifier_used = note.used;
+				notifier.poller.ptr_to_monitor = note.monitor;
 				if (future_poll(f, &notifier) == FUTURE_STATE_COMPLETE)
 					continue;
 				++pending;
-				if (notifier.notifier_used == FUTURE_NOTIFIER_WAKER)
+				note = {notifier.notifier_used, notifier.poller.ptr_to_monitor};
+				if (notes != nullptr)
+					notes[i] = note;
+				if (note.used == FUTURE_NOTIFIER_WAKER)
 					continue;
 				all_waker = false;
-				if (notifier.notifier_used == FUTURE_NOTIFIER_POLLER &&
-				    notifier.poller.ptr_to_monitor != nullptr)
-					monitor = notifier.poller.ptr_to_monitor;
+				if (note.used == FUTURE_NOTIFIER_POLLER && note.monitor != nullptr)
+					monitor = note.monitor;
 			}
 			if (pending == 0)
 				return;
@@ -124,6 +142,7 @@ void wait_all(struct future **futs, std::size_t n, std::size_t *order)
 				continue;
 			}
 
+			// Every pending future promised a waker call: sleep until one.
 			cell.sleepers.fetch_add(1, std::memory_order_seq_cst);
 			if (cell.seq.load(std::memory_order_seq_cst) == seq) {
 				counters.sleeps.fetch_add(1, std::memory_order_relaxed);
@@ -164,14 +183,30 @@ PMEM2_EXPORT void runtime_wait_multiple(struct runtime *runtime,
 	(void)runtime;
 	if (nfuts == 0)
 		return;
-	std::size_t local[pmem2::masync::stack_order];
-	std::size_t *order = local;
-	if (nfuts > pmem2::masync::stack_order)
+	using pmem2::masync::future_note;
+	constexpr std::size_t local_n = pmem2::masync::stack_order;
+	std::size_t local_order[local_n];
+	future_note local_notes[local_n];
+	std::size_t *order = local_order;
+	future_note *notes = local_notes;
+	if (nfuts > local_n) {
 		order = new (std::nothrow) std::size_t[nfuts];
-	// Without room for an order the array order is used as is.
-	pmem2::masync::wait_all(futs, nfuts, order);
-	if (order != local)
+		notes = new (std::nothrow) future_note[nfuts];
+	}
+	if (order == nullptr || notes == nullptr) {
+		// No memory for bookkeeping: poll in array order, never sleep.
+		if (order != local_order)
+			delete[] order;
+		if (notes != local_notes)
+			delete[] notes;
+		order = nullptr;
+		notes = nullptr;
+	}
+	pmem2::masync::wait_all(futs, nfuts, order, notes);
+	if (order != local_order)
 		delete[] order;
+	if (notes != local_notes)
+		delete[] notes;
 }
 
 PMEM2_EXPORT void runtime_wait(struct runtime *runtime, struct future *fut)

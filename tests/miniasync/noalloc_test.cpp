@@ -14,6 +14,9 @@ namespace {
 std::atomic<long> allocations{0};
 }
 
+// The replacements below pair new with free on purpose.
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+
 void *operator new(std::size_t n)
 {
 	allocations.fetch_add(1, std::memory_order_relaxed);
@@ -79,8 +82,16 @@ TEST(NoAllocation, CountingIsLive)
 {
 	long before = allocations.load();
 	auto *p = new int(3);
+	asm volatile("" : : "r"(p) : "memory");	// keep the allocation
 	delete p;
 	EXPECT_GE(allocations.load() - before, 1);
+#ifndef PMEM2_SANITIZE_BUILD
+	before = allocations.load();
+	void *q = std::malloc(24);
+	asm volatile("" : : "r"(q) : "memory");
+	std::free(q);
+	EXPECT_EQ(allocations.load() - before, 1);
+#endif
 }
 
 TEST(NoAllocation, ThreadsMoverOperations)

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <memory>
 #include <mutex>
@@ -578,4 +579,81 @@ TEST(ThreadsMover, RetireWaitsForOperationsInsideTheGuard)
 	if (ok > 0) {
 		EXPECT_EQ(std::memcmp(dst.data(), src.data(), sz), 0);
 	}
+}
+
+namespace {
+
+std::atomic<int> gate{0};	// hooks block while 0
+std::atomic<int> gated_calls{0};
+
+void *gated_memcpy(void *d, const void *s, std::size_t n, unsigned)
+{
+	gated_calls.fetch_add(1);
+	while (gate.load(std::memory_order_acquire) == 0)
+		std::this_thread::yield();
+	return n ? std::memcpy(d, s, n) : d;
+}
+
+} // namespace
+
+TEST(ThreadsMoverRuntime, SleepingWaitIsWokenByCompletion)
+{
+	auto &st = pmem2::masync::runtime_stats();
+	auto m = make_mover(1, 4, FUTURE_NOTIFIER_WAKER);
+	data_mover_threads_set_memcpy_fn(m.get(), gated_memcpy);
+	vdm *v = data_mover_threads_get_vdm(m.get());
+	runtime *r = runtime_new();
+	gate = 0;
+	gated_calls = 0;
+	char a[8] = "gated", b[8] = {};
+	auto f = vdm_memcpy(v, b, a, 6, 0);
+	std::uint64_t sleeps0 = st.sleeps.load(), wakes0 = st.wakes.load(), woken0 = st.woken.load();
+	std::thread opener([&] {
+		// Open the gate only once the waiting thread is asleep.
+		while (st.sleeps.load() == sleeps0 || gated_calls.load() == 0)
+			std::this_thread::yield();
+		gate.store(1, std::memory_order_release);
+	});
+	runtime_wait(r, &f.base);
+	opener.join();
+	EXPECT_STREQ(b, "gated");
+	EXPECT_GE(st.sleeps.load() - sleeps0, 1u);
+	EXPECT_EQ(st.wakes.load() - wakes0, 1u);	// the completion's waker call
+	EXPECT_GE(st.woken.load() - woken0, 1u);
+	runtime_delete(r);
+}
+
+TEST(ThreadsMoverRuntime, FullQueueRegistersWakerAndWaitCompletes)
+{
+	auto &st = pmem2::masync::runtime_stats();
+	auto m = make_mover(1, 1, FUTURE_NOTIFIER_WAKER);
+	data_mover_threads_set_memcpy_fn(m.get(), gated_memcpy);
+	vdm *v = data_mover_threads_get_vdm(m.get());
+	runtime *r = runtime_new();
+	gate = 0;
+	gated_calls = 0;
+	constexpr int n = 8;
+	char src[n][8], dst[n][8] = {};
+	std::vector<vdm_operation_future> fs;
+	std::vector<future *> ptrs;
+	fs.reserve(n);
+	for (int i = 0; i < n; ++i) {
+		std::snprintf(src[i], sizeof(src[i]), "op%d", i);
+		fs.push_back(vdm_memcpy(v, dst[i], src[i], 8, 0));
+		ptrs.push_back(&fs.back().base);
+	}
+	// Only a few fit (one running, the queue full); the rest wait for room.
+	std::uint64_t sleeps0 = st.sleeps.load();
+	std::thread opener([&] {
+		while (st.sleeps.load() == sleeps0)
+			std::this_thread::yield();
+		gate.store(1, std::memory_order_release);
+	});
+	runtime_wait_multiple(r, ptrs.data(), n);
+	opener.join();
+	for (int i = 0; i < n; ++i)
+		EXPECT_STREQ(dst[i], src[i]);
+	// It slept while work was blocked, with IDLE futures counted as WAKER.
+	EXPECT_GE(st.sleeps.load() - sleeps0, 1u);
+	runtime_delete(r);
 }
