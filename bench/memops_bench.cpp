@@ -1,7 +1,7 @@
 // Google Benchmark of the durable memcpy/memset kernels on a /dev/shm file
 // mapping, CACHE_LINE granularity, per kernel family and size. Standalone:
-//   g++ -O2 -std=c++20 -I src bench/memops_bench.cpp <build>/src/memops/libpmem2_memops.a \
-//       -lbenchmark -lpthread -o memops_bench
+//   g++ -O2 -std=c++20 -I src bench/memops_bench.cpp <build>/src/memops/libpmem2_memops.a
+//       -lbenchmark -lpthread -o memops_bench   (or the bench_memops target)
 #include "memops/memops.hpp"
 
 #include <benchmark/benchmark.h>
