@@ -8,17 +8,18 @@
 
 #include <pmem2/pmem2.hpp>
 
+// Copies [from, from + n) to [to, to + n) inside the map, durably.
+static pmem2::task<void> copy(pmem2::map_ref m, std::size_t to, std::size_t from, std::size_t n)
+{
+	// The coroutine sleeps until the mover's worker wakes it.
+	co_await m.memcpy_async(m.data() + to, m.data() + from, n);
+}
+
+// The first half of the map into the second, as two copies in flight.
 static pmem2::task<void> copy_halves(pmem2::map_ref m)
 {
-	std::size_t half = m.size() / 2;
-	// Two durable copies in flight; the coroutine sleeps until the mover wakes it.
-	auto first = [](pmem2::map_ref m, std::size_t half) -> pmem2::task<void> {
-		co_await m.memcpy_async(m.data() + half, m.data(), half / 2);
-	};
-	auto second = [](pmem2::map_ref m, std::size_t half) -> pmem2::task<void> {
-		co_await m.memcpy_async(m.data() + half + half / 2, m.data() + half / 2, half - half / 2);
-	};
-	co_await pmem2::when_all(first(m, half), second(m, half));
+	std::size_t half = m.size() / 2, quarter = half / 2;
+	co_await pmem2::when_all(copy(m, half, 0, quarter), copy(m, half + quarter, quarter, half - quarter));
 }
 
 int main(int argc, char **argv)

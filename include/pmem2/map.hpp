@@ -215,7 +215,7 @@ protected:
 class map : public map_ref {
 public:
 	map() noexcept = default;
-	map(const source &src, const map_options &opt = {}) : map(try_create(src, opt).value()) {}
+	explicit map(const source &src, const map_options &opt = {}) : map(try_create(src, opt).value()) {}
 
 	map(map &&o) noexcept : map_ref(o) { o.bind(nullptr); }
 	map &operator=(map &&o) noexcept

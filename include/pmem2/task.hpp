@@ -188,7 +188,7 @@ struct driver {
 	};
 
 	driver() noexcept = default;
-	explicit driver(std::coroutine_handle<promise_type> h) noexcept : h(h) {}
+	explicit driver(std::coroutine_handle<promise_type> handle) noexcept : h(handle) {}
 	driver(driver &&o) noexcept : h(std::exchange(o.h, {})) {}
 	driver &operator=(driver &&) = delete;
 	~driver()

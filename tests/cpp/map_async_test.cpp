@@ -149,7 +149,7 @@ TEST(cpp_map_async, invalid_request_completes_with_error)
 		co_return res.code();
 	};
 	EXPECT_NE(sync_wait(quiet()), 0);
-	EXPECT_THROW(m.write_async(65530, std::span<const std::byte>(buf)), error);
+	EXPECT_THROW((void)m.write_async(65530, std::span<const std::byte>(buf)), error);
 }
 
 TEST(cpp_map_async, future_of_a_deleted_map_fails_with_mapping_not_found)
