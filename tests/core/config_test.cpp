@@ -128,19 +128,13 @@ TEST(Config, ProtectionUnknownBits)
 	EXPECT_EQ(c.cfg->protection, PMEM2_PROT_READ | PMEM2_PROT_WRITE);
 }
 
-TEST(Config, VmReservationIsStoredAndMapNewRefusesIt)
+TEST(Config, VmReservationIsStored)
 {
 	config c;
 	auto *fake = reinterpret_cast<pmem2_vm_reservation *>(0x1000);
 	EXPECT_EQ(pmem2_config_set_vm_reservation(c, fake, 4096), 0);
 	EXPECT_EQ(c.cfg->reservation, fake);
 	EXPECT_EQ(c.cfg->reservation_offset, 4096u);
-	source s(page(), 0);
-	std::size_t before = vma_count();
-	pmem2_map *m = nullptr;
-	EXPECT_PMEM2_ERR(pmem2_map_new(&m, c, s), PMEM2_E_NOSUPP);
-	EXPECT_EQ(m, nullptr);
-	EXPECT_EQ(vma_count(), before);
 	EXPECT_EQ(pmem2_config_set_vm_reservation(c, nullptr, 0), 0);
 	EXPECT_EQ(c.cfg->reservation, nullptr);
 }

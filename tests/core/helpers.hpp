@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <string>
@@ -98,13 +99,23 @@ private:
 	bool had_ = false;
 };
 
-// Lines of /proc/self/maps (address-space entries of this process).
+// Address-space entries of the kinds pmem2_map_new creates: shared
+// mappings, and the anonymous read-only placeholder it reserves address
+// space with. (Counting every entry is unreliable: allocators, sanitizers
+// included, map memory of their own at any time.)
 inline std::size_t vma_count()
 {
 	std::ifstream f("/proc/self/maps");
 	std::size_t n = 0;
-	for (std::string l; std::getline(f, l);)
-		++n;
+	for (std::string l; std::getline(f, l);) {
+		char perms[5] = {0};
+		unsigned long inode = 0;
+		char path[2] = {0};
+		int fields = std::sscanf(l.c_str(), "%*s %4s %*s %*s %lu %1s", perms, &inode, path);
+		bool anon = fields < 3 && inode == 0;
+		if (perms[3] == 's' || (anon && std::string(perms) == "r--p"))
+			++n;
+	}
 	return n;
 }
 
