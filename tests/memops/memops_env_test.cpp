@@ -1,4 +1,5 @@
 // PMEM_* environment parsing, CPU detection and load-time dispatch.
+#include "memops/flush.hpp"
 #include "memops_test_util.hpp"
 
 #include <fstream>
@@ -235,4 +236,27 @@ TEST(dispatch_table, unavailable_features_are_ignored)
 	mo::redispatch(o);
 	EXPECT_STREQ(c.movdir64b ? "movdir64b" : best_temporal_family(), mo::selected().nt_kernel);
 	mo::redispatch(mo::options_from_env());
+}
+
+// MOVDIR64B replaces only the streaming kernels (spec 9.6 step 4): its row
+// takes the temporal kernels of the family it is combined with. Checked
+// without executing MOVDIR64B, so it runs on every CPU.
+TEST(dispatch_table, movdir64b_borrows_the_temporal_kernels)
+{
+	using namespace mo::detail;
+	for (const implementation &impl : implementations()) {
+		const kernel_set &t = impl.get();
+		const kernel_set &m = kernels_movdir64b(t);
+		EXPECT_STREQ("movdir64b", m.name);
+		for (int k = 0; k < n_flush_kinds; ++k)
+			for (int r = 0; r < 2; ++r) {
+				EXPECT_EQ(t.memmove_t[k][r], m.memmove_t[k][r]) << t.name;
+				EXPECT_EQ(t.memset_t[k][r], m.memset_t[k][r]) << t.name;
+				EXPECT_NE(t.memmove_nt[k][r], m.memmove_nt[k][r]) << t.name;
+				EXPECT_NE(t.memset_nt[k][r], m.memset_nt[k][r]) << t.name;
+				EXPECT_NE(nullptr, m.memmove_nt[k][r]);
+			}
+		for (int k = 0; k < 3; ++k)
+			EXPECT_NE(t.cache_line[k][0].memmove, m.cache_line[k][0].memmove);
+	}
 }
