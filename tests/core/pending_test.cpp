@@ -44,31 +44,4 @@ TEST(Unsupported, DeepFlushAndBadBlocks)
 	EXPECT_EQ(bb, nullptr);
 }
 
-TEST(Unsupported, VmReservations)
-{
-	auto *r = reinterpret_cast<pmem2_vm_reservation *>(0x10);
-	EXPECT_PMEM2_ERR(pmem2_vm_reservation_new(&r, nullptr, page()), PMEM2_E_NOSUPP);
-	EXPECT_EQ(r, nullptr);
-	EXPECT_PMEM2_ERR(pmem2_vm_reservation_delete(&r), PMEM2_E_NOSUPP);
-	EXPECT_EQ(pmem2_vm_reservation_get_address(nullptr), nullptr);
-	EXPECT_EQ(pmem2_vm_reservation_get_size(nullptr), 0u);
-	EXPECT_PMEM2_ERR(pmem2_vm_reservation_extend(nullptr, page()), PMEM2_E_NOSUPP);
-	EXPECT_PMEM2_ERR(pmem2_vm_reservation_shrink(nullptr, 0, page()), PMEM2_E_NOSUPP);
-	pmem2_map *m = reinterpret_cast<pmem2_map *>(0x10);
-	EXPECT_PMEM2_ERR(pmem2_vm_reservation_map_find(nullptr, 0, 1, &m), PMEM2_E_NOSUPP);
-	EXPECT_EQ(m, nullptr);
-	m = reinterpret_cast<pmem2_map *>(0x10);
-	EXPECT_PMEM2_ERR(pmem2_vm_reservation_map_find_first(nullptr, &m), PMEM2_E_NOSUPP);
-	EXPECT_EQ(m, nullptr);
-	m = reinterpret_cast<pmem2_map *>(0x10);
-	EXPECT_PMEM2_ERR(pmem2_vm_reservation_map_find_last(nullptr, &m), PMEM2_E_NOSUPP);
-	EXPECT_EQ(m, nullptr);
-	m = reinterpret_cast<pmem2_map *>(0x10);
-	EXPECT_PMEM2_ERR(pmem2_vm_reservation_map_find_prev(nullptr, nullptr, &m), PMEM2_E_NOSUPP);
-	EXPECT_EQ(m, nullptr);
-	m = reinterpret_cast<pmem2_map *>(0x10);
-	EXPECT_PMEM2_ERR(pmem2_vm_reservation_map_find_next(nullptr, nullptr, &m), PMEM2_E_NOSUPP);
-	EXPECT_EQ(m, nullptr);
-}
-
 } // namespace
