@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "common/durable_op.hpp"
+#include "memops/memops.hpp"
 #include "miniasync/internal.hpp"
 #include "test_futures.hpp"
 
@@ -656,4 +657,81 @@ TEST(ThreadsMoverRuntime, FullQueueRegistersWakerAndWaitCompletes)
 	// It slept while work was blocked, with IDLE futures counted as WAKER.
 	EXPECT_GE(st.sleeps.load() - sleeps0, 1u);
 	runtime_delete(r);
+}
+
+namespace {
+
+// Records what the durable kernels did, and on which thread.
+struct persist_log final : pmem2::memops::recorder {
+	struct event {
+		char kind;	// 'f' flush line, 'n' NT store, 's' fence, 'p' page sync
+		std::uintptr_t lo, hi;
+		std::thread::id tid;
+	};
+	std::mutex mtx;
+	std::vector<event> events;
+	void add(char k, const void *p, std::size_t n)
+	{
+		std::lock_guard lk(mtx);
+		auto a = reinterpret_cast<std::uintptr_t>(p);
+		events.push_back({k, a, a + n, std::this_thread::get_id()});
+	}
+	void on_flush(const void *line) noexcept override { add('f', line, 64); }
+	void on_nt_store(const void *d, std::size_t n) noexcept override { add('n', d, n); }
+	void on_fence() noexcept override { add('s', nullptr, 0); }
+	void on_page_sync(const void *p, std::size_t n) noexcept override { add('p', p, n); }
+};
+
+} // namespace
+
+TEST(ThreadsMover, DurableOperationsPersistOnTheWorkers)
+{
+	for (int split = 0; split < 2; ++split) {
+		auto m = make_mover(3, 16, FUTURE_NOTIFIER_WAKER);
+		if (split)
+			pmem2::masync::set_split(m.get(), 64 * 1024, 16 * 1024);
+		vdm *v = data_mover_threads_get_vdm(m.get());
+		durable::map_guard guard;
+		constexpr std::size_t sz = 256 * 1024 + 100;
+		auto src = pattern(sz, 10);
+		std::vector<unsigned char> dst(sz + 64);
+		unsigned char *d = dst.data() + 3;	// unaligned head and tail
+
+		persist_log log;
+		pmem2::memops::set_recorder(&log);
+		pmem2::memops::redispatch(pmem2::memops::options_from_env());
+		auto f = vdm_memcpy(v, d, src.data(), sz, durable::encode(1, 0, guard.gen.load()));
+		durable::set_guard(&f.data.operation.data, &guard);
+		FUTURE_BUSY_POLL(&f)
+		pmem2::memops::set_recorder(nullptr);
+		pmem2::memops::redispatch(pmem2::memops::options_from_env());
+
+		EXPECT_EQ(f.output.result, VDM_SUCCESS);
+		EXPECT_EQ(std::memcmp(d, src.data(), sz), 0);
+		// Every line of the destination was flushed or written around the
+		// cache, and each thread that did so fenced afterwards.
+		const auto lo = reinterpret_cast<std::uintptr_t>(d) & ~std::uintptr_t(63);
+		const auto hi = reinterpret_cast<std::uintptr_t>(d) + sz;
+		std::vector<bool> covered((hi - lo + 63) / 64);
+		std::set<std::thread::id> writers, fenced_after;
+		for (auto &e : log.events) {
+			EXPECT_NE(e.tid, std::this_thread::get_id());	// workers only
+			if (e.kind == 'f' || e.kind == 'n') {
+				writers.insert(e.tid);
+				fenced_after.erase(e.tid);
+				for (auto a = std::max(e.lo, lo) & ~std::uintptr_t(63); a < std::min(e.hi, hi); a += 64)
+					covered[(a - lo) / 64] = true;
+			} else if (e.kind == 's') {
+				fenced_after.insert(e.tid);
+			}
+		}
+		EXPECT_TRUE(std::all_of(covered.begin(), covered.end(), [](bool b) { return b; }));
+		EXPECT_FALSE(writers.empty());
+		for (auto &t : writers)
+			EXPECT_TRUE(fenced_after.count(t)) << "a writer did not fence last";
+		// Split: each of the 3 chunks fences its own stores.
+		auto fences = std::count_if(log.events.begin(), log.events.end(),
+			[](const persist_log::event &e) { return e.kind == 's'; });
+		EXPECT_GE(fences, split ? 3 : 1);
+	}
 }
