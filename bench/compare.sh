@@ -2,11 +2,12 @@
 # Side-by-side: bench/side_by_side.c built against PMDK's libpmem2 and
 # against ours, run alternately (ABBA per section, several rounds) in one
 # invocation; prints the machine and a table of ratios PMDK time / our time
-# (above 1.00: ours is faster) of the per-cell medians.
+# (above 1.00: ours is faster) of the per-cell medians. A section is one
+# granularity and operation with all its flags and sizes, in one process.
 #
 # usage: compare.sh PMDK_BINARY OUR_BINARY [options]
 #   -r N        rounds (default 3; each round runs every section twice, ABBA)
-#   -t MS       time budget per cell and run (default 12)
+#   -t MS       time budget per cell and run (default 10)
 #   -g LIST     granularities, comma separated (default CACHE_LINE,PAGE,BYTE;
 #               PAGE and BYTE rows use flags 0 and NODRAIN only)
 #   -o LIST     operations (default memcpy,memmove,memset,persist)
@@ -25,7 +26,7 @@ OURS=$2
 shift 2
 
 rounds=3
-budget=12
+budget=10
 grans=CACHE_LINE,PAGE,BYTE
 ops=memcpy,memmove,memset,persist
 flags=0,NODRAIN,NONTEMPORAL,TEMPORAL,NOFLUSH,WC,WB,NT_NODRAIN,T_NODRAIN
@@ -76,13 +77,10 @@ while [ "$r" -le "$rounds" ]; do
 	for g in $(echo "$grans" | tr ',' ' '); do
 		if [ "$g" = CACHE_LINE ]; then fl=$flags; else fl=0,NODRAIN; fi
 		for o in $(echo "$ops" | tr ',' ' '); do
-			if [ "$o" = persist ]; then fsets=0; else fsets=$(echo "$fl" | tr ',' ' '); fi
-			for f in $fsets; do
-				run pmdk "$PMDK" "$g" "$o" "$f"
-				run ours "$OURS" "$g" "$o" "$f"
-				run ours "$OURS" "$g" "$o" "$f"
-				run pmdk "$PMDK" "$g" "$o" "$f"
-			done
+			run pmdk "$PMDK" "$g" "$o" "$fl"
+			run ours "$OURS" "$g" "$o" "$fl"
+			run ours "$OURS" "$g" "$o" "$fl"
+			run pmdk "$PMDK" "$g" "$o" "$fl"
 		done
 	done
 	r=$((r + 1))
