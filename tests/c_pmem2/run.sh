@@ -16,6 +16,19 @@ export PKG_CONFIG_PATH="$libdir"
 # the prefix from where the file was installed instead.
 flags=$(pkg-config --define-prefix --cflags --libs libpmem2)
 case "$flags" in *"$tmp/prefix"*) ;; *) echo "pkg-config flags do not point at $tmp/prefix: $flags"; exit 1;; esac
+# The ABI: exactly the functions the version script names, all under
+# LIBPMEM2_1.0, SONAME libpmem2.so.1.
+lib="$(dirname "$libdir")/libpmem2.so.1"
+if command -v nm >/dev/null && command -v readelf >/dev/null; then
+	nm -D --defined-only "$lib" | awk '$2 == "T" || $2 == "W" {print $3}' | sort >"$tmp/exported"
+	grep -o 'pmem2_[a-z0-9_]*' "$here/../../src/libpmem2.map" | sed 's/$/@@LIBPMEM2_1.0/' | sort >"$tmp/expected"
+	if ! diff "$tmp/expected" "$tmp/exported"; then
+		echo "exported functions differ from src/libpmem2.map (< expected, > exported)"
+		exit 1
+	fi
+	readelf -d "$lib" | grep -q 'SONAME.*\[libpmem2.so.1\]' || { echo "SONAME is not libpmem2.so.1"; exit 1; }
+	echo "ABI: $(wc -l <"$tmp/exported") functions, all LIBPMEM2_1.0, SONAME libpmem2.so.1"
+fi
 # Sanitizer builds: the test programs need the runtime the library uses.
 san=${PMEM2_TEST_SANITIZE_FLAGS:-}
 set -x
