@@ -4,11 +4,15 @@
 
 namespace pmem2::async {
 
-// The synchronous library has no mover: maps carry none.
+struct vdm *default_vdm() noexcept;	// async/pmem2_future.cpp
+
+// Every map shares one stateless default mover (it keeps no per-map or
+// per-operation memory), so creating it cannot fail and it stays valid for
+// futures that outlive their map (gap A35/A37: no TLS key, no slab per map).
 int default_mover_new(pmem2_map *map) noexcept
 {
-	map->vdm = nullptr;
-	map->vdm_owned = false;
+	map->vdm = default_vdm();
+	map->vdm_owned = true;
 	return 0;
 }
 
