@@ -1,6 +1,5 @@
-// Entry points whose features this build does not provide: deep flush,
-// bad blocks, device identity / placement, and
-// machine-check-safe I/O. Each fails with PMEM2_E_NOSUPP and a message,
+// Entry points whose features this build does not provide: bad blocks
+// and machine-check-safe I/O. Each fails with PMEM2_E_NOSUPP and a message,
 // with its out-parameters nulled where the API defines that.
 #include <libpmem2/base.h>
 
@@ -14,26 +13,6 @@ int unsupported(const char *func) noexcept
 	return PMEM2_E_NOSUPP;
 }
 } // namespace
-
-PMEM2_EXPORT int pmem2_deep_flush(struct pmem2_map *, void *, size_t)
-{
-	return unsupported(__func__);
-}
-
-PMEM2_EXPORT int pmem2_source_device_id(const struct pmem2_source *, char *, size_t *)
-{
-	return unsupported(__func__);
-}
-
-PMEM2_EXPORT int pmem2_source_device_usc(const struct pmem2_source *, uint64_t *)
-{
-	return unsupported(__func__);
-}
-
-PMEM2_EXPORT int pmem2_source_numa_node(const struct pmem2_source *, int *)
-{
-	return unsupported(__func__);
-}
 
 PMEM2_EXPORT int pmem2_source_pread_mcsafe(struct pmem2_source *, void *, size_t, size_t)
 {
