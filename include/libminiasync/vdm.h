@@ -8,6 +8,8 @@
  * struct vdm_operation_data (the future's data): a mover may replace the
  * private `data` pointer of that structure from inside op_start, and
  * vdm_operation_impl re-reads it before calling op_check and op_delete.
+ * While such a future is IDLE the threads mover may also keep a value in
+ * `operation.padding`; it is 0 again once the operation has started.
  */
 #ifndef VDM_H
 #define VDM_H 1

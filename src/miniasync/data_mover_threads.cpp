@@ -133,6 +133,7 @@ struct data_mover_threads {
 		unsigned count;
 	} waiters[pmem2::masync::max_waiters];
 	std::size_t waiters_len = 0;
+	std::uint32_t waiters_epoch = 1;	// bumped whenever the list is flushed
 
 	std::vector<pthread_t> threads;
 
@@ -153,8 +154,8 @@ struct data_mover_threads {
 	void after_pop() noexcept;
 	void wake_workers(int count) noexcept;
 
-	bool add_waiter(const future_waker &w) noexcept;
-	void remove_waiter(const future_waker &w) noexcept;
+	std::uint32_t add_waiter(const future_waker &w, std::uint32_t prev) noexcept;
+	void remove_waiter(const future_waker &w, std::uint32_t epoch) noexcept;
 	void space_freed() noexcept;
 
 	std::uint32_t index_of(const op_slot &s) const noexcept
@@ -265,22 +266,34 @@ int data_mover_threads::op_start(vdm_operation_data *fd, future_notifier *n) noe
 	future_notifier_type notify = n != nullptr ? desired : FUTURE_NOTIFIER_NONE;
 	if (notify == FUTURE_NOTIFIER_WAKER && n->waker.wake == nullptr)
 		notify = FUTURE_NOTIFIER_NONE;	// nothing to call: the caller polls
+	// A future that waited for room remembers, in the operation's padding,
+	// the epoch of the waiter list it registered its waker in.
+	std::uint32_t registered = fd->operation.padding;
 	op_slot *s = try_submit(fd, n, notify);
 	if (s == nullptr) {
 		// No room. A caller that sleeps on its waker gets woken when room
 		// frees; others keep polling.
-		if (notify == FUTURE_NOTIFIER_WAKER && add_waiter(n->waker)) {
-			s = try_submit(fd, n, notify);
-			if (s == nullptr) {
-				n->notifier_used = FUTURE_NOTIFIER_WAKER;
-				return 1;
-			}
-			remove_waiter(n->waker);
-		} else {
+		std::uint32_t epoch = notify == FUTURE_NOTIFIER_WAKER ?
+			add_waiter(n->waker, registered) : 0;
+		if (epoch == 0) {
 			if (n != nullptr)
 				n->notifier_used = FUTURE_NOTIFIER_NONE;
 			return 1;
 		}
+		s = try_submit(fd, n, notify);
+		if (s == nullptr) {
+			fd->operation.padding = epoch;
+			n->notifier_used = FUTURE_NOTIFIER_WAKER;
+			return 1;
+		}
+		registered = epoch;
+	}
+	if (registered != 0) {
+		// Started: withdraw the registration so the waker is not called
+		// after the future completes.
+		if (notify == FUTURE_NOTIFIER_WAKER)
+			remove_waiter(n->waker, registered);
+		fd->operation.padding = 0;
 	}
 	if (n != nullptr) {
 		n->notifier_used = notify;
@@ -563,8 +576,12 @@ void data_mover_threads::finish(op_slot &s) noexcept
 		w.wake(w.data);
 }
 
-bool data_mover_threads::add_waiter(const future_waker &w) noexcept
+// Registers a waker (counted per distinct waker) and returns the list's
+// epoch, or 0 when the list is full. `prev` is the epoch this future
+// registered in before: if still current, it is already counted.
+std::uint32_t data_mover_threads::add_waiter(const future_waker &w, std::uint32_t prev) noexcept
 {
+	std::uint32_t epoch;
 	{
 		std::lock_guard lk(waiters_mtx);
 		std::size_t i = 0;
@@ -572,26 +589,28 @@ bool data_mover_threads::add_waiter(const future_waker &w) noexcept
 			if (waiters[i].waker.data == w.data && waiters[i].waker.wake == w.wake)
 				break;
 		if (i < waiters_len) {
-			++waiters[i].count;
+			if (prev != waiters_epoch)
+				++waiters[i].count;
 		} else if (waiters_len < max_waiters) {
 			waiters[waiters_len++] = {w, 1};
 		} else {
-			return false;
+			return 0;
 		}
 		nwaiters.store(std::uint32_t(waiters_len), std::memory_order_relaxed);
+		epoch = waiters_epoch;
 	}
 	// Pairs with the fence in space_freed: the retry that follows sees the
 	// freed room, or the freer sees this waiter.
 	std::atomic_thread_fence(std::memory_order_seq_cst);
-	return true;
+	return epoch;
 }
 
-void data_mover_threads::remove_waiter(const future_waker &w) noexcept
+void data_mover_threads::remove_waiter(const future_waker &w, std::uint32_t epoch) noexcept
 {
 	bool found = false;
 	{
 		std::lock_guard lk(waiters_mtx);
-		for (std::size_t i = 0; i < waiters_len; ++i) {
+		for (std::size_t i = 0; epoch == waiters_epoch && i < waiters_len; ++i) {
 			if (waiters[i].waker.data == w.data && waiters[i].waker.wake == w.wake) {
 				if (--waiters[i].count == 0)
 					waiters[i] = waiters[--waiters_len];
@@ -620,6 +639,8 @@ void data_mover_threads::space_freed() noexcept
 		n = waiters_len;
 		std::copy(waiters, waiters + n, taken);
 		waiters_len = 0;
+		if (++waiters_epoch == 0)
+			waiters_epoch = 1;
 		nwaiters.store(0, std::memory_order_relaxed);
 		waking.fetch_add(1, std::memory_order_relaxed);
 	}

@@ -735,3 +735,46 @@ TEST(ThreadsMover, DurableOperationsPersistOnTheWorkers)
 		EXPECT_GE(fences, split ? 3 : 1);
 	}
 }
+
+TEST(ThreadsMoverRuntime, WaiterRegistrationIsWithdrawnWhenTheFutureStarts)
+{
+	auto m = make_mover(1, 1, FUTURE_NOTIFIER_WAKER);
+	data_mover_threads_set_memcpy_fn(m.get(), gated_memcpy);
+	vdm *v = data_mover_threads_get_vdm(m.get());
+	gate = 0;
+	gated_calls = 0;
+	char src[8] = "abcdefg", out[6][8] = {};
+	std::vector<vdm_operation_future> fs;
+	fs.reserve(6);
+	std::atomic<int> wakes[6] = {};
+	auto wake = [](void *d) { static_cast<std::atomic<int> *>(d)->fetch_add(1); };
+	std::vector<future_notifier> ns(6);
+	int idle = -1;
+	for (int i = 0; i < 6; ++i) {
+		fs.push_back(vdm_memcpy(v, out[i], src, 8, 0));
+		ns[i] = future_notifier{};
+		ns[i].waker = {&wakes[i], wake};
+		if (future_poll(FUTURE_AS_RUNNABLE(&fs[i]), &ns[i]) == FUTURE_STATE_IDLE && idle < 0)
+			idle = i;
+	}
+	ASSERT_GE(idle, 0) << "the queue never filled";
+	EXPECT_EQ(ns[idle].notifier_used, FUTURE_NOTIFIER_WAKER);
+	EXPECT_NE(fs[idle].data.operation.padding, 0u);	// registered
+	gate.store(1);
+	for (int i = 0; i < 6; ++i)
+		while (future_poll(FUTURE_AS_RUNNABLE(&fs[i]), &ns[i]) != FUTURE_STATE_COMPLETE)
+			std::this_thread::yield();
+	for (int i = 0; i < 6; ++i)
+		EXPECT_STREQ(out[i], src);
+	EXPECT_EQ(fs[idle].data.operation.padding, 0u);
+	int after[6];
+	for (int i = 0; i < 6; ++i)
+		after[i] = wakes[i].load();
+	// More traffic frees room many times: no completed future is woken.
+	for (int k = 0; k < 50; ++k) {
+		auto f = vdm_memcpy(v, out[0], src, 8, 0);
+		FUTURE_BUSY_POLL(&f)
+	}
+	for (int i = 0; i < 6; ++i)
+		EXPECT_EQ(wakes[i].load(), after[i]) << i;
+}
