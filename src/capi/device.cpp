@@ -1,5 +1,6 @@
 // Deep flush and what a source's device says about itself:
-// pmem2_deep_flush, pmem2_source_numa_node, _device_usc, _device_id.
+// pmem2_deep_flush, pmem2_source_numa_node, _device_usc, _device_id, and
+// machine-check-safe I/O (pmem2_source_pread_mcsafe, _pwrite_mcsafe).
 #include <cstring>
 
 #include <libpmem2/base.h>
@@ -8,6 +9,7 @@
 #include "common/export.hpp"
 #include "map/deep_flush.hpp"
 #include "map/map.hpp"
+#include "map/mcsafe.hpp"
 #include "map/region.hpp"
 #include "map/source.hpp"
 
@@ -107,4 +109,24 @@ PMEM2_EXPORT int pmem2_source_device_id(const struct pmem2_source *src, char *id
 		std::memcpy(id, s->c_str(), need);
 		return 0;
 	});
+}
+
+PMEM2_EXPORT int pmem2_source_pread_mcsafe(struct pmem2_source *src, void *buf, size_t size,
+	size_t offset)
+{
+	if (src == nullptr)
+		return null_arg(__func__, "src");
+	if (buf == nullptr && size != 0)
+		return null_arg(__func__, "buf");
+	return guarded([&] { return pmem2::mcsafe::pread(src->info, buf, size, offset); });
+}
+
+PMEM2_EXPORT int pmem2_source_pwrite_mcsafe(struct pmem2_source *src, void *buf, size_t size,
+	size_t offset)
+{
+	if (src == nullptr)
+		return null_arg(__func__, "src");
+	if (buf == nullptr && size != 0)
+		return null_arg(__func__, "buf");
+	return guarded([&] { return pmem2::mcsafe::pwrite(src->info, buf, size, offset); });
 }

@@ -1,5 +1,4 @@
-// Entry points whose features this build does not provide: bad blocks
-// and machine-check-safe I/O. Each fails with PMEM2_E_NOSUPP and a message,
+// Entry points whose features this build does not provide: bad blocks. Each fails with PMEM2_E_NOSUPP and a message,
 // with its out-parameters nulled where the API defines that.
 #include <libpmem2/base.h>
 
@@ -13,16 +12,6 @@ int unsupported(const char *func) noexcept
 	return PMEM2_E_NOSUPP;
 }
 } // namespace
-
-PMEM2_EXPORT int pmem2_source_pread_mcsafe(struct pmem2_source *, void *, size_t, size_t)
-{
-	return unsupported(__func__);
-}
-
-PMEM2_EXPORT int pmem2_source_pwrite_mcsafe(struct pmem2_source *, void *, size_t, size_t)
-{
-	return unsupported(__func__);
-}
 
 PMEM2_EXPORT int pmem2_badblock_context_new(struct pmem2_badblock_context **bbctx,
 	const struct pmem2_source *)

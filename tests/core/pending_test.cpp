@@ -19,8 +19,6 @@ TEST(Unsupported, SourceQueriesAndIo)
 	EXPECT_EQ(len, sizeof(id));
 	EXPECT_PMEM2_ERR(pmem2_source_device_usc(s, &usc), PMEM2_E_NOSUPP);
 	EXPECT_EQ(usc, 7u);
-	EXPECT_PMEM2_ERR(pmem2_source_pread_mcsafe(s, buf, sizeof(buf), 0), PMEM2_E_NOSUPP);
-	EXPECT_PMEM2_ERR(pmem2_source_pwrite_mcsafe(s, buf, sizeof(buf), 0), PMEM2_E_NOSUPP);
 }
 
 TEST(Unsupported, DeepFlushAndBadBlocks)
