@@ -201,8 +201,14 @@ enum future_chain_entry_type {
 typedef uint8_t _future_entry_type_regular[FUTURE_CHAIN_ENTRY_REGULAR];
 typedef uint8_t _future_entry_type_last[FUTURE_CHAIN_ENTRY_LAST];
 
+#ifdef __cplusplus
+/* Same values and type; no old-style casts in C++ user code. */
+#define FUTURE_CHAIN_FLAG_ENTRY_LAST (UINT64_C(1) << 0)
+#define FUTURE_CHAIN_FLAG_ENTRY_PROCESSED (UINT64_C(1) << 1)
+#else
 #define FUTURE_CHAIN_FLAG_ENTRY_LAST ((uint64_t)1 << 0)
 #define FUTURE_CHAIN_FLAG_ENTRY_PROCESSED ((uint64_t)1 << 1)
+#endif
 #define FUTURE_CHAIN_VALID_FLAGS\
 	(FUTURE_CHAIN_FLAG_ENTRY_LAST | FUTURE_CHAIN_FLAG_ENTRY_PROCESSED)
 
@@ -252,16 +258,16 @@ struct {\
  * FUTURE_CHAIN_ENTRY_LAST below is the enumerator (the macro is function-like).
  */
 #define FUTURE_CHAIN_ENTRY_FLAGS_VALUE_(_entry)\
-	((uintptr_t)(sizeof(*(_entry)->flags) == FUTURE_CHAIN_ENTRY_LAST ?\
-		FUTURE_CHAIN_FLAG_ENTRY_LAST : 0))
+	(sizeof(*(_entry)->flags) == FUTURE_CHAIN_ENTRY_LAST ?\
+		FUTURE_CHAIN_FLAG_ENTRY_LAST : 0)
 
 #ifdef __cplusplus
 #define FUTURE_CHAIN_ENTRY_SET_FLAGS_(_entry)\
-	((_entry)->flags = (decltype((_entry)->flags))\
-		FUTURE_CHAIN_ENTRY_FLAGS_VALUE_(_entry))
+	((_entry)->flags = reinterpret_cast<decltype((_entry)->flags)>(\
+		FUTURE_CHAIN_ENTRY_FLAGS_VALUE_(_entry)))
 #else
 #define FUTURE_CHAIN_ENTRY_SET_FLAGS_(_entry)\
-	((_entry)->flags = (void *)FUTURE_CHAIN_ENTRY_FLAGS_VALUE_(_entry))
+	((_entry)->flags = (void *)(uintptr_t)FUTURE_CHAIN_ENTRY_FLAGS_VALUE_(_entry))
 #endif
 
 #define FUTURE_CHAIN_ENTRY_INIT(_entry, _fut, _map, _map_arg)\

@@ -629,6 +629,8 @@ void data_mover_threads::remove_waiter(const future_waker &w, std::uint32_t epoc
 
 void data_mover_threads::space_freed() noexcept
 {
+	// Orders the caller's freeing of room before reading nwaiters (pairs
+	// with the fence in add_waiter).
 	std::atomic_thread_fence(std::memory_order_seq_cst);
 	if (nwaiters.load(std::memory_order_relaxed) == 0)
 		return;
