@@ -252,17 +252,38 @@ TEST(VmReservationExtend, GrowsInPlaceAndTakesMaps)
 	EXPECT_EQ(pmem2_vm_reservation_get_size(r), 4 * page());
 	pmem2_map *m = nullptr;
 	ASSERT_EQ(map_in(r, 3 * page(), anon, &m), 0);
-	// Beyond the alignment padding: more address space is reserved.
-	ASSERT_EQ(pmem2_vm_reservation_extend(r, 2 * mib2), 0) << pmem2_errormsg();
+	// Inside the alignment padding that was reserved with it.
+	ASSERT_EQ(pmem2_vm_reservation_extend(r, 4 * page()), 0) << pmem2_errormsg();
 	EXPECT_EQ(r.base(), base);
-	EXPECT_EQ(pmem2_vm_reservation_get_size(r), 4 * page() + 2 * mib2);
-	EXPECT_EQ(prot_at(base + 4 * page() + 2 * mib2 - 1), "---p");
+	EXPECT_EQ(pmem2_vm_reservation_get_size(r), 8 * page());
 	pmem2_map *n = nullptr;
-	ASSERT_EQ(map_in(r, 4 * page() + 2 * mib2 - page(), anon, &n), 0) << pmem2_errormsg();
+	ASSERT_EQ(map_in(r, 7 * page(), anon, &n), 0) << pmem2_errormsg();
 	EXPECT_EQ(pmem2_map_get_address(m), base + 3 * page());
 	EXPECT_EQ(pmem2_map_delete(&n), 0);
 	EXPECT_EQ(pmem2_map_delete(&m), 0);
 	EXPECT_PMEM2_ERR(pmem2_vm_reservation_extend(nullptr, page()), -EINVAL);
+}
+
+TEST(VmReservationExtend, ReservesNewAddressSpace)
+{
+	source anon(page(), 0);
+	char *a = free_address(4 * page() + 2 * mib2);
+	reservation r(a, 4 * page());
+	pmem2_map *m = nullptr;
+	ASSERT_EQ(map_in(r, 3 * page(), anon, &m), 0);
+	ASSERT_EQ(pmem2_vm_reservation_extend(r, 2 * mib2), 0) << pmem2_errormsg();
+	EXPECT_EQ(r.base(), a);
+	EXPECT_EQ(pmem2_vm_reservation_get_size(r), 4 * page() + 2 * mib2);
+	EXPECT_EQ(prot_at(a + 4 * page() + 2 * mib2 - 1), "---p");
+	pmem2_map *n = nullptr;
+	ASSERT_EQ(map_in(r, 4 * page() + 2 * mib2 - page(), anon, &n), 0) << pmem2_errormsg();
+	EXPECT_EQ(pmem2_map_get_address(m), a + 3 * page());
+	EXPECT_EQ(pmem2_map_delete(&n), 0);
+	EXPECT_EQ(pmem2_map_delete(&m), 0);
+	pmem2_vm_reservation *p = r.rsv;
+	r.rsv = nullptr;
+	ASSERT_EQ(pmem2_vm_reservation_delete(&p), 0);
+	EXPECT_TRUE(range_free(a, 4 * page() + 2 * mib2));
 }
 
 TEST(VmReservationExtend, BlockedByANeighbour)
