@@ -13,6 +13,8 @@
 #   -o LIST     operations (default memcpy,memmove,memset,persist)
 #   -f LIST     flags for CACHE_LINE (default: all nine)
 #   -s LIST     sizes in bytes (default 64 B .. 16 MiB, powers of four)
+#   -a SHIFT    memcpy source offset relative to the destination, mod 4096
+#               (default 0: same low 12 address bits, as page-aligned buffers)
 #   -d DIR      where the scratch file goes (default /dev/shm)
 #   -k FILE     keep the raw results in FILE
 set -eu
@@ -33,7 +35,8 @@ flags=0,NODRAIN,NONTEMPORAL,TEMPORAL,NOFLUSH,WC,WB,NT_NODRAIN,T_NODRAIN
 sizes=
 dir=/dev/shm
 keep=
-while getopts r:t:g:o:f:s:d:k: opt; do
+shift_arg=0
+while getopts r:t:g:o:f:s:a:d:k: opt; do
 	case $opt in
 	r) rounds=$OPTARG ;;
 	t) budget=$OPTARG ;;
@@ -41,6 +44,7 @@ while getopts r:t:g:o:f:s:d:k: opt; do
 	o) ops=$OPTARG ;;
 	f) flags=$OPTARG ;;
 	s) sizes=$OPTARG ;;
+	a) shift_arg=$OPTARG ;;
 	d) dir=$OPTARG ;;
 	k) keep=$OPTARG ;;
 	*) exit 2 ;;
@@ -60,7 +64,7 @@ isa=$(grep -m1 '^flags' /proc/cpuinfo | tr ' ' '\n' |
 	grep -E '^(avx|avx2|avx512f|clflushopt|clwb|movdir64b)$' | tr '\n' ' ')
 echo "machine: $cpu, $cores cores, $(uname -sr), ${isa% }"
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "method: $rounds rounds x ABBA per section, ${budget} ms per cell and run, median of batch means per run, median over runs"
+echo "method: $rounds rounds x ABBA per section, ${budget} ms per cell and run, median of batch means per run, median over runs; memcpy source shift $shift_arg"
 
 start=$(date +%s)
 sizearg=
@@ -68,7 +72,7 @@ sizearg=
 
 run() {	# lib binary granularity op flags
 	# shellcheck disable=SC2086
-	PMEM2_FORCE_GRANULARITY=$3 "$2" -d "$dir" -o "$4" -f "$5" -t "$budget" $sizearg |
+	PMEM2_FORCE_GRANULARITY=$3 "$2" -d "$dir" -a "$shift_arg" -o "$4" -f "$5" -t "$budget" $sizearg |
 		sed "s/^/$1 /" >> "$raw"
 }
 

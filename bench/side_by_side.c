@@ -12,7 +12,9 @@
  *   <granularity> <op> <flags> <size> <median ns> <batches>
  *
  * usage: side_by_side [-d dir] [-o op[,op...]] [-f flag[,flag...]]
- *                     [-s size[,size...]] [-t ms per cell]
+ *                     [-s size[,size...]] [-t ms per cell] [-a src shift]
+ * The memcpy source sits at the destination's offset plus the shift
+ * (default 0: source and destination share their low 12 address bits).
  * ops: memcpy memmove memset persist; flags: 0 NODRAIN NONTEMPORAL
  * TEMPORAL NOFLUSH WC WB NT_NODRAIN T_NODRAIN.
  */
@@ -65,6 +67,7 @@ static const char *op_names[] = {"memcpy", "memmove", "memset", "persist"};
 struct ctx {
 	char *pmem;
 	char *src;
+	size_t src_shift;
 	pmem2_memcpy_fn memcpy_fn;
 	pmem2_memmove_fn memmove_fn;
 	pmem2_memset_fn memset_fn;
@@ -117,7 +120,7 @@ run_calls(struct ctx *c, enum op op, unsigned flags, size_t size,
 		char *d = c->pmem + r->off;
 		switch (op) {
 		case OP_MEMCPY:
-			c->memcpy_fn(d, c->src + r->off, size, flags);
+			c->memcpy_fn(d, c->src + c->src_shift + r->off, size, flags);
 			break;
 		case OP_MEMMOVE:
 			/* Overlapping, destination above source: backward copy. */
@@ -202,17 +205,19 @@ main(int argc, char **argv)
 {
 	const char *dir = "/dev/shm", *ops = NULL, *flags = NULL, *sizes = NULL;
 	double budget_ms = 20;
+	size_t src_shift = 0;
 	int opt;
 
-	while ((opt = getopt(argc, argv, "d:o:f:s:t:")) != -1) {
+	while ((opt = getopt(argc, argv, "d:o:f:s:t:a:")) != -1) {
 		switch (opt) {
 		case 'd': dir = optarg; break;
 		case 'o': ops = optarg; break;
 		case 'f': flags = optarg; break;
 		case 's': sizes = optarg; break;
 		case 't': budget_ms = atof(optarg); break;
+		case 'a': src_shift = strtoull(optarg, NULL, 0) % 4096; break;
 		default:
-			fprintf(stderr, "usage: %s [-d dir] [-o ops] [-f flags] [-s sizes] [-t ms]\n",
+			fprintf(stderr, "usage: %s [-d dir] [-o ops] [-f flags] [-s sizes] [-t ms] [-a shift]\n",
 				argv[0]);
 			return 2;
 		}
@@ -243,6 +248,7 @@ main(int argc, char **argv)
 	c.memmove_fn = pmem2_get_memmove_fn(map);
 	c.memset_fn = pmem2_get_memset_fn(map);
 	c.persist_fn = pmem2_get_persist_fn(map);
+	c.src_shift = src_shift;
 	if (posix_memalign((void **)&c.src, 4096, SRC_BYTES) != 0)
 		return 1;
 	memset(c.src, 0x5a, SRC_BYTES);
