@@ -4,7 +4,9 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <condition_variable>
 #include <cstddef>
+#include <mutex>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -38,6 +40,28 @@ inline std::vector<std::byte> read_file(const std::string &path, std::size_t n, 
 		return {};
 	return v;
 }
+
+// A one-shot event another thread may set and then forget: set() notifies
+// under the lock, so the waiter may destroy the object once wait() returns.
+class event {
+public:
+	void set()
+	{
+		std::lock_guard lk(m_);
+		set_ = true;
+		cv_.notify_all();
+	}
+	void wait()
+	{
+		std::unique_lock lk(m_);
+		cv_.wait(lk, [&] { return set_; });
+	}
+
+private:
+	std::mutex m_;
+	std::condition_variable cv_;
+	bool set_ = false;
+};
 
 inline bool fd_is_open(int fd)
 {

@@ -144,19 +144,41 @@ TEST(cpp_future, without_a_loop_the_waker_resumes_the_coroutine)
 	data_mover_threads_set_memcpy_fn(mv.native(), slow_memcpy);
 	slow_ms = 50;
 	std::vector<std::byte> a(64, std::byte{3}), b(64);
-	std::atomic<bool> done{false};
+	test::event done;
 	std::thread::id resumed_on;
 	auto start = [&]() -> detached {
 		co_await mv.ref().memcpy_async(b.data(), a.data(), a.size());
 		resumed_on = std::this_thread::get_id();
-		done.store(true, std::memory_order_release);
-		done.notify_one();
+		done.set();
 	};
 	start();
-	done.wait(false, std::memory_order_acquire);
+	done.wait();
 	slow_ms = 30;
 	EXPECT_EQ(a, b);
 	EXPECT_NE(resumed_on, std::this_thread::get_id());
+}
+
+TEST(cpp_future, when_all_without_a_loop_joins_tasks_finishing_on_workers)
+{
+	threads_mover mv(4);
+	constexpr int ntasks = 8, len = 4096;
+	auto src = test::pattern(ntasks * len, 8);
+	std::vector<std::byte> dst(ntasks * len);
+	test::event done;
+	auto one = [](mover_ref m, std::byte *d, const std::byte *s) -> task<void> {
+		for (int i = 0; i < 50; ++i)
+			co_await m.memcpy_async(d, s, len);
+	};
+	auto all = [&]() -> detached {
+		std::vector<task<void>> ts;
+		for (int t = 0; t < ntasks; ++t)
+			ts.push_back(one(mv.ref(), dst.data() + t * len, src.data() + t * len));
+		co_await when_all(std::move(ts));
+		done.set();
+	};
+	all();
+	done.wait();
+	EXPECT_EQ(dst, src);
 }
 
 TEST(cpp_future, many_coroutines_share_one_loop)
