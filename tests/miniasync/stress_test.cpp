@@ -125,6 +125,8 @@ void submitter(vdm *v, unsigned id, std::size_t nops, wait_kind how,
 				left = 0;
 				for (auto &f : fs)
 					left += future_poll(FUTURE_AS_RUNNABLE(&f), &n) != FUTURE_STATE_COMPLETE;
+				if (left != 0)
+					std::this_thread::yield();
 			}
 			break;
 		}
