@@ -159,8 +159,9 @@ int run_cp(const cp_options &o)
 	auto src = source::try_open(o.src, open_mode::read_only);
 	if (!src) {
 		int c = src.code();
-		std::string why = c < 0 && c > PMEM2_E_UNKNOWN ? errno_text(-c) : std::string(describe(c));
-		return failed("cannot open source '" + o.src + "': " + why, c);
+		if (c < 0 && c > PMEM2_E_UNKNOWN)
+			return failed("cannot open source '" + o.src + "': " + errno_text(-c), c);
+		return failed("source '" + o.src + "' cannot be mapped: " + src.error().message, c);
 	}
 	struct stat sst, dst_st;
 	if (::fstat(src->fd(), &sst) != 0)
