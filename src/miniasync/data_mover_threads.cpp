@@ -231,7 +231,7 @@ data_mover_threads::data_mover_threads(std::size_t nthr, std::size_t ring,
 		threads_op_check, durable::cap_durable_ext, threads_has_property},
 	  desired(notifier), nthreads(nthr), nslots(pool),
 	  slots(new op_slot[pool]), free_slots(pow2_at_least(pool)),
-	  work(std::max<std::size_t>(ring, 2))
+	  work(ring)
 {
 	for (std::size_t i = 0; i < nslots; ++i)
 		free_slots.try_push(std::uint32_t(i));

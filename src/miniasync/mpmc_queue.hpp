@@ -1,7 +1,9 @@
 // Bounded lock-free multi-producer multi-consumer queue of 32-bit values
-// (sequence-numbered cells). Capacity is a power of two >= 2.
+// (sequence-numbered cells). Capacity is a power of two; the cell scheme
+// needs two cells, so a capacity of 1 is enforced with a counter.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -14,13 +16,40 @@ class mpmc_queue {
 public:
 	// Throws std::bad_alloc.
 	explicit mpmc_queue(std::size_t capacity)
-		: mask_(capacity - 1), cells_(new cell[capacity])
+		: mask_(std::max<std::size_t>(capacity, 2) - 1),
+		  single_(capacity == 1), cells_(new cell[mask_ + 1])
 	{
-		for (std::size_t i = 0; i < capacity; ++i)
+		for (std::size_t i = 0; i <= mask_; ++i)
 			cells_[i].seq.store(i, std::memory_order_relaxed);
 	}
 
 	bool try_push(std::uint32_t v) noexcept
+	{
+		if (single_ && used_.exchange(1, std::memory_order_acquire) != 0)
+			return false;
+		bool ok = push_cell(v);
+		if (single_ && !ok)
+			used_.store(0, std::memory_order_release);
+		return ok;
+	}
+
+	bool try_pop(std::uint32_t &v) noexcept
+	{
+		bool ok = pop_cell(v);
+		if (single_ && ok)
+			used_.store(0, std::memory_order_release);
+		return ok;
+	}
+
+	// A hint only (racy by nature).
+	bool maybe_empty() const noexcept
+	{
+		return head_.load(std::memory_order_relaxed) >=
+			tail_.load(std::memory_order_relaxed);
+	}
+
+private:
+	bool push_cell(std::uint32_t v) noexcept
 	{
 		std::size_t pos = tail_.load(std::memory_order_relaxed);
 		for (;;) {
@@ -43,7 +72,7 @@ public:
 		return true;
 	}
 
-	bool try_pop(std::uint32_t &v) noexcept
+	bool pop_cell(std::uint32_t &v) noexcept
 	{
 		std::size_t pos = head_.load(std::memory_order_relaxed);
 		for (;;) {
@@ -66,20 +95,14 @@ public:
 		return true;
 	}
 
-	// A hint only (racy by nature).
-	bool maybe_empty() const noexcept
-	{
-		return head_.load(std::memory_order_relaxed) >=
-			tail_.load(std::memory_order_relaxed);
-	}
-
-private:
 	struct cell {
 		std::atomic<std::size_t> seq;
 		std::uint32_t value;
 	};
 	const std::size_t mask_;
+	const bool single_;
 	std::unique_ptr<cell[]> cells_;
+	std::atomic<std::uint32_t> used_{0};	// capacity 1 only
 	alignas(64) std::atomic<std::size_t> tail_{0};
 	alignas(64) std::atomic<std::size_t> head_{0};
 };

@@ -16,6 +16,7 @@
 #include "common/durable_op.hpp"
 #include "memops/memops.hpp"
 #include "miniasync/internal.hpp"
+#include "miniasync/mpmc_queue.hpp"
 #include "test_futures.hpp"
 
 namespace durable = pmem2::durable;
@@ -777,4 +778,26 @@ TEST(ThreadsMoverRuntime, WaiterRegistrationIsWithdrawnWhenTheFutureStarts)
 	}
 	for (int i = 0; i < 6; ++i)
 		EXPECT_EQ(wakes[i].load(), after[i]) << i;
+}
+
+TEST(MpmcQueue, HoldsExactlyItsCapacity)
+{
+	for (std::size_t cap : {1u, 2u, 4u, 128u}) {
+		pmem2::masync::mpmc_queue q(cap);
+		std::uint32_t v = 0;
+		EXPECT_FALSE(q.try_pop(v));
+		for (std::uint32_t i = 0; i < cap; ++i)
+			EXPECT_TRUE(q.try_push(i + 10)) << cap;
+		EXPECT_FALSE(q.try_push(99)) << cap;
+		for (int round = 0; round < 3; ++round) {	// wraps around
+			ASSERT_TRUE(q.try_pop(v));
+			EXPECT_TRUE(q.try_push(v));
+			EXPECT_FALSE(q.try_push(99));
+		}
+		std::set<std::uint32_t> seen;
+		while (q.try_pop(v))
+			seen.insert(v);
+		EXPECT_EQ(seen.size(), cap);
+		EXPECT_TRUE(q.maybe_empty());
+	}
 }
