@@ -142,7 +142,8 @@ int cmd_bench(int argc, char **argv)
 		}
 	}
 
-	std::string path = dir + "/pmem2-bench-XXXXXX";
+	// mkstemp template: six placeholder characters.
+	std::string path = dir + "/pmem2-bench-" + std::string(6, 'X');
 	int fd = ::mkstemp(path.data());
 	if (fd < 0)
 		return fail("bench", as_json, "cannot create a scratch file in '" + dir + "': " + std::strerror(errno),
