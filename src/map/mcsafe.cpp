@@ -65,16 +65,20 @@ int install_handler() noexcept
 	std::lock_guard lk(install_mtx);
 	if (installed.load(std::memory_order_relaxed))
 		return 0;
+	// Record the disposition before ours can run, so a SIGBUS arriving the
+	// moment the handler is in place already finds where to forward.
+	if (int r = os::sigaction(SIGBUS, nullptr, &previous)) {
+		set_errormsg_errno(-r, "reading the SIGBUS disposition");
+		return r;
+	}
 	struct sigaction sa = {};
 	sa.sa_sigaction = &on_sigbus;
 	sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
 	sigemptyset(&sa.sa_mask);
-	struct sigaction old = {};
-	if (int r = os::sigaction(SIGBUS, &sa, &old)) {
+	if (int r = os::sigaction(SIGBUS, &sa, nullptr)) {
 		set_errormsg_errno(-r, "installing the SIGBUS handler");
 		return r;
 	}
-	previous = old;
 	installed.store(true, std::memory_order_release);
 	return 0;
 }

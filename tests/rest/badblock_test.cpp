@@ -315,8 +315,8 @@ TEST_F(FakeDevDaxBadBlocks, ClearNeedsTheRealRegion)
 	ASSERT_EQ(pmem2_badblock_context_new(&h.ctx, src), 0);
 	pmem2_badblock bb{0, 512};
 	int r = pmem2_badblock_clear(h.ctx, &bb);
-	EXPECT_TRUE(r == PMEM2_E_DAX_REGION_NOT_FOUND || r == PMEM2_E_NOSUPP || r < 0) << r;
-	EXPECT_NE(r, 0);
+	// Without libndctl in the build: NOSUPP.
+	EXPECT_TRUE(r == PMEM2_E_DAX_REGION_NOT_FOUND || r == PMEM2_E_NOSUPP) << r << ": " << pmem2_errormsg();
 	EXPECT_STRNE(pmem2_errormsg(), "");
 }
 

@@ -247,15 +247,17 @@ TEST(McsafeSigbusDeathTest, UnrelatedSigbusWithDefaultDispositionKills)
 TEST(McsafeSigbusDeathTest, HandlerInstallFailureIsReturned)
 {
 	GTEST_FLAG_SET(death_test_style, "threadsafe");
-	EXPECT_EXIT({
-		char a[8] = {};
-		char b[8];
-		pmem2::os::io_fail_next(pmem2::os::io_call::sigaction, EINVAL);
-		if (pmem2::mcsafe::guarded_copy(b, a, 8, false) != -EINVAL)
-			_exit(1);
-		// Retried on the next call.
-		_exit(pmem2::mcsafe::guarded_copy(b, a, 8, false) == 0 ? 0 : 3);
-	}, ::testing::ExitedWithCode(0), "");
+	for (unsigned which : {0u, 1u}) {	// reading the old disposition, installing ours
+		EXPECT_EXIT({
+			char a[8] = {};
+			char b[8];
+			pmem2::os::io_fail_next(pmem2::os::io_call::sigaction, EINVAL, which);
+			if (pmem2::mcsafe::guarded_copy(b, a, 8, false) != -EINVAL)
+				_exit(1);
+			// Retried on the next call.
+			_exit(pmem2::mcsafe::guarded_copy(b, a, 8, false) == 0 ? 0 : 3);
+		}, ::testing::ExitedWithCode(0), "");
+	}
 }
 
 TEST(RealHardware, DeviceDaxMcsafeRead)
