@@ -135,11 +135,10 @@ TEST(Runtime, SleepsUntilWakerFires)
 	std::uint64_t wakes0 = st.wakes.load();
 	std::uint64_t woken0 = st.woken.load();
 	std::thread completer([&] {
-		while (slot.load() == nullptr || st.sleeps.load() == sleeps0)
-			std::this_thread::yield();
+		wait_for([&] { return slot.load() != nullptr && st.sleeps.load() != sleeps0; });
 		flag.store(1, std::memory_order_release);
-		future_waker *w = slot.load();
-		FUTURE_WAKER_WAKE(w);
+		if (future_waker *w = slot.load())
+			FUTURE_WAKER_WAKE(w);
 	});
 	runtime_wait(r, &f.base);
 	completer.join();

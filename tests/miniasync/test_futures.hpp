@@ -4,9 +4,25 @@
 #include <libminiasync.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
+#include <thread>
 
 namespace masync_test {
+
+// Yields until pred() holds; gives up after `limit` so that a broken
+// mechanism fails the test's assertions instead of hanging it.
+template <class Pred>
+bool wait_for(Pred pred, std::chrono::seconds limit = std::chrono::seconds(20))
+{
+	auto end = std::chrono::steady_clock::now() + limit;
+	while (!pred()) {
+		if (std::chrono::steady_clock::now() > end)
+			return false;
+		std::this_thread::yield();
+	}
+	return true;
+}
 
 // Completes after `max` polls; output = number of polls.
 struct countup_data {

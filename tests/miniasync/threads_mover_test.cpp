@@ -140,8 +140,7 @@ TEST(ThreadsMover, WakerIsCalledAfterCompletionIsPublished)
 		n.waker = {&probe, probe_wake};
 		EXPECT_NE(future_poll(FUTURE_AS_RUNNABLE(&f), &n), FUTURE_STATE_IDLE);
 		EXPECT_EQ(n.notifier_used, FUTURE_NOTIFIER_WAKER);
-		while (probe.calls.load() == 0)
-			std::this_thread::yield();
+		ASSERT_TRUE(masync_test::wait_for([&] { return probe.calls.load() != 0; }));
 		EXPECT_EQ(probe.saw_complete.load(), 1);
 		EXPECT_EQ(future_poll(FUTURE_AS_RUNNABLE(&f), &n), FUTURE_STATE_COMPLETE);
 		EXPECT_EQ(probe.calls.load(), 1);
@@ -161,8 +160,9 @@ TEST(ThreadsMover, PollerNotifierPointsAtCompletionWord)
 	ASSERT_EQ(n.notifier_used, FUTURE_NOTIFIER_POLLER);
 	ASSERT_NE(n.poller.ptr_to_monitor, nullptr);
 	if (s != FUTURE_STATE_COMPLETE) {
-		while (__atomic_load_n(n.poller.ptr_to_monitor, __ATOMIC_ACQUIRE) == 0)
-			std::this_thread::yield();
+		ASSERT_TRUE(masync_test::wait_for([&] {
+			return __atomic_load_n(n.poller.ptr_to_monitor, __ATOMIC_ACQUIRE) != 0;
+		}));
 		EXPECT_EQ(future_poll(FUTURE_AS_RUNNABLE(&f), &n), FUTURE_STATE_COMPLETE);
 	}
 	EXPECT_EQ(std::memcmp(dst.data(), src.data(), 65536), 0);
@@ -612,8 +612,7 @@ TEST(ThreadsMoverRuntime, SleepingWaitIsWokenByCompletion)
 	std::uint64_t sleeps0 = st.sleeps.load(), wakes0 = st.wakes.load(), woken0 = st.woken.load();
 	std::thread opener([&] {
 		// Open the gate only once the waiting thread is asleep.
-		while (st.sleeps.load() == sleeps0 || gated_calls.load() == 0)
-			std::this_thread::yield();
+		masync_test::wait_for([&] { return st.sleeps.load() != sleeps0 && gated_calls.load() != 0; });
 		gate.store(1, std::memory_order_release);
 	});
 	runtime_wait(r, &f.base);
@@ -647,8 +646,7 @@ TEST(ThreadsMoverRuntime, FullQueueRegistersWakerAndWaitCompletes)
 	// Only a few fit (one running, the queue full); the rest wait for room.
 	std::uint64_t sleeps0 = st.sleeps.load();
 	std::thread opener([&] {
-		while (st.sleeps.load() == sleeps0)
-			std::this_thread::yield();
+		masync_test::wait_for([&] { return st.sleeps.load() != sleeps0; });
 		gate.store(1, std::memory_order_release);
 	});
 	runtime_wait_multiple(r, ptrs.data(), n);
