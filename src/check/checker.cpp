@@ -1,0 +1,263 @@
+// The persistence checker (checker.hpp). One lock guards the regions and
+// their shadows; each thread keeps what it flushed or streamed since its
+// last fence, which its next fence makes durable.
+#include "check/checker.hpp"
+
+#include <libpmem2.h>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+#include <utility>
+
+namespace pmem2::check {
+
+namespace {
+
+constexpr std::uintptr_t line_size = 64;
+
+struct pending_line {
+	std::uintptr_t addr;
+	std::array<unsigned char, line_size> bytes;	// as they were at the flush
+};
+
+// What this thread flushed or streamed since its last fence.
+struct pending {
+	std::vector<pending_line> lines;
+	std::vector<std::pair<std::uintptr_t, std::size_t>> nt;
+};
+thread_local pending tl_pending;
+
+std::atomic<checker *> g_active{nullptr};
+
+} // namespace
+
+struct checker::state {
+	struct region {
+		std::uintptr_t base;
+		std::size_t len;
+		memops::granularity g;
+		std::vector<unsigned char> shadow;
+	};
+	mutable std::mutex m;
+	std::vector<region> regions;
+	std::atomic<std::uint64_t> fences{0};
+	std::atomic<std::uint64_t> durable{0};
+
+	region *find(std::uintptr_t a) noexcept
+	{
+		for (region &r : regions)
+			if (a >= r.base && a - r.base < r.len)
+				return &r;
+		return nullptr;
+	}
+	const region *find(std::uintptr_t a) const noexcept
+	{
+		return const_cast<state *>(this)->find(a);
+	}
+	// Copy [a, a+n) from `src` into every region it overlaps.
+	void commit(std::uintptr_t a, std::size_t n, const unsigned char *src) noexcept
+	{
+		for (region &r : regions) {
+			std::uintptr_t lo = std::max(a, r.base);
+			std::uintptr_t hi = std::min(a + n, r.base + r.len);
+			if (lo >= hi)
+				continue;
+			std::memcpy(r.shadow.data() + (lo - r.base), src + (lo - a), hi - lo);
+			durable.fetch_add(hi - lo, std::memory_order_relaxed);
+		}
+	}
+};
+
+checker::checker() : s_(new state) {}
+checker::~checker() { delete s_; }
+
+void checker::track(void *base, std::size_t len, memops::granularity g)
+{
+	auto a = reinterpret_cast<std::uintptr_t>(base);
+	std::lock_guard lk(s_->m);
+	state::region r{a, len, g, std::vector<unsigned char>(len)};
+	std::memcpy(r.shadow.data(), base, len);
+	s_->regions.push_back(std::move(r));
+}
+
+void checker::track(pmem2_map *map)
+{
+	auto g = static_cast<memops::granularity>(pmem2_map_get_store_granularity(map));
+	track(pmem2_map_get_address(map), pmem2_map_get_size(map), g);
+}
+
+void checker::untrack(const void *base)
+{
+	auto a = reinterpret_cast<std::uintptr_t>(base);
+	std::lock_guard lk(s_->m);
+	auto &v = s_->regions;
+	v.erase(std::remove_if(v.begin(), v.end(), [a](const state::region &r) { return r.base == a; }),
+		v.end());
+}
+
+void checker::untrack_all()
+{
+	std::lock_guard lk(s_->m);
+	s_->regions.clear();
+}
+
+std::vector<unsigned char> checker::image(const void *base) const
+{
+	auto a = reinterpret_cast<std::uintptr_t>(base);
+	std::lock_guard lk(s_->m);
+	const state::region *r = s_->find(a);
+	if (r == nullptr)
+		return {};
+	if (r->g == memops::granularity::byte) {
+		// Every visible store is durable: the image is the memory.
+		const auto *p = reinterpret_cast<const unsigned char *>(r->base);
+		return std::vector<unsigned char>(p, p + r->len);
+	}
+	return r->shadow;
+}
+
+std::string checker::verify(const void *p, std::size_t n, const char *call) const
+{
+	auto a = reinterpret_cast<std::uintptr_t>(p);
+	std::lock_guard lk(s_->m);
+	const state::region *r = s_->find(a);
+	if (r == nullptr)
+		return std::string(call) + ": range is not in a tracked map";
+	if (r->g == memops::granularity::byte || n == 0)
+		return "";
+	std::size_t end = std::min<std::size_t>(n, r->base + r->len - a);
+	const auto *live = static_cast<const unsigned char *>(p);
+	const unsigned char *sh = r->shadow.data() + (a - r->base);
+	std::size_t bad = 0, first = 0, last = 0, runs = 0;
+	std::string ranges;
+	for (std::size_t i = 0; i < end;) {
+		if (live[i] == sh[i]) {
+			++i;
+			continue;
+		}
+		std::size_t j = i;
+		while (j < end && live[j] != sh[j])
+			++j;
+		if (bad == 0)
+			first = i;
+		last = j - 1;
+		bad += j - i;
+		if (++runs <= 8)
+			ranges += " [+" + std::to_string(i) + ", +" + std::to_string(j) + ")";
+		i = j;
+	}
+	if (end < n)
+		return std::string(call) + ": range runs past the tracked map";
+	if (bad == 0)
+		return "";
+	char head[256];
+	std::snprintf(head, sizeof(head),
+		"%s: %zu of %zu bytes not durable (first +%zu, last +%zu, map offset 0x%zx, %s granularity):",
+		call, bad, n, first, last, std::size_t(a - r->base) + first,
+		r->g == memops::granularity::page ? "PAGE" : "CACHE_LINE");
+	return head + ranges + (runs > 8 ? " ..." : "");
+}
+
+std::uint64_t checker::fences() const noexcept
+{
+	return s_->fences.load(std::memory_order_relaxed);
+}
+
+std::uint64_t checker::durable_bytes() const noexcept
+{
+	return s_->durable.load(std::memory_order_relaxed);
+}
+
+void checker::on_flush(const void *line) noexcept
+{
+	auto a = reinterpret_cast<std::uintptr_t>(line);
+	{
+		std::lock_guard lk(s_->m);
+		const state::region *r = s_->find(a);
+		if (r == nullptr || r->g != memops::granularity::cache_line)
+			return;
+	}
+	pending_line pl;
+	pl.addr = a;
+	// The line as the flush writes it back: later stores dirty it again.
+	std::memcpy(pl.bytes.data(), line, line_size);
+	tl_pending.lines.push_back(pl);
+}
+
+void checker::on_nt_store(const void *dest, std::size_t len) noexcept
+{
+	tl_pending.nt.emplace_back(reinterpret_cast<std::uintptr_t>(dest), len);
+}
+
+void checker::on_fence() noexcept
+{
+	s_->fences.fetch_add(1, std::memory_order_relaxed);
+	pending &p = tl_pending;
+	if (p.lines.empty() && p.nt.empty())
+		return;
+	{
+		std::lock_guard lk(s_->m);
+		for (const pending_line &l : p.lines)
+			s_->commit(l.addr, line_size, l.bytes.data());
+		for (auto [a, n] : p.nt) {
+			const state::region *r = s_->find(a);
+			if (r != nullptr && r->g == memops::granularity::cache_line)
+				s_->commit(a, n, reinterpret_cast<const unsigned char *>(a));
+		}
+	}
+	p.lines.clear();
+	p.nt.clear();
+}
+
+void checker::on_page_sync(const void *ptr, std::size_t len) noexcept
+{
+	constexpr std::uintptr_t page = 4096;
+	auto a = reinterpret_cast<std::uintptr_t>(ptr) & ~(page - 1);
+	std::uintptr_t end = (reinterpret_cast<std::uintptr_t>(ptr) + len + page - 1) & ~(page - 1);
+	if (len == 0)
+		end = a + page;
+	std::lock_guard lk(s_->m);
+	for (state::region &r : s_->regions) {
+		if (r.g != memops::granularity::page)
+			continue;
+		std::uintptr_t lo = std::max(a, r.base), hi = std::min(end, r.base + r.len);
+		if (lo < hi)
+			s_->commit(lo, hi - lo, reinterpret_cast<const unsigned char *>(lo));
+	}
+}
+
+checker &install()
+{
+	static checker instance;	// outlives late callbacks from workers
+	g_active.store(&instance, std::memory_order_release);
+	memops::set_recorder(&instance);
+	memops::redispatch(memops::options_from_env());
+	return instance;
+}
+
+void uninstall()
+{
+	memops::set_recorder(nullptr);
+	memops::redispatch(memops::options_from_env());
+	g_active.store(nullptr, std::memory_order_release);
+}
+
+checker *install_from_env()
+{
+	const char *v = std::getenv("PMEM2_CHECK");
+	if (v == nullptr || std::strcmp(v, "1") != 0)
+		return nullptr;
+	return &install();
+}
+
+checker *active() noexcept
+{
+	return g_active.load(std::memory_order_acquire);
+}
+
+} // namespace pmem2::check
