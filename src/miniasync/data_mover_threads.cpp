@@ -115,13 +115,13 @@ struct data_mover_threads {
 	std::atomic<std::size_t> min_chunk{std::size_t(1) << 20};
 
 	std::size_t nslots;
-	std::unique_ptr<op_slot[]> slots;
-	pmem2::masync::mpmc_queue free_slots;
-	pmem2::masync::mpmc_queue work;
+	std::unique_ptr<op_slot[]> slots;	// the per-operation pool
+	pmem2::masync::mpmc_queue free_slots;	// indices of free slots
+	pmem2::masync::mpmc_queue work;	// slot indices to run (the ring)
 
-	alignas(64) std::atomic<std::uint32_t> work_seq{0};	// futex word
-	std::atomic<std::uint32_t> sleepers{0};
-	std::atomic<std::uint32_t> spinners{0};
+	alignas(64) std::atomic<std::uint32_t> work_seq{0};	// futex word of parked workers
+	std::atomic<std::uint32_t> sleepers{0};	// workers parked or about to
+	std::atomic<std::uint32_t> spinners{0};	// 0 or 1
 	std::atomic<bool> stopping{false};
 
 	// Wakers of callers whose op_start found no room; called when room frees.
@@ -142,16 +142,22 @@ struct data_mover_threads {
 	bool start_workers() noexcept;
 	void stop_workers() noexcept;
 
+	// 0 when queued; 1 (future stays IDLE) when there is no room.
 	int op_start(vdm_operation_data *fd, future_notifier *n) noexcept;
+	// Takes a slot, fills it and queues it; null when pool or queue is full.
 	op_slot *try_submit(vdm_operation_data *fd, future_notifier *n,
 		future_notifier_type notify) noexcept;
+	// Drops one reference; the last returns the slot to the pool.
 	void release_ref(op_slot &s) noexcept;
 
 	void worker() noexcept;
+	// Claims and runs chunks of the slot's operation until none is left.
 	void run_item(std::uint32_t idx) noexcept;
 	void run_chunk(op_slot &s, std::uint32_t c) noexcept;
+	// Leaves the guard, publishes completion, then calls the waker.
 	void finish(op_slot &s) noexcept;
 	void after_pop() noexcept;
+	// Wakes up to `count` parked workers if any are parked.
 	void wake_workers(int count) noexcept;
 
 	std::uint32_t add_waiter(const future_waker &w, std::uint32_t prev) noexcept;
