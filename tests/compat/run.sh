@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Source compatibility with PMDK: builds PMDK's own libpmem2 example
-# programs (basic, advanced, redo, ringbuf), unchanged, from the Debian
+# programs (basic, advanced, redo, ringbuf, map_multiple_files,
+# unsafe_shutdown), unchanged, from the Debian
 # package's documentation directory twice: against our installed headers
 # and library (through pkg-config), and against PMDK's static libpmem2.a.
 # Both builds run the same scenarios on identical scratch files; stdout,
@@ -39,7 +40,7 @@ san=${PMEM2_TEST_SANITIZE_FLAGS:-}
 # In sanitizer builds the examples' own leaks (they exit without freeing on
 # error paths) are not ours to report; our library's are checked elsewhere.
 export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
-programs=(basic advanced redo ringbuf)
+programs=(basic advanced redo ringbuf map_multiple_files unsafe_shutdown)
 for p in "${programs[@]}"; do
 	src="$examples/$p/$p.c"
 	[ -f "$src" ] || skip "$src is absent"
@@ -132,6 +133,23 @@ if [ -d /dev/shm ] && [ -w /dev/shm ]; then
 	scratch=$tmp
 fi
 scenario ringbuf_args ringbuf 65536 zero "@F 0 10" "@F 64 0" "@F 64"
+# map_multiple_files: files side by side in one vm reservation, filled
+# through the first map. @F is compared by scenario(); the others here.
+for side in ours pmdk; do
+	head -c 16384 "$tmp/text" >"$scratch/mmf.$side.2"
+	head -c 4096 "$tmp/text" >"$scratch/mmf.$side.3"
+	head -c 5000 "$tmp/text" >"$scratch/mmf_odd.$side.2"
+done
+scenario mmf map_multiple_files 8192 text "@F @F.2 @F.3" "@F"
+for i in 2 3; do
+	cmp "$scratch/mmf.ours.$i" "$scratch/mmf.pmdk.$i" || fail "map_multiple_files: file $i differs"
+done
+scenario mmf_odd map_multiple_files 8192 text "@F @F.2" "@F @F.missing" ""
+# unsafe_shutdown: deep flush and the unsafe-shutdown/device-id queries
+# (not supported off NVDIMMs, which the example tolerates).
+scenario usc unsafe_shutdown 65536 zero "read @F" "write @F hello" "read @F" "write @F" \
+	"write @F again" "read @F" "bogus @F" "read"
+scenario usc_small unsafe_shutdown 4096 zero "write @F x" "read @F"
 
 if [ "$failures" -ne 0 ]; then
 	echo "$failures mismatch(es) between our libpmem2 and PMDK's"
