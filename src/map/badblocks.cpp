@@ -50,7 +50,7 @@ int read_list(const std::string &path, std::vector<pmem2_badblock> &out, bool ab
 {
 	std::string text;
 	bool open_failed = false;
-	int r = os::read_file(path, 1 << 20, text, &open_failed);
+	int r = os::read_file(path, 64 * 1024, text, &open_failed);	// sysfs: one page at most
 	if (r == -ENOENT && open_failed && absent_ok) {
 		out.clear();
 		return 0;

@@ -162,6 +162,24 @@ TEST(VmReservationMap, PlacementErrors)
 	EXPECT_EQ(pmem2_map_delete(&m), 0);
 }
 
+// Too coarse a granularity is found after mmap: the pages go back to the
+// reservation (libpmem2.md §6.2 step 13).
+TEST(VmReservationMap, GranularityRefusalRestoresTheCover)
+{
+	scratch f(2 * page());
+	source s(f.fd());
+	reservation r(nullptr, 4 * page());
+	config c(PMEM2_GRANULARITY_BYTE);
+	ASSERT_EQ(pmem2_config_set_vm_reservation(c, r, page()), 0);
+	pmem2_map *m = nullptr;
+	EXPECT_PMEM2_ERR(pmem2_map_new(&m, c, s), PMEM2_E_GRANULARITY_NOT_SUPPORTED);
+	EXPECT_EQ(m, nullptr);
+	EXPECT_EQ(prot_at(r.base() + page()), "---p");
+	EXPECT_FALSE(is_mapped(f.path()));
+	pmem2_map *out = nullptr;
+	EXPECT_EQ(pmem2_vm_reservation_map_find_first(r, &out), PMEM2_E_MAPPING_NOT_FOUND);
+}
+
 TEST(VmReservationMap, UnmapFailureKeepsTheMap)
 {
 	source anon(page(), 0);
