@@ -34,7 +34,7 @@
 #define MAP_BYTES ((size_t)64 << 20)
 #define SRC_BYTES ((size_t)40 << 20)
 #define MAX_BATCHES 301
-#define MIN_BATCHES 9
+#define MIN_BATCHES 15
 #define BATCH_NS 40000.0	/* small sizes: calls per batch to fill this */
 
 struct flag_name {
