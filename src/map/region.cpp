@@ -1,7 +1,6 @@
 #include "map/region.hpp"
 
 #include <cerrno>
-#include <cinttypes>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -204,8 +203,11 @@ int deep_flush(const location &loc)
 	std::string text;
 	bool open_failed = false;
 	int r = os::read_file(path, 16, text, &open_failed);
-	if (open_failed && r == -ENOENT)
-		return 0;	// no flush interface: nothing beyond the ADR domain to drain
+	// Absent (the kernel hides it when the flush capability is unknown) or
+	// reporting ENXIO (the same, unknown capability): there is no flush
+	// interface, so nothing beyond the ADR domain can be drained.
+	if ((open_failed && r == -ENOENT) || r == -ENXIO)
+		return 0;
 	if (r) {
 		set_errormsg_errno(-r, "cannot read %s", path.c_str());
 		return r;

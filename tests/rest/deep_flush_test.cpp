@@ -199,6 +199,11 @@ TEST_F(DevDaxDeepFlush, RegionWithoutTheAttribute)
 {
 	EXPECT_EQ(flush(), 0);
 	EXPECT_EQ(writes(), 0u);
+	// A region whose flush capability the kernel does not know reads ENXIO.
+	hw.set(1, "deep_flush", "1\n");
+	pmem2::os::fail_next(pmem2::os::call::read_file, ENXIO);
+	EXPECT_EQ(flush(), 0);
+	EXPECT_EQ(writes(), 0u);
 }
 
 // A11: failures are returned, not swallowed.
