@@ -22,8 +22,10 @@ namespace pmem2::mcsafe {
 namespace {
 
 // The thread's landing point while it copies; nullptr otherwise. Only the
-// owning thread writes it, and its own signal handler reads it.
-thread_local sigjmp_buf *volatile landing = nullptr;
+// owning thread writes it, and its own signal handler reads it. Static TLS
+// (initial-exec): reading it from the handler in a thread that never
+// copied must not allocate, as lazily allocated TLS would.
+__attribute__((tls_model("initial-exec"))) thread_local sigjmp_buf *volatile landing = nullptr;
 
 struct sigaction previous;	// what SIGBUS did before the handler was installed
 std::mutex install_mtx;
@@ -31,7 +33,10 @@ std::atomic<bool> installed{false};
 
 void on_sigbus(int sig, siginfo_t *info, void *ctx)
 {
-	if (sigjmp_buf *j = landing) {
+	// Only a fault of this thread's copy lands; a SIGBUS sent by kill()
+	// (si_code <= 0) is somebody else's even if it arrives mid-copy.
+	sigjmp_buf *j = landing;
+	if (j != nullptr && info != nullptr && info->si_code > 0) {
 		landing = nullptr;
 		siglongjmp(*j, 1);
 	}
