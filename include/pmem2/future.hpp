@@ -1,12 +1,13 @@
 // Typed futures over miniasync futures: poll them, wait() on them, or
-// co_await them in a C++20 coroutine. pmem2::future is a libpmem2 durable
+// co_await them in a C++20 coroutine. pmem2::durable_future is a libpmem2 durable
 // operation (struct pmem2_future); pmem2::vdm_future a plain mover operation.
 #pragma once
 
 #include <atomic>
 #include <cerrno>
 #include <chrono>
-#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
 #include <coroutine>
 #include <mutex>
 #include <thread>
@@ -57,66 +58,70 @@ class basic_future;
 
 namespace detail {
 
-// How long a completed poll waits for a wake-up the mover promised but has
-// not delivered yet (a mover may publish completion just before waking).
+// How long an awaiter without an event loop waits, after its future reads
+// as complete, for a wake-up the mover promised but has not delivered yet
+// (movers publish completion first, then wake).
 inline constexpr std::chrono::milliseconds stray_wake_grace{100};
+
+// Where blocked wait() calls sleep; static storage, so a late waker call
+// always touches live memory. Threads share cells by hash: a wake meant
+// for another thread costs one extra poll.
+struct sleep_cell {
+	alignas(64) std::atomic<std::uint32_t> seq{0};
+};
+inline constexpr std::size_t n_sleep_cells = 64;
+inline sleep_cell sleep_cells[n_sleep_cells];
+
+inline sleep_cell &my_sleep_cell() noexcept
+{
+	static std::atomic<std::size_t> next{0};
+	thread_local std::size_t idx = next.fetch_add(1, std::memory_order_relaxed) % n_sleep_cells;
+	return sleep_cells[idx];
+}
+
+inline void sleep_cell_wake(void *p) noexcept
+{
+	auto *c = static_cast<sleep_cell *>(p);
+	c->seq.fetch_add(1, std::memory_order_release);
+	c->seq.notify_all();
+}
 
 // Blocks the calling thread until `poll` reports completion, sleeping
 // while the future has promised a wake-up.
 template <class Poll>
 void block_until_complete(Poll &&poll) noexcept
 {
-	struct sleeper {
-		std::mutex m;
-		std::condition_variable cv;
-		bool woken = false;
-	} s;
+	sleep_cell &cell = my_sleep_cell();
 	future_notifier n{};
-	n.waker.data = &s;
-	n.waker.wake = [](void *p) {
-		auto *sl = static_cast<sleeper *>(p);
-		std::lock_guard lk(sl->m);
-		sl->woken = true;
-		sl->cv.notify_one();	// under the lock: `sl` may go away right after
-	};
-	bool promised = false;
+	n.waker.data = &cell;
+	n.waker.wake = &sleep_cell_wake;
 	for (;;) {
+		// Read before polling: a wake after this point ends the sleep.
+		std::uint32_t seq = cell.seq.load(std::memory_order_acquire);
 		n.notifier_used = FUTURE_NOTIFIER_NONE;
-		future_state st = poll(&n);
+		if (poll(&n) == FUTURE_STATE_COMPLETE)
+			return;
 		if (n.notifier_used == FUTURE_NOTIFIER_WAKER)
-			promised = true;
-		if (st == FUTURE_STATE_COMPLETE)
-			break;
-		if (n.notifier_used == FUTURE_NOTIFIER_WAKER) {
-			std::unique_lock lk(s.m);
-			s.cv.wait(lk, [&] { return s.woken; });
-			s.woken = false;
-			promised = false;
-		} else {
+			cell.seq.wait(seq, std::memory_order_acquire);
+		else
 			std::this_thread::yield();
-		}
-	}
-	if (promised) {
-		std::unique_lock lk(s.m);
-		s.cv.wait_for(lk, stray_wake_grace, [&] { return s.woken; });
 	}
 }
 
 // Suspends a coroutine on a future and resumes it when the future is
-// complete. The notifier lives here, in the coroutine frame, for as long
-// as the coroutine is suspended. Wake-ups are handed to the event loop of
-// the awaiting thread; without a loop the coroutine resumes on the thread
-// that called the waker.
+// complete; the notifier lives here, in the coroutine frame.
+//
+// On an event loop (sync_wait, when_all under it) the waker is the loop's
+// static wake cell: a wake re-polls the parked futures on the loop thread,
+// which resumes those that completed. Without a loop (a coroutine type of
+// the caller's own), the waker points at this awaiter and resumes the
+// coroutine on the thread that called it.
 template <class Future, bool Throw>
 class future_awaiter : loop_node {
-	using fut_type = std::remove_reference_t<Future>;
-
 public:
 	explicit future_awaiter(Future &&f) noexcept : fut_(std::forward<Future>(f))
 	{
 		run = &future_awaiter::run_node;
-		n_.waker.data = this;
-		n_.waker.wake = &future_awaiter::on_wake;
 	}
 	future_awaiter(const future_awaiter &) = delete;
 	future_awaiter &operator=(const future_awaiter &) = delete;
@@ -127,6 +132,15 @@ public:
 	{
 		h_ = h;
 		loop_ = event_loop::current();
+		wake_cell *cell = loop_ != nullptr ? loop_->cell() : nullptr;
+		if (cell != nullptr) {
+			n_.waker.data = cell;
+			n_.waker.wake = &wake_cell_wake;
+		} else {
+			n_.waker.data = this;
+			n_.waker.wake = &future_awaiter::on_wake;
+		}
+		on_cell_ = cell != nullptr;
 		return !drive();
 	}
 
@@ -141,6 +155,7 @@ public:
 private:
 	enum : int { idle, arming, parked, woken };
 
+	// Waker without a loop cell.
 	static void on_wake(void *p) noexcept
 	{
 		auto *self = static_cast<future_awaiter *>(p);
@@ -157,7 +172,7 @@ private:
 	static void run_node(loop_node *n) noexcept
 	{
 		auto *self = static_cast<future_awaiter *>(n);
-		self->promised_ = false;	// the wake-up it parked for arrived
+		self->promised_ = false;	// the wake-up it waited for arrived
 		if (self->drive())
 			self->h_.resume();
 	}
@@ -166,6 +181,18 @@ private:
 	// arranged (false; the coroutine stays suspended).
 	bool drive() noexcept
 	{
+		if (on_cell_) {
+			n_.notifier_used = FUTURE_NOTIFIER_NONE;
+			if (fut_.poll(&n_) == FUTURE_STATE_COMPLETE)
+				return true;
+			// A wake that already happened has set the loop's flag: the
+			// loop polls the parked futures once this item returns.
+			if (n_.notifier_used == FUTURE_NOTIFIER_WAKER)
+				loop_->park(this);
+			else
+				loop_->repoll_later(this);
+			return false;
+		}
 		for (;;) {
 			// acq_rel: a wake that raced with us published its progress first.
 			phase_.exchange(arming, std::memory_order_acq_rel);
@@ -195,6 +222,8 @@ private:
 		}
 	}
 
+	// The waker points at this object: do not let it go while a promised
+	// wake-up may still be on its way.
 	void await_stray_wake() noexcept
 	{
 		auto until = std::chrono::steady_clock::now() + stray_wake_grace;
@@ -207,6 +236,7 @@ private:
 	future_notifier n_{};
 	std::atomic<int> phase_{idle};
 	bool promised_ = false;
+	bool on_cell_ = false;
 	std::coroutine_handle<> h_;
 	event_loop *loop_ = nullptr;
 };
@@ -315,7 +345,7 @@ private:
 };
 
 // A libpmem2 asynchronous memcpy/memmove/memset: complete once the data is durable.
-using future = basic_future<pmem2_future_traits>;
+using durable_future = basic_future<pmem2_future_traits>;
 // A data mover operation (no durability implied).
 using vdm_future = basic_future<vdm_future_traits>;
 

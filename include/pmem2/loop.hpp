@@ -1,11 +1,20 @@
 // pmem2::event_loop: a single-threaded executor. Wakers (called on mover
 // threads) hand work back to the thread that runs the loop, so coroutines
 // awaiting pmem2 futures always resume on that thread.
+//
+// Movers may call a waker after its future already reads as complete
+// (they publish completion first, then wake). So what a waker points at
+// must outlive every awaiter: a loop's wakers point at a wake cell in
+// static storage, which the loop detaches from before it goes away. A wake
+// makes the loop poll every future parked on it again.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstddef>
 #include <mutex>
+#include <utility>
 
 namespace pmem2 {
 // Versioned: distinct symbols from the library internals and future versions.
@@ -15,7 +24,7 @@ class event_loop;
 
 namespace detail {
 
-// Intrusive work item: no allocation to post one.
+// Intrusive work item: no allocation to queue one.
 struct loop_node {
 	void (*run)(loop_node *self) noexcept = nullptr;
 	loop_node *next = nullptr;
@@ -51,11 +60,43 @@ struct node_queue {
 
 inline thread_local event_loop *current_loop = nullptr;
 
+// Where a loop's wakers knock; static storage, so late wakers are harmless.
+struct wake_cell {
+	std::mutex m;
+	event_loop *loop = nullptr;	// guarded by m; nullptr once the loop is gone
+	std::atomic<bool> taken{false};
+};
+
+inline constexpr std::size_t n_wake_cells = 256;
+inline wake_cell wake_cells[n_wake_cells];
+
+inline void wake_cell_wake(void *p) noexcept;
+
 } // namespace detail
 
 class event_loop {
 public:
-	event_loop() = default;
+	event_loop() noexcept
+	{
+		for (detail::wake_cell &c : detail::wake_cells) {
+			if (!c.taken.exchange(true, std::memory_order_acq_rel)) {
+				std::lock_guard lk(c.m);
+				c.loop = this;
+				cell_ = &c;
+				break;
+			}
+		}
+	}
+	~event_loop()
+	{
+		if (cell_ != nullptr) {
+			{
+				std::lock_guard lk(cell_->m);
+				cell_->loop = nullptr;
+			}
+			cell_->taken.store(false, std::memory_order_release);
+		}
+	}
 	event_loop(const event_loop &) = delete;
 	event_loop &operator=(const event_loop &) = delete;
 
@@ -72,8 +113,15 @@ public:
 		cv_.notify_one();
 	}
 
+	// The waker for futures polled on this loop's thread, or nullptr when
+	// every wake cell is in use (awaiters then bring their own).
+	detail::wake_cell *cell() const noexcept { return cell_; }
+
+	// Loop thread only: poll `n` again after the next wake-up of this loop.
+	void park(detail::loop_node *n) noexcept { parked_.push(n); }
+
 	// Loop thread only: run `n` again soon, for futures that promised no
-	// wake-up (movers without a waker, or a full queue with no waiter slot).
+	// wake-up (movers without a waker).
 	void repoll_later(detail::loop_node *n) noexcept { repoll_.push(n); }
 
 	// Makes run() return once the current item is done. Any thread.
@@ -90,30 +138,30 @@ public:
 		scope s(this);
 		for (;;) {
 			detail::loop_node *n = nullptr;
+			bool woken = false;
 			{
 				std::unique_lock lk(mtx_);
-				if (ready_.empty() && !stopped_) {
+				auto has_work = [&] { return !ready_.empty() || woken_ || stopped_; };
+				if (!has_work()) {
 					if (repoll_.empty())
-						cv_.wait(lk, [&] { return !ready_.empty() || stopped_; });
+						cv_.wait(lk, has_work);
 					else
 						// Nothing will wake us for those: look again shortly.
-						cv_.wait_for(lk, repoll_interval,
-							[&] { return !ready_.empty() || stopped_; });
+						cv_.wait_for(lk, repoll_interval, has_work);
 				}
 				if (ready_.empty() && stopped_) {
 					stopped_ = false;
 					return;
 				}
 				n = ready_.pop();
+				woken = std::exchange(woken_, false);
 			}
-			if (n != nullptr) {
+			if (n != nullptr)
 				n->run(n);
-				continue;
-			}
-			detail::node_queue again = repoll_;
-			repoll_ = {};
-			while (detail::loop_node *r = again.pop())
-				r->run(r);
+			if (woken)
+				run_all(parked_);
+			if (n == nullptr && !woken)
+				run_all(repoll_);
 		}
 	}
 
@@ -135,12 +183,46 @@ public:
 	static constexpr std::chrono::microseconds repoll_interval{50};
 
 private:
+	friend void detail::wake_cell_wake(void *p) noexcept;
+
+	// A waker fired: poll the parked futures again. Any thread.
+	void wake() noexcept
+	{
+		std::lock_guard lk(mtx_);
+		woken_ = true;
+		cv_.notify_one();
+	}
+
+	static void run_all(detail::node_queue &q) noexcept
+	{
+		detail::node_queue batch = q;
+		q = {};
+		while (detail::loop_node *r = batch.pop())
+			r->run(r);
+	}
+
 	std::mutex mtx_;
 	std::condition_variable cv_;
 	detail::node_queue ready_;	// guarded by mtx_
 	bool stopped_ = false;		// guarded by mtx_
+	bool woken_ = false;		// guarded by mtx_
+	detail::node_queue parked_;	// loop thread only
 	detail::node_queue repoll_;	// loop thread only
+	detail::wake_cell *cell_ = nullptr;
 };
+
+namespace detail {
+
+// The waker function of loop-polled futures.
+inline void wake_cell_wake(void *p) noexcept
+{
+	auto *c = static_cast<wake_cell *>(p);
+	std::lock_guard lk(c->m);	// the loop detaches under this lock
+	if (c->loop != nullptr)
+		c->loop->wake();
+}
+
+} // namespace detail
 
 } // namespace v1
 } // namespace pmem2

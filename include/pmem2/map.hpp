@@ -153,29 +153,29 @@ public:
 	// once the data is durable (an invalid request completes with an error).
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
-	future memcpy_async(void *dst, const void *src, std::size_t n, mem_flags f = {}) const noexcept
+	durable_future memcpy_async(void *dst, const void *src, std::size_t n, mem_flags f = {}) const noexcept
 	{
-		return future(pmem2_memcpy_async(m_, dst, src, n, f.bits()));
+		return durable_future(pmem2_memcpy_async(m_, dst, src, n, f.bits()));
 	}
-	future memmove_async(void *dst, const void *src, std::size_t n, mem_flags f = {}) const noexcept
+	durable_future memmove_async(void *dst, const void *src, std::size_t n, mem_flags f = {}) const noexcept
 	{
-		return future(pmem2_memmove_async(m_, dst, src, n, f.bits()));
+		return durable_future(pmem2_memmove_async(m_, dst, src, n, f.bits()));
 	}
-	future memset_async(void *dst, int c, std::size_t n, mem_flags f = {}) const noexcept
+	durable_future memset_async(void *dst, int c, std::size_t n, mem_flags f = {}) const noexcept
 	{
-		return future(pmem2_memset_async(m_, dst, c, n, f.bits()));
+		return durable_future(pmem2_memset_async(m_, dst, c, n, f.bits()));
 	}
 #pragma GCC diagnostic pop
-	future copy_async(std::span<std::byte> dst, std::span<const std::byte> src, mem_flags f = {}) const noexcept
+	durable_future copy_async(std::span<std::byte> dst, std::span<const std::byte> src, mem_flags f = {}) const noexcept
 	{
 		return memcpy_async(dst.data(), src.data(), src.size(), f);
 	}
-	future fill_async(std::span<std::byte> dst, std::byte value, mem_flags f = {}) const noexcept
+	durable_future fill_async(std::span<std::byte> dst, std::byte value, mem_flags f = {}) const noexcept
 	{
 		return memset_async(dst.data(), static_cast<int>(value), dst.size(), f);
 	}
 	// Range-checked: throws PMEM2_E_LENGTH_OUT_OF_RANGE.
-	future write_async(std::size_t offset, std::span<const std::byte> src, mem_flags f = {}) const
+	durable_future write_async(std::size_t offset, std::span<const std::byte> src, mem_flags f = {}) const
 	{
 		return memcpy_async(range(offset, src.size()).data(), src.data(), src.size(), f);
 	}

@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <cstring>
 #include <thread>
 #include <vector>
@@ -48,6 +49,87 @@ struct detached {
 };
 
 } // namespace
+
+// A hand-made future: RUNNING until `go` is set, promising a wake-up; it
+// records the waker it was given so the test can call it at will.
+struct manual_data {
+	std::atomic<int> *go;
+	future_waker *seen;
+};
+struct manual_output {
+	std::uint64_t polls;
+};
+FUTURE(manual_future, struct manual_data, struct manual_output);
+
+static enum future_state manual_task(struct future_context *ctx, struct future_notifier *n)
+{
+	auto *d = static_cast<manual_data *>(future_context_get_data(ctx));
+	auto *o = static_cast<manual_output *>(future_context_get_output(ctx));
+	++o->polls;
+	if (d->go->load(std::memory_order_acquire) != 0)
+		return FUTURE_STATE_COMPLETE;
+	if (n != nullptr) {
+		n->notifier_used = FUTURE_NOTIFIER_WAKER;
+		*d->seen = n->waker;
+	}
+	return FUTURE_STATE_RUNNING;
+}
+
+struct manual_traits {
+	using c_future = struct manual_future;
+	using value_type = std::uint64_t;
+	static constexpr const char *name = "manual future";
+	static int code(const c_future &) noexcept { return 0; }
+	static value_type value(const c_future &f) noexcept { return f.output.polls; }
+};
+
+static basic_future<manual_traits> make_manual(std::atomic<int> &go, future_waker &seen)
+{
+	struct manual_future f;
+	f.data.go = &go;
+	f.data.seen = &seen;
+	f.output.polls = 0;
+	FUTURE_INIT(&f, manual_task);
+	return basic_future<manual_traits>(f);
+}
+
+TEST(cpp_future, wakes_after_completion_and_after_the_loop_are_harmless)
+{
+	std::atomic<int> go{0};
+	future_waker seen{};
+	std::atomic<bool> suspended{false};
+	auto body = [&]() -> task<std::uint64_t> {
+		auto f = make_manual(go, seen);
+		suspended = true;
+		co_return co_await f;
+	};
+	std::thread mover([&] {
+		while (!suspended.load())
+			std::this_thread::yield();
+		std::this_thread::sleep_for(20ms);
+		go.store(1, std::memory_order_release);	// publish, then wake
+		future_waker w = seen;
+		FUTURE_WAKER_WAKE(&w);
+	});
+	std::uint64_t polls = sync_wait(body());
+	mover.join();
+	EXPECT_GE(polls, 2u) << "the coroutine never suspended";
+	// The waker outlives the awaiter and the loop: a late call is a no-op.
+	FUTURE_WAKER_WAKE(&seen);
+	FUTURE_WAKER_WAKE(&seen);
+
+	// wait() has the same property.
+	go = 0;
+	std::thread late([&] {
+		std::this_thread::sleep_for(20ms);
+		go.store(1, std::memory_order_release);
+		future_waker w = seen;
+		FUTURE_WAKER_WAKE(&w);
+	});
+	EXPECT_GE(make_manual(go, seen).wait(), 2u);
+	late.join();
+	FUTURE_WAKER_WAKE(&seen);
+}
 
 TEST(cpp_future, sync_mover_completes_in_first_poll)
 {

@@ -19,7 +19,7 @@ TEST(cpp_map_async, default_mover_completes_and_data_reaches_the_file)
 	auto data = test::pattern(8192, 10);
 	{
 		map m = map::open(f.path());
-		pmem2::future fut = m.write_async(4096, data);
+		pmem2::durable_future fut = m.write_async(4096, data);
 		EXPECT_EQ(fut.wait(), m.data() + 4096);
 		EXPECT_TRUE(fut.ready());
 		m.memset_async(m.data(), 0x42, 100).wait();
@@ -104,7 +104,7 @@ TEST(cpp_map_async, sync_mover_serves_a_map)
 	o.mover = mv;
 	map m = map::open(f.path(), o);
 	auto data = test::pattern(4096, 13);
-	pmem2::future fut = m.write_async(0, data);
+	pmem2::durable_future fut = m.write_async(0, data);
 	EXPECT_EQ(fut.poll(), FUTURE_STATE_COMPLETE);
 	EXPECT_TRUE(std::equal(data.begin(), data.end(), m.data()));
 }
@@ -137,12 +137,12 @@ TEST(cpp_map_async, invalid_request_completes_with_error)
 	map m = map::open(f.path());
 	std::vector<std::byte> buf(64);
 	// Destination outside the map.
-	pmem2::future outside = m.memcpy_async(buf.data(), buf.data() + 32, 16);
+	pmem2::durable_future outside = m.memcpy_async(buf.data(), buf.data() + 32, 16);
 	auto r = outside.try_wait();
 	ASSERT_FALSE(r);
 	EXPECT_NE(r.code(), 0);
 	// Invalid flag bits.
-	pmem2::future bad = m.memcpy_async(m.data(), buf.data(), 16, mem_flags::from_bits(1u << 20));
+	pmem2::durable_future bad = m.memcpy_async(m.data(), buf.data(), 16, mem_flags::from_bits(1u << 20));
 	EXPECT_THROW(bad.wait(), error);
 	auto quiet = [&]() -> task<int> {
 		auto res = co_await m.memcpy_async(buf.data(), m.data(), 16).no_throw();
@@ -156,7 +156,7 @@ TEST(cpp_map_async, future_of_a_deleted_map_fails_with_mapping_not_found)
 {
 	test::tmpfile f(65536);
 	std::vector<std::byte> buf(16, std::byte{1});
-	pmem2::future fut;
+	pmem2::durable_future fut;
 	EXPECT_FALSE(fut.valid());
 	{
 		map m = map::open(f.path());
