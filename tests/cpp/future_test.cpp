@@ -55,6 +55,7 @@ struct detached {
 struct manual_data {
 	std::atomic<int> *go;
 	future_waker *seen;
+	std::atomic<bool> *armed;	// set once *seen is written
 };
 struct manual_output {
 	std::uint64_t polls;
@@ -70,7 +71,10 @@ static enum future_state manual_task(struct future_context *ctx, struct future_n
 		return FUTURE_STATE_COMPLETE;
 	if (n != nullptr) {
 		n->notifier_used = FUTURE_NOTIFIER_WAKER;
-		*d->seen = n->waker;
+		if (!d->armed->load(std::memory_order_acquire)) {
+			*d->seen = n->waker;
+			d->armed->store(true, std::memory_order_release);
+		}
 	}
 	return FUTURE_STATE_RUNNING;
 }
@@ -83,11 +87,13 @@ struct manual_traits {
 	static value_type value(const c_future &f) noexcept { return f.output.polls; }
 };
 
-static basic_future<manual_traits> make_manual(std::atomic<int> &go, future_waker &seen)
+static basic_future<manual_traits> make_manual(std::atomic<int> &go, future_waker &seen,
+	std::atomic<bool> &armed)
 {
 	struct manual_future f;
 	f.data.go = &go;
 	f.data.seen = &seen;
+	f.data.armed = &armed;
 	f.output.polls = 0;
 	FUTURE_INIT(&f, manual_task);
 	return basic_future<manual_traits>(f);
@@ -96,23 +102,19 @@ static basic_future<manual_traits> make_manual(std::atomic<int> &go, future_wake
 TEST(cpp_future, wakes_after_completion_and_after_the_loop_are_harmless)
 {
 	std::atomic<int> go{0};
+	std::atomic<bool> armed{false};
 	future_waker seen{};
-	std::atomic<bool> suspended{false};
-	auto body = [&]() -> task<std::uint64_t> {
-		auto f = make_manual(go, seen);
-		suspended = true;
-		co_return co_await f;
-	};
-	std::thread mover([&] {
-		while (!suspended.load())
+	auto mover = [&] {
+		while (!armed.load(std::memory_order_acquire))
 			std::this_thread::yield();
 		std::this_thread::sleep_for(20ms);
 		go.store(1, std::memory_order_release);	// publish, then wake
-		future_waker w = seen;
-		FUTURE_WAKER_WAKE(&w);
-	});
+		FUTURE_WAKER_WAKE(&seen);
+	};
+	auto body = [&]() -> task<std::uint64_t> { co_return co_await make_manual(go, seen, armed); };
+	std::thread t1(mover);
 	std::uint64_t polls = sync_wait(body());
-	mover.join();
+	t1.join();
 	EXPECT_GE(polls, 2u) << "the coroutine never suspended";
 	// The waker outlives the awaiter and the loop: a late call is a no-op.
 	FUTURE_WAKER_WAKE(&seen);
@@ -120,14 +122,10 @@ TEST(cpp_future, wakes_after_completion_and_after_the_loop_are_harmless)
 
 	// wait() has the same property.
 	go = 0;
-	std::thread late([&] {
-		std::this_thread::sleep_for(20ms);
-		go.store(1, std::memory_order_release);
-		future_waker w = seen;
-		FUTURE_WAKER_WAKE(&w);
-	});
-	EXPECT_GE(make_manual(go, seen).wait(), 2u);
-	late.join();
+	armed = false;
+	std::thread t2(mover);
+	EXPECT_GE(make_manual(go, seen, armed).wait(), 2u);
+	t2.join();
 	FUTURE_WAKER_WAKE(&seen);
 }
 
