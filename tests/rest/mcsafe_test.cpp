@@ -91,6 +91,31 @@ TEST(Mcsafe, ShortTransfersAreCompleted)
 	EXPECT_EQ(back, data);
 }
 
+// A file that reports more bytes than it yields (a sysfs attribute claims a
+// page): the read stops making progress and fails instead of succeeding.
+TEST(Mcsafe, NoProgressIsEio)
+{
+	int fd = -1;
+	for (const char *p : {"/sys/devices/system/cpu/online", "/sys/kernel/mm/transparent_hugepage/enabled"})
+		if ((fd = ::open(p, O_RDONLY)) >= 0)
+			break;
+	if (fd < 0)
+		GTEST_SKIP() << "needs a readable sysfs attribute (/sys/devices/system/cpu/online)";
+	pmem2_source *src = nullptr;
+	ASSERT_EQ(pmem2_source_from_fd(&src, fd), 0) << pmem2_errormsg();
+	size_t sz = 0;
+	ASSERT_EQ(pmem2_source_size(src, &sz), 0);
+	if (sz < 64) {
+		pmem2_source_delete(&src);
+		::close(fd);
+		GTEST_SKIP() << "the sysfs attribute reports its real size";
+	}
+	std::vector<char> buf(sz);
+	EXPECT_PMEM2_ERR(pmem2_source_pread_mcsafe(src, buf.data(), sz, 0), -EIO);
+	pmem2_source_delete(&src);
+	::close(fd);
+}
+
 TEST(Mcsafe, FileErrors)
 {
 	io_reset reset;

@@ -36,6 +36,13 @@ TEST(VmReservationNew, AlignedAddressAndGetters)
 	EXPECT_EQ(prot_at(r.base() + 10 * page() - 1), "---p");
 }
 
+TEST(VmReservationNew, LargeReservationsAreGigabyteAligned)
+{
+	reservation r(nullptr, std::size_t(2) << 30);
+	EXPECT_EQ(reinterpret_cast<std::uintptr_t>(r.base()) % (std::size_t(1) << 30), 0u);
+	EXPECT_EQ(pmem2_vm_reservation_get_size(r), std::size_t(2) << 30);
+}
+
 TEST(VmReservationNew, ArgumentErrors)
 {
 	auto *r = reinterpret_cast<pmem2_vm_reservation *>(0x10);
@@ -537,6 +544,67 @@ TEST(VmReservationConcurrency, MapsFromManyThreads)
 	EXPECT_GT(shared_wins.load(), 0);
 	pmem2_map *f = nullptr;
 	EXPECT_EQ(pmem2_vm_reservation_map_find_first(r, &f), PMEM2_E_MAPPING_NOT_FOUND);
+}
+
+// Maps come and go at the front while another thread grows and shrinks the
+// tail and a third looks maps up: every operation takes the lock it needs.
+TEST(VmReservationConcurrency, ResizeAndWalkWhileMapping)
+{
+	const std::size_t P = page();
+	constexpr std::size_t slots = 16;
+	reservation r(nullptr, slots * P + 4 * P);
+	source anon(P, 0);
+	std::atomic<bool> stop{false};
+	std::atomic<int> errors{0};
+	std::thread resizer([&] {
+		while (!stop.load()) {
+			if (pmem2_vm_reservation_extend(r, 2 * P) != 0)
+				errors++;
+			const std::size_t sz = pmem2_vm_reservation_get_size(r);
+			if (pmem2_vm_reservation_shrink(r, sz - 2 * P, 2 * P) != 0)
+				errors++;
+		}
+	});
+	// Only looks: a map found here may be deleted by its owner at any time,
+	// so its pointer is compared, never followed.
+	std::thread walker([&] {
+		while (!stop.load()) {
+			pmem2_map *first = nullptr, *last = nullptr, *m = nullptr;
+			int a = pmem2_vm_reservation_map_find_first(r, &first);
+			int b = pmem2_vm_reservation_map_find_last(r, &last);
+			if ((a == 0) != (first != nullptr) || (b == 0) != (last != nullptr))
+				errors++;
+			for (std::size_t s = 0; s < slots; ++s)
+				if (pmem2_vm_reservation_map_find(r, s * P, P, &m) == 0 && m == nullptr)
+					errors++;
+			if (pmem2_vm_reservation_map_find(r, slots * P, 4 * P, &m) != PMEM2_E_MAPPING_NOT_FOUND)
+				errors++;
+		}
+	});
+	std::vector<std::thread> mappers;
+	for (int t = 0; t < 2; ++t)
+		mappers.emplace_back([&, t] {
+			std::vector<pmem2_map *> mine(slots / 2, nullptr);
+			for (int i = 0; i < 200; ++i) {
+				std::size_t s = std::size_t(i) % mine.size();
+				if (mine[s] == nullptr) {
+					if (map_in(r, (std::size_t(t) * mine.size() + s) * P, anon, &mine[s]) != 0)
+						errors++;
+				} else if (pmem2_map_delete(&mine[s]) != 0) {
+					errors++;
+				}
+			}
+			for (auto *&m : mine)
+				if (m && pmem2_map_delete(&m) != 0)
+					errors++;
+		});
+	for (auto &t : mappers)
+		t.join();
+	stop = true;
+	resizer.join();
+	walker.join();
+	EXPECT_EQ(errors.load(), 0);
+	EXPECT_EQ(pmem2_vm_reservation_get_size(r), slots * P + 4 * P);
 }
 
 } // namespace
