@@ -207,6 +207,9 @@ TEST(BadBlocks, FileOnFakeNamespace)
 	pmem2::os::io_fail_next(pmem2::os::io_call::fiemap, ENOTTY);
 	EXPECT_PMEM2_ERR(pmem2_badblock_context_new(&c, s), -ENOTTY);
 	pmem2::os::io_clear_faults();
+	pmem2::os::fail_next(pmem2::os::call::fstat, EIO);
+	EXPECT_PMEM2_ERR(pmem2_badblock_context_new(&c, s), -EIO);
+	pmem2::os::clear_faults();
 	ASSERT_EQ(pmem2_badblock_context_new(&c, s), 0);
 	EXPECT_TRUE(drain(c).empty());
 	pmem2_badblock_context_delete(&c);

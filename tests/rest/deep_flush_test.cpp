@@ -232,6 +232,8 @@ TEST_F(DevDaxDeepFlush, NoRegionIsNotFound)
 	hw.root.symlink(hw.root.path("/sys/devices/virtual/dax0.0"), node);
 	EXPECT_PMEM2_ERR(flush(), PMEM2_E_DAX_REGION_NOT_FOUND);
 	EXPECT_PMEM2_ERR(pmem2::dax_deep_flush(src->info, mem.data(), 1), PMEM2_E_DAX_REGION_NOT_FOUND);
+	pmem2::os::fail_next(pmem2::os::call::realpath, EACCES);
+	EXPECT_PMEM2_ERR(flush(), -EACCES);
 }
 
 // A map made by pmem2_map_new from the fake device DAX (PAGE, since

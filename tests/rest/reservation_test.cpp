@@ -52,6 +52,8 @@ TEST(VmReservationNew, ArgumentErrors)
 	r = reinterpret_cast<pmem2_vm_reservation *>(0x10);
 	EXPECT_PMEM2_ERR(pmem2_vm_reservation_new(&r, nullptr, page() + 1), PMEM2_E_LENGTH_UNALIGNED);
 	EXPECT_EQ(r, nullptr);
+	EXPECT_PMEM2_ERR(pmem2_vm_reservation_new(&r, nullptr, SIZE_MAX & ~(page() - 1)), -ENOMEM);
+	EXPECT_EQ(r, nullptr);
 	EXPECT_PMEM2_ERR(pmem2_vm_reservation_new(nullptr, nullptr, page()), -EINVAL);
 	EXPECT_PMEM2_ERR(pmem2_vm_reservation_delete(nullptr), -EINVAL);
 	r = nullptr;
@@ -321,9 +323,16 @@ TEST(VmReservationExtend, BlockedByANeighbour)
 	EXPECT_PMEM2_ERR(pmem2_vm_reservation_extend(r, page()), PMEM2_E_MAPPING_EXISTS);
 	EXPECT_EQ(pmem2_vm_reservation_get_size(r), sz);
 	::munmap(nb, page());
+	pmem2::os::fail_next(pmem2::os::call::mmap, ENOMEM);
+	EXPECT_PMEM2_ERR(pmem2_vm_reservation_extend(r, page()), -ENOMEM);
+	EXPECT_EQ(pmem2_vm_reservation_get_size(r), sz);
+	EXPECT_TRUE(range_free(a + sz, page()));
 	EXPECT_EQ(pmem2_vm_reservation_extend(r, page()), 0);
 	EXPECT_EQ(pmem2_vm_reservation_get_size(r), sz + page());
 	EXPECT_EQ(prot_at(a + sz), "---p");
+	EXPECT_PMEM2_ERR(pmem2_vm_reservation_extend(r, SIZE_MAX & ~(page() - 1)),
+		PMEM2_E_LENGTH_OUT_OF_RANGE);
+	EXPECT_EQ(pmem2_vm_reservation_get_size(r), sz + page());
 }
 
 TEST(VmReservationShrink, ErrorsInSpecOrder)
@@ -380,6 +389,13 @@ TEST(VmReservationShrink, ExplicitAddressReleasesExactly)
 	const std::size_t P = page();
 	char *a = free_address(6 * P);
 	reservation r(a, 6 * P);
+	pmem2::os::fail_next(pmem2::os::call::munmap, EINVAL);
+	EXPECT_PMEM2_ERR(pmem2_vm_reservation_shrink(r, 0, P), -EINVAL);
+	EXPECT_EQ(r.base(), a);
+	EXPECT_EQ(pmem2_vm_reservation_get_size(r), 6 * P);
+	pmem2::os::fail_next(pmem2::os::call::munmap, EINVAL);
+	EXPECT_PMEM2_ERR(pmem2_vm_reservation_shrink(r, 5 * P, P), -EINVAL);
+	EXPECT_EQ(pmem2_vm_reservation_get_size(r), 6 * P);
 	ASSERT_EQ(pmem2_vm_reservation_shrink(r, 0, P), 0);
 	ASSERT_EQ(pmem2_vm_reservation_shrink(r, 4 * P, P), 0);
 	EXPECT_TRUE(range_free(a, P));
