@@ -34,7 +34,8 @@ for b in json.load(open(sys.argv[1]))["benchmarks"]:
     if b.get("aggregate_name", "median") != "median":
         continue
     unit = {"ns": 1, "us": 1e3, "ms": 1e6, "s": 1e9}[b.get("time_unit", "ns")]
-    runs[b["run_name"]] = dict(ns=b["real_time"] * unit, bps=b.get("bytes_per_second"))
+    runs[b["run_name"]] = dict(ns=b["real_time"] * unit, cpu=b["cpu_time"] * unit,
+                               bps=b.get("bytes_per_second"))
 
 def a(mover, depth, size):
     return runs[f"async/memcpy/{mover}/depth:{depth}/{size}/real_time"]
@@ -67,9 +68,11 @@ for size in (8 << 20, 16 << 20):
     g = gbs("threads", 1, size)
     target(f"one {size >> 20} MiB op on threads / 2-thread plain memcpy",
            f"{g / plain2:.2f} ({g:.1f} / {plain2:.1f} GB/s)", ">= 0.85", g / plain2 >= 0.85)
-fut = runs["overhead/future_inline/64"]["ns"]
-syn = runs["overhead/sync_memcpy/0/64"]["ns"]
-target("64 B future (create + complete, default mover) / sync memcpy 64 B",
+# Single-threaded work: the thread's CPU time, which preemption by other
+# jobs does not inflate.
+fut = runs["overhead/future_inline/64"]["cpu"]
+syn = runs["overhead/sync_memcpy/0/64"]["cpu"]
+target("64 B future (create + complete, default mover) / sync memcpy 64 B, CPU time",
        f"{fut / syn:.2f}x ({fmt_ns(fut)} / {fmt_ns(syn)})", "<= 1.2x", fut / syn <= 1.2)
 
 print("\n| target | measured | goal | status |\n|---|---|---|---|")
@@ -95,8 +98,8 @@ for row in ref:
 extra = [
     ("threads, 1 in flight, 4 KiB, FUTURE_BUSY_POLL", fmt_ns(runs["async_busy/memcpy/threads/4096/real_time"]["ns"])),
     ("inline, 1 in flight, 4 KiB, FUTURE_BUSY_POLL", fmt_ns(runs["async_busy/memcpy/inline/4096/real_time"]["ns"])),
-    ("sync memcpy 64 B, NONTEMPORAL", fmt_ns(runs["overhead/sync_memcpy/NONTEMPORAL/64"]["ns"])),
-    ("creating a 64 B future (default mover), dropped unpolled", fmt_ns(runs["overhead/create/inline"]["ns"])),
+    ("sync memcpy 64 B, NONTEMPORAL (CPU time)", fmt_ns(runs["overhead/sync_memcpy/NONTEMPORAL/64"]["cpu"])),
+    ("creating a 64 B future (default mover), dropped unpolled (CPU time)", fmt_ns(runs["overhead/create/inline"]["cpu"])),
     ("runtime wake-up: waker call -> runtime_wait returns", fmt_ns(runs["wakeup/runtime/50/manual_time"]["ns"])),
 ]
 print("\n| also measured | ours |\n|---|---|")
