@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <initializer_list>
 
 #include <sys/sysmacros.h>
 
@@ -87,8 +88,11 @@ int lookup(const source_info &src, location &out)
 		return r;
 	}
 	out.device = resolved;
+	// Components below the sysfs root only: the root's own path (a test's
+	// fake tree) must not be mistaken for a region.
+	const std::size_t top = os::sys_path("/sys").size();
 	std::string_view rest(resolved);
-	while (!rest.empty()) {
+	while (rest.size() > top) {
 		std::size_t slash = rest.rfind('/');
 		std::string_view comp = slash == std::string_view::npos ? rest : rest.substr(slash + 1);
 		unsigned id;

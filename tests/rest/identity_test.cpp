@@ -60,6 +60,28 @@ TEST(Identity, FileNotOnAnNvdimm)
 	EXPECT_STREQ(id, "xxxxxxx");
 }
 
+// Only components below the sysfs root count: a root that itself lives in
+// a directory named like a region is not one.
+TEST(Identity, RootPathIsNotARegion)
+{
+	std::string base = "/tmp/pmem2-rootname-XXXXXX";
+	ASSERT_NE(::mkdtemp(base.data()), nullptr);
+	const std::string root = base + "/region9";
+	ASSERT_EQ(::mkdir(root.c_str(), 0755), 0);
+	scratch f(page());
+	source s(f.fd());
+	pmem2::os::set_sysfs_root(root);
+	const dev_t d = dev_of(f.fd());
+	const std::string disk = root + "/sys/devices/pci0000:00/block/sda";
+	const std::string node = root + fake_nvdimm::node("block", d);
+	ASSERT_EQ(std::system(("mkdir -p '" + disk + "' '" + root + "/sys/dev/block'").c_str()), 0);
+	ASSERT_EQ(::symlink(disk.c_str(), node.c_str()), 0);
+	int n = 7;
+	EXPECT_PMEM2_ERR(pmem2_source_numa_node(s, &n), PMEM2_E_DAX_REGION_NOT_FOUND);
+	pmem2::os::set_sysfs_root("");
+	ASSERT_EQ(std::system(("rm -rf '" + base + "'").c_str()), 0);
+}
+
 TEST(Identity, LookupFailureIsReturned)
 {
 	fake_nvdimm hw;
