@@ -115,7 +115,7 @@ struct data_mover_threads {
 	std::atomic<std::size_t> min_chunk{std::size_t(1) << 20};
 
 	std::size_t nslots;
-	std::unique_ptr<op_slot[]> slots;	// the per-operation pool
+	std::vector<op_slot> slots;	// the per-operation pool (vector: standard layout with clang too)
 	pmem2::masync::mpmc_queue free_slots;	// indices of free slots
 	pmem2::masync::mpmc_queue work;	// slot indices to run (the ring)
 
@@ -166,7 +166,7 @@ struct data_mover_threads {
 
 	std::uint32_t index_of(const op_slot &s) const noexcept
 	{
-		return std::uint32_t(&s - slots.get());
+		return std::uint32_t(&s - slots.data());
 	}
 };
 
@@ -236,7 +236,7 @@ data_mover_threads::data_mover_threads(std::size_t nthr, std::size_t ring,
 	: base{threads_op_new, threads_op_delete, threads_op_start,
 		threads_op_check, durable::cap_durable_ext, threads_has_property},
 	  desired(notifier), nthreads(nthr), nslots(pool),
-	  slots(new op_slot[pool]), free_slots(pow2_at_least(pool)),
+	  slots(pool), free_slots(pow2_at_least(pool)),
 	  work(ring)
 {
 	for (std::size_t i = 0; i < nslots; ++i)

@@ -7,8 +7,8 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
-#include <memory>
 #include <new>
+#include <vector>
 
 namespace pmem2::masync {
 
@@ -17,7 +17,7 @@ public:
 	// Throws std::bad_alloc.
 	explicit mpmc_queue(std::size_t capacity)
 		: mask_(std::max<std::size_t>(capacity, 2) - 1),
-		  single_(capacity == 1), cells_(new cell[mask_ + 1])
+		  single_(capacity == 1), cells_(mask_ + 1)
 	{
 		for (std::size_t i = 0; i <= mask_; ++i)
 			cells_[i].seq.store(i, std::memory_order_relaxed);
@@ -101,7 +101,7 @@ private:
 	};
 	const std::size_t mask_;
 	const bool single_;
-	std::unique_ptr<cell[]> cells_;
+	std::vector<cell> cells_;	// not unique_ptr<T[]>: standard layout with clang too
 	std::atomic<std::uint32_t> used_{0};	// capacity 1 only
 	alignas(64) std::atomic<std::size_t> tail_{0};
 	alignas(64) std::atomic<std::size_t> head_{0};
