@@ -7,6 +7,7 @@
  * The file is created (1 MiB) when missing. Prints the granularity and the
  * result; exits non-zero on any failure.
  */
+#define _POSIX_C_SOURCE 200809L
 #define PMEM2_USE_MINIASYNC 1
 #include <libpmem2.h>
 #include <libminiasync.h>

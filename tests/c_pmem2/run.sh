@@ -44,3 +44,40 @@ for std in c++11 c++17 c++20; do
 	"$tmp/header_$std"
 done
 echo "header compiles and runs as C++11/17/20"
+
+# libminiasync the same way: ABI, then the plain-C miniasync program and the
+# asynchronous pmem2 example built through pkg-config against the install.
+malib="$(dirname "$libdir")/libminiasync.so.0"
+if command -v readelf >/dev/null; then
+	readelf -d "$malib" | grep -q 'SONAME.*\[libminiasync.so.0\]' || { echo "SONAME is not libminiasync.so.0"; exit 1; }
+	nm -D --defined-only "$malib" | awk '$2 == "T" {print $3}' | grep -v '@@LIBMINIASYNC_1.0$' && { echo "libminiasync exports outside LIBMINIASYNC_1.0"; exit 1; }
+	echo "ABI: $(nm -D --defined-only "$malib" | awk '$2 == "T"' | wc -l) libminiasync functions, SONAME libminiasync.so.0"
+fi
+maflags=$(pkg-config --define-prefix --cflags --libs libminiasync)
+both=$(pkg-config --define-prefix --cflags --libs libpmem2 libminiasync)
+set -x
+$cc -std=c11 -pedantic -Wall -Wextra -Werror $san -o "$tmp/c_miniasync" "$here/../c_miniasync/c_miniasync.c" $maflags
+$cc -std=c11 -Wall -Wextra -Werror -Wno-deprecated-declarations $san -o "$tmp/async_copy" "$here/../../examples/async_copy.c" $both
+set +x
+ldd "$tmp/c_miniasync" | grep -q "$tmp/prefix/.*libminiasync.so.0" || { echo "c_miniasync does not load the installed libminiasync"; exit 1; }
+"$tmp/c_miniasync"
+"$tmp/async_copy" "$tmp/async.pmem" | grep -q "copied 65536 bytes durably"
+echo "libminiasync C program and the async example run against the install"
+
+# The CMake package: a consumer project finds both libraries.
+mkdir -p "$tmp/consumer"
+cat >"$tmp/consumer/CMakeLists.txt" <<'CMK'
+cmake_minimum_required(VERSION 3.20)
+project(consumer C)
+find_package(pmem2 REQUIRED)
+add_executable(async_copy async_copy.c)
+target_compile_options(async_copy PRIVATE -Wno-deprecated-declarations)
+target_link_libraries(async_copy PRIVATE pmem2::pmem2 pmem2::miniasync)
+CMK
+cp "$here/../../examples/async_copy.c" "$tmp/consumer/"
+"$cmake" -S "$tmp/consumer" -B "$tmp/consumer/build" -DCMAKE_PREFIX_PATH="$tmp/prefix" \
+	-DCMAKE_C_FLAGS="$san" -DCMAKE_EXE_LINKER_FLAGS="$san" >/dev/null
+"$cmake" --build "$tmp/consumer/build" >/dev/null
+"$tmp/consumer/build/async_copy" "$tmp/consumer.pmem" | grep -q "copied 65536 bytes durably"
+echo "find_package(pmem2) consumer builds and runs"
+
