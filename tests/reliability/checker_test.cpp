@@ -102,6 +102,24 @@ TEST_F(Checker, PageMapsAreDurableOnlyAfterMsyncAndByteMapsAtOnce)
 	pmem2_source_delete(&src);
 }
 
+TEST(CheckerEnv, InstalledFromTheEnvironmentOnlyWhenPmem2CheckIs1)
+{
+	unsetenv("PMEM2_CHECK");
+	EXPECT_EQ(check::install_from_env(), nullptr);
+	setenv("PMEM2_CHECK", "yes", 1);
+	EXPECT_EQ(check::install_from_env(), nullptr);
+	EXPECT_EQ(check::active(), nullptr);
+	setenv("PMEM2_CHECK", "1", 1);
+	check::checker *c = check::install_from_env();
+	ASSERT_NE(c, nullptr);
+	EXPECT_EQ(check::active(), c);
+	EXPECT_EQ(pmem2::memops::current_recorder(), c);
+	check::uninstall();
+	EXPECT_EQ(check::active(), nullptr);
+	EXPECT_EQ(pmem2::memops::current_recorder(), nullptr);
+	unsetenv("PMEM2_CHECK");
+}
+
 enum class mv { dflt, threads, sync };
 using promise_param = std::tuple<pmem2_granularity, mv>;
 
