@@ -120,6 +120,58 @@ TEST(CheckerEnv, InstalledFromTheEnvironmentOnlyWhenPmem2CheckIs1)
 	unsetenv("PMEM2_CHECK");
 }
 
+// The synchronous functions of every kernel family: durable on return
+// unless NODRAIN/NOFLUSH was asked for; with NODRAIN, after the drain.
+TEST_F(Checker, EverySyncCallOfEveryKernelFamilyIsDurableOnReturn)
+{
+	struct family {
+		const char *name;
+		bool avx512f, avx, no_movnt, no_generic;
+	} fams[] = {
+		{"avx512f", true, true, false, false},
+		{"avx", false, true, false, false},
+		{"sse2", false, false, false, false},
+		{"generic", false, false, true, false},
+		{"libc", false, false, true, true},
+	};
+	const unsigned flag_sets[] = {0, PMEM2_F_MEM_NONTEMPORAL, PMEM2_F_MEM_TEMPORAL,
+		PMEM2_F_MEM_WC, PMEM2_F_MEM_WB, PMEM2_F_MEM_NODRAIN};
+	std::mt19937 rng(99);
+	std::vector<unsigned char> src(70000);
+	for (auto &c : src)
+		c = static_cast<unsigned char>(rng());
+	for (pmem2_granularity g : {PMEM2_GRANULARITY_CACHE_LINE, PMEM2_GRANULARITY_PAGE}) {
+		mapped_file mf(map_size, g);
+		ASSERT_EQ(mf.err, 0);
+		chk->track(mf.map);
+		for (const family &f : fams) {
+			pmem2::memops::dispatch_options o = pmem2::memops::options_from_env();
+			o.avx512f = f.avx512f;
+			o.avx = f.avx;
+			o.no_movnt = f.no_movnt;
+			o.no_generic_memcpy = f.no_generic;
+			pmem2::memops::redispatch(o);
+			for (unsigned fl : flag_sets) {
+				for (int k = 0; k < 12; ++k) {
+					std::size_t len = k < 6 ? rng() % 600 : rng() % src.size();
+					std::size_t off = rng() % (map_size - len);
+					std::string what = std::string(f.name) + " flags " + std::to_string(fl);
+					switch (k % 3) {
+					case 0: pmem2_get_memcpy_fn(mf.map)(mf.base + off, src.data(), len, fl); break;
+					case 1: pmem2_get_memmove_fn(mf.map)(mf.base + off, mf.base + rng() % (map_size - len), len, fl); break;
+					default: pmem2_get_memset_fn(mf.map)(mf.base + off, int(rng()), len, fl); break;
+					}
+					if (fl & PMEM2_F_MEM_NODRAIN)
+						pmem2_get_drain_fn(mf.map)();
+					ASSERT_EQ(chk->verify(mf.base + off, len, what.c_str()), "") << gran_name(g);
+				}
+			}
+		}
+		chk->untrack(mf.base);
+	}
+	pmem2::memops::redispatch(pmem2::memops::options_from_env());
+}
+
 enum class mv { dflt, threads, sync };
 using promise_param = std::tuple<pmem2_granularity, mv>;
 
