@@ -38,6 +38,7 @@ inline constexpr std::size_t guard_offset = 32;	// in vdm_operation.data
 struct map_guard {
 	std::atomic<std::uint32_t> gen{1};	// odd: live; even: retired
 	std::atomic<std::uint32_t> inflight{0};
+	std::atomic<std::uint32_t> waiters{0};	// guard_retire calls waiting for inflight == 0
 };
 
 inline std::uint64_t encode(unsigned granularity, unsigned hints, std::uint32_t gen) noexcept
@@ -63,6 +64,8 @@ inline void set_guard(void *operation_data, map_guard *g) noexcept
 	std::memcpy(static_cast<char *>(operation_data) + guard_offset, &g, sizeof(g));
 }
 
+inline void guard_leave(map_guard *g) noexcept;
+
 // Enter the guard if generation `gen` is still live. seq_cst on both sides
 // (here and in retire) so that either the deleter sees our inflight
 // increment or we see its generation change; never neither.
@@ -71,24 +74,32 @@ inline bool guard_enter(map_guard *g, std::uint32_t gen) noexcept
 	g->inflight.fetch_add(1, std::memory_order_seq_cst);
 	if (g->gen.load(std::memory_order_seq_cst) == gen)
 		return true;
-	g->inflight.fetch_sub(1, std::memory_order_release);
+	guard_leave(g);	// a retire may be waiting for this increment to go
 	return false;
 }
+// Leaving notifies only when a retire is waiting. seq_cst on the decrement
+// and on the read of `waiters` (and on their counterparts in retire): either
+// the retire sees inflight reach 0, or this sees the waiter and notifies.
 inline void guard_leave(map_guard *g) noexcept
 {
-	if (g->inflight.fetch_sub(1, std::memory_order_release) == 1)
+	if (g->inflight.fetch_sub(1, std::memory_order_seq_cst) == 1 &&
+	    g->waiters.load(std::memory_order_seq_cst) != 0)
 		g->inflight.notify_all();
 }
 // Retire the current generation and wait for operations inside the guard.
 inline void guard_retire(map_guard *g) noexcept
 {
 	g->gen.fetch_add(1, std::memory_order_seq_cst);
+	if (g->inflight.load(std::memory_order_seq_cst) == 0)
+		return;
+	g->waiters.fetch_add(1, std::memory_order_seq_cst);
 	for (;;) {
-		std::uint32_t n = g->inflight.load(std::memory_order_acquire);
+		std::uint32_t n = g->inflight.load(std::memory_order_seq_cst);
 		if (n == 0)
 			break;
 		g->inflight.wait(n, std::memory_order_acquire);
 	}
+	g->waiters.fetch_sub(1, std::memory_order_relaxed);
 }
 
 } // namespace pmem2::durable

@@ -8,12 +8,25 @@
 // that took the item). It returns to the pool when the last one goes, so a
 // worker never sees its slot reused under it.
 //
-// Workers: at most one spins (briefly) waiting for work; the others sleep
-// on a futex. Submitters wake a sleeper only when nobody is spinning.
+// Workers: at most one spins (for a bounded time) waiting for work; the
+// others sleep on a futex. Submitters wake a sleeper only when nobody is
+// spinning.
+//
+// Caller help: a thread waiting in runtime_wait_multiple that polls a
+// future whose operation no worker has claimed yet claims its chunks itself
+// (the same next_chunk claim the workers use). Only durable (pmem2)
+// operations with the default kernels are helped: small ones (a worker
+// wake-up costs more than the copy), split ones, and any of them while more
+// items are queued than there are workers. The helper performs them exactly
+// as a worker would (guard, durable kernels, publish, waker); the worker
+// that later pops the queue item finds no chunk left and drops its
+// reference. A small operation that is the only one a caller waits for is
+// not queued at all: the caller runs it at start.
 #include <libminiasync/data_mover_threads.h>
 
 #include <pthread.h>
 #include <sched.h>
+#include <time.h>
 
 #include <algorithm>
 #include <atomic>
@@ -63,6 +76,7 @@ struct alignas(64) op_slot {
 	std::atomic<std::uint32_t> refs{0};
 	std::atomic<std::uint32_t> next_chunk{0};
 	std::atomic<std::uint32_t> pending{0};	// chunks not yet finished
+	std::atomic<std::uint32_t> gate{0};	// gate_*: may chunks after the first be claimed
 	std::uint32_t nchunks = 1;
 	std::size_t chunk_size = 0;
 	vdm_operation op{};
@@ -70,12 +84,22 @@ struct alignas(64) op_slot {
 	future_notifier_type notify = FUTURE_NOTIFIER_NONE;
 	vdm_operation_result result = VDM_SUCCESS;
 	durable::map_guard *guard = nullptr;	// entered for the whole operation
+	bool helpable = false;	// durable with the default kernels (set at submission)
+	bool small = false;	// helpable and at most help_max bytes
 };
 
 static_assert(sizeof(std::atomic<std::uint64_t>) == sizeof(std::uint64_t));
 
+constexpr std::uint32_t gate_closed = 0;	// the first claimer is entering the guard
+constexpr std::uint32_t gate_open = 1;
+constexpr std::uint32_t gate_failed = 2;
+
 constexpr std::size_t max_waiters = 64;
-constexpr unsigned spin_iterations = 300;
+// A worker that finds no work spins this long before parking: about a
+// few futex wake-ups, so a steady stream of operations finds it awake.
+constexpr long long spin_ns = 50'000;
+// Durable operations up to this size may run on a waiting caller.
+constexpr std::size_t help_max = std::size_t(64) << 10;
 constexpr long long park_backstop_ns = 1'000'000'000;
 constexpr std::uint32_t max_chunks = 64;
 
@@ -89,6 +113,13 @@ int create_thread(pthread_t *t, void *(*fn)(void *), void *arg) noexcept
 	if (n == 1)
 		return EAGAIN;
 	return pthread_create(t, nullptr, fn, arg);
+}
+
+long long now_ns() noexcept
+{
+	timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1'000'000'000LL + ts.tv_nsec;
 }
 
 std::size_t pow2_at_least(std::size_t v) noexcept
@@ -146,13 +177,18 @@ struct data_mover_threads {
 	int op_start(vdm_operation_data *fd, future_notifier *n) noexcept;
 	// Takes a slot, fills it and queues it; null when pool or queue is full.
 	op_slot *try_submit(vdm_operation_data *fd, future_notifier *n,
-		future_notifier_type notify) noexcept;
+		future_notifier_type notify, bool &run_here) noexcept;
+	// More items queued than workers: a waiting caller should help.
+	bool backlogged() const noexcept { return work.approx_size() > nthreads; }
 	// Drops one reference; the last returns the slot to the pool.
 	void release_ref(op_slot &s) noexcept;
 
 	void worker() noexcept;
-	// Claims and runs chunks of the slot's operation until none is left.
+	// Takes a queue item: runs what is left of it, drops its reference.
 	void run_item(std::uint32_t idx) noexcept;
+	// Claims and runs chunks of the slot's operation until none is left;
+	// returns how many this thread ran.
+	std::uint32_t run_claims(op_slot &s) noexcept;
 	void run_chunk(op_slot &s, std::uint32_t c) noexcept;
 	// Leaves the guard, publishes completion, then calls the waker.
 	void finish(op_slot &s) noexcept;
@@ -200,11 +236,26 @@ int threads_op_start(void *, const vdm_operation *op, future_notifier *n) noexce
 	return mover_of(fd->vdm)->op_start(fd, n);
 }
 
-future_state threads_op_check(void *data, const vdm_operation *) noexcept
+future_state threads_op_check(void *data, const vdm_operation *op) noexcept
 {
 	auto *s = static_cast<op_slot *>(data);
-	return s->complete.load(std::memory_order_acquire) != 0 ?
-		FUTURE_STATE_COMPLETE : FUTURE_STATE_RUNNING;
+	if (s->complete.load(std::memory_order_acquire) != 0)
+		return FUTURE_STATE_COMPLETE;
+	// The future holds a reference: the slot stays ours while we help.
+	if (caller_may_help != help_none && s->helpable &&
+	    s->next_chunk.load(std::memory_order_relaxed) < s->nchunks &&
+	    (s->small || s->nchunks > 1 ||
+	     mover_of(op_data_of(op)->vdm)->backlogged())) {
+		std::uint32_t ran = mover_of(op_data_of(op)->vdm)->run_claims(*s);
+		if (ran != 0) {
+			mover_counters &mc = mover_stats();
+			mc.caller_ops.fetch_add(1, std::memory_order_relaxed);
+			mc.caller_chunks.fetch_add(ran, std::memory_order_relaxed);
+		}
+		if (s->complete.load(std::memory_order_acquire) != 0)
+			return FUTURE_STATE_COMPLETE;
+	}
+	return FUTURE_STATE_RUNNING;
 }
 
 void threads_op_delete(void *data, const vdm_operation *op,
@@ -275,7 +326,8 @@ int data_mover_threads::op_start(vdm_operation_data *fd, future_notifier *n) noe
 	// A future that waited for room remembers, in the operation's padding,
 	// the epoch of the waiter list it registered its waker in.
 	std::uint32_t registered = fd->operation.padding;
-	op_slot *s = try_submit(fd, n, notify);
+	bool run_here;
+	op_slot *s = try_submit(fd, n, notify, run_here);
 	if (s == nullptr) {
 		// No room. A caller that sleeps on its waker gets woken when room
 		// frees; others keep polling.
@@ -286,7 +338,7 @@ int data_mover_threads::op_start(vdm_operation_data *fd, future_notifier *n) noe
 				n->notifier_used = FUTURE_NOTIFIER_NONE;
 			return 1;
 		}
-		s = try_submit(fd, n, notify);
+		s = try_submit(fd, n, notify, run_here);
 		if (s == nullptr) {
 			fd->operation.padding = epoch;
 			n->notifier_used = FUTURE_NOTIFIER_WAKER;
@@ -307,12 +359,19 @@ int data_mover_threads::op_start(vdm_operation_data *fd, future_notifier *n) noe
 			n->poller.ptr_to_monitor =
 				reinterpret_cast<std::uint64_t *>(&s->complete);
 	}
+	if (run_here) {
+		std::uint32_t ran = run_claims(*s);
+		mover_counters &mc = mover_stats();
+		mc.caller_ops.fetch_add(1, std::memory_order_relaxed);
+		mc.caller_chunks.fetch_add(ran, std::memory_order_relaxed);
+	}
 	return 0;
 }
 
 data_mover_threads::op_slot *data_mover_threads::try_submit(vdm_operation_data *fd,
-	future_notifier *n, future_notifier_type notify) noexcept
+	future_notifier *n, future_notifier_type notify, bool &run_here) noexcept
 {
+	run_here = false;
 	std::uint32_t idx;
 	if (!free_slots.try_pop(idx))
 		return nullptr;
@@ -325,6 +384,7 @@ data_mover_threads::op_slot *data_mover_threads::try_submit(vdm_operation_data *
 	s.guard = nullptr;
 	s.complete.store(0, std::memory_order_relaxed);
 	s.next_chunk.store(0, std::memory_order_relaxed);
+	s.gate.store(gate_closed, std::memory_order_relaxed);
 	s.refs.store(2, std::memory_order_relaxed);	// the future + the queue item
 
 	std::size_t len = op_length(s.op);
@@ -347,6 +407,24 @@ data_mover_threads::op_slot *data_mover_threads::try_submit(vdm_operation_data *
 		s.nchunks = std::uint32_t((len + cs - 1) / cs);
 	}
 	s.pending.store(s.nchunks, std::memory_order_relaxed);
+	// Helping runs the durable kernels on the caller; user hooks and plain
+	// operations stay on the workers.
+	std::uint64_t flags = op_flags(s.op);
+	bool default_fn = s.op.type == VDM_OPERATION_FLUSH ||
+		(s.op.type == VDM_OPERATION_MEMCPY ? hook_memcpy.load(std::memory_order_relaxed) == default_memcpy :
+		 s.op.type == VDM_OPERATION_MEMMOVE ? hook_memmove.load(std::memory_order_relaxed) == default_memmove :
+		 hook_memset.load(std::memory_order_relaxed) == default_memset);
+	s.helpable = durable::is_ext(flags) && default_fn;
+	s.small = s.helpable && s.nchunks == 1 && len <= help_max;
+	if (s.small && caller_may_help == help_all) {
+		// The caller waits for this operation alone: run it at start (in
+		// op_start), no queue item, no wake-up, no waker call.
+		s.refs.store(1, std::memory_order_relaxed);
+		s.notify = FUTURE_NOTIFIER_NONE;
+		fd->data = &s;
+		run_here = true;
+		return &s;
+	}
 
 	fd->data = &s;
 	if (!work.try_push(idx)) {
@@ -402,13 +480,16 @@ void data_mover_threads::worker() noexcept
 		std::uint32_t expected = 0;
 		if (spinners.compare_exchange_strong(expected, 1, std::memory_order_acq_rel)) {
 			bool got = false;
-			for (unsigned i = 0; i < spin_iterations; ++i) {
+			long long deadline = now_ns() + spin_ns;
+			for (unsigned i = 1;; ++i) {
 				cpu_relax();
 				if (work.try_pop(idx)) {
 					got = true;
 					break;
 				}
 				if (stopping.load(std::memory_order_relaxed))
+					break;
+				if (i % 16 == 0 && now_ns() >= deadline)
 					break;
 			}
 			spinners.store(0, std::memory_order_release);
@@ -445,12 +526,22 @@ void data_mover_threads::after_pop() noexcept
 void data_mover_threads::run_item(std::uint32_t idx) noexcept
 {
 	op_slot &s = slots[idx];
+	run_claims(s);
+	release_ref(s);
+}
+
+std::uint32_t data_mover_threads::run_claims(op_slot &s) noexcept
+{
+	const std::uint32_t idx = index_of(s);
+	std::uint32_t ran = 0;
 	for (;;) {
-		std::uint32_t c = s.next_chunk.fetch_add(1, std::memory_order_acq_rel);
+		std::uint32_t c = s.next_chunk.load(std::memory_order_acquire);
 		if (c >= s.nchunks)
 			break;
 		if (c == 0) {
-			// The first claim: no other worker touches the operation yet.
+			if (!s.next_chunk.compare_exchange_weak(c, 1, std::memory_order_acq_rel))
+				continue;
+			// The first claim: nobody else runs a chunk until the gate opens.
 			std::uint64_t flags = op_flags(s.op);
 			if (durable::is_ext(flags)) {
 				durable::map_guard *g = durable::guard_of(&s.op.data);
@@ -458,12 +549,14 @@ void data_mover_threads::run_item(std::uint32_t idx) noexcept
 					// The map is gone: write nothing.
 					s.result = VDM_ERROR_JOB_CORRUPTED;
 					s.next_chunk.store(s.nchunks, std::memory_order_relaxed);
+					s.gate.store(gate_failed, std::memory_order_release);
 					finish(s);
-					break;
+					return ran + 1;
 				}
 				s.guard = g;
 			}
 			if (s.nchunks > 1) {
+				s.gate.store(gate_open, std::memory_order_release);
 				std::size_t helpers = std::min<std::size_t>(s.nchunks - 1, nthreads - 1);
 				std::size_t pushed = 0;
 				for (; pushed < helpers; ++pushed) {
@@ -476,14 +569,23 @@ void data_mover_threads::run_item(std::uint32_t idx) noexcept
 				if (pushed != 0)
 					wake_workers(int(pushed));
 			}
+		} else {
+			// Later chunks only once the first claimer is inside the
+			// guard; until then it runs them itself (or the map is gone).
+			if (s.gate.load(std::memory_order_acquire) != gate_open)
+				break;
+			c = s.next_chunk.fetch_add(1, std::memory_order_acq_rel);
+			if (c >= s.nchunks)
+				break;
 		}
 		run_chunk(s, c);
+		++ran;
 		if (s.pending.fetch_sub(1, std::memory_order_acq_rel) == 1) {
 			finish(s);
 			break;
 		}
 	}
-	release_ref(s);
+	return ran;
 }
 
 void data_mover_threads::run_chunk(op_slot &s, std::uint32_t c) noexcept
@@ -661,6 +763,14 @@ void data_mover_threads::space_freed() noexcept
 }
 
 namespace pmem2::masync {
+
+thread_local int caller_may_help = help_none;
+
+mover_counters &mover_stats() noexcept
+{
+	static mover_counters c;
+	return c;
+}
 
 void set_split(data_mover_threads *dmt, std::size_t threshold, std::size_t chunk) noexcept
 {

@@ -41,6 +41,14 @@ public:
 		return ok;
 	}
 
+	// Items queued, approximately (racy by nature).
+	std::size_t approx_size() const noexcept
+	{
+		std::size_t t = tail_.load(std::memory_order_relaxed);
+		std::size_t h = head_.load(std::memory_order_relaxed);
+		return t > h ? t - h : 0;
+	}
+
 	// A hint only (racy by nature).
 	bool maybe_empty() const noexcept
 	{

@@ -3,6 +3,7 @@
 #include <libminiasync/runtime.h>
 
 #include <sched.h>
+#include <time.h>
 
 #include <atomic>
 #include <cstdint>
@@ -46,10 +47,27 @@ void wake_cell(void *data) noexcept
 		futex_wake_all(&c->seq);
 }
 
-constexpr unsigned spins_before_sleep = 200;	// polling passes
+// Before the first sleep of a wait, poll this long (a few wake-ups' worth)
+// while every pending future promised a waker; after a wake-up, poll once
+// and sleep again.
+constexpr long long spin_before_sleep_ns = 30'000;
 constexpr unsigned spins_before_yield = 64;
 constexpr long long backstop_ns = 100'000'000;	// defence only
 constexpr std::size_t stack_order = 64;
+
+long long now_ns() noexcept
+{
+	timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1'000'000'000LL + ts.tv_nsec;
+}
+
+// Lets the threads mover run unclaimed operations on this waiting thread;
+// restores the previous value (waits may nest inside futures).
+struct help_scope {
+	int saved = caller_may_help;
+	~help_scope() { caller_may_help = saved; }
+};
 
 // What a future said about itself in its last poll. Kept per future:
 // vdm futures, for one, declare their notifier only when they start.
@@ -70,6 +88,10 @@ void wait_all(struct future **futs, std::size_t n, std::size_t *order,
 	if (notes != nullptr)
 		for (std::size_t i = 0; i < n; ++i)
 			notes[i] = {FUTURE_NOTIFIER_NONE, nullptr};
+	help_scope help;
+	caller_may_help = help_none;	// the first pass starts every future
+	long long spin_deadline = 0;	// set when spinning towards the first sleep begins
+	bool slept = false;
 
 	for (;;) {
 		std::size_t count = n;
@@ -91,6 +113,9 @@ void wait_all(struct future **futs, std::size_t n, std::size_t *order,
 		}
 
 		for (unsigned pass = 0;; ++pass) {
+			// One future: nothing else to start first.
+			caller_may_help = pass != 0 ? help_queued :
+				count == 1 ? help_all : help_none;
 			// Read before polling: a wake after this point ends the sleep.
 			std::uint32_t seq = cell.seq.load(std::memory_order_acquire);
 			bool all_waker = notes != nullptr;
@@ -137,9 +162,15 @@ void wait_all(struct future **futs, std::size_t n, std::size_t *order,
 				continue;
 			}
 
-			if (pass < spins_before_sleep) {
-				cpu_relax();
-				continue;
+			if (!slept) {
+				// Spin towards the first sleep (the clock read every few
+				// passes); after a wake-up this is skipped.
+				if (spin_deadline == 0)
+					spin_deadline = now_ns() + spin_before_sleep_ns;
+				if (pass % 8 != 0 || now_ns() < spin_deadline) {
+					cpu_relax();
+					continue;
+				}
 			}
 
 			// Every pending future promised a waker call: sleep until one.
@@ -151,7 +182,8 @@ void wait_all(struct future **futs, std::size_t n, std::size_t *order,
 					counters.woken.fetch_add(1, std::memory_order_relaxed);
 			}
 			cell.sleepers.fetch_sub(1, std::memory_order_relaxed);
-			break;	// new round
+			slept = true;
+			// Same round: the order stays, completed futures are skipped.
 		}
 	}
 }

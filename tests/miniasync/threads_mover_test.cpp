@@ -799,3 +799,210 @@ TEST(MpmcQueue, HoldsExactlyItsCapacity)
 		EXPECT_TRUE(q.maybe_empty());
 	}
 }
+
+// Caller help: a thread waiting in runtime_wait_multiple runs durable
+// operations no worker has claimed. Checked on the mover's counters, with
+// the workers held in a gated hook so nobody else can take the work.
+namespace {
+
+void *gated_memset(void *d, int c, std::size_t n, unsigned)
+{
+	gated_calls.fetch_add(1);
+	while (gate.load(std::memory_order_acquire) == 0)
+		std::this_thread::yield();
+	return n ? std::memset(d, c, n) : d;
+}
+
+// Occupies every worker of `m` with a plain memset stuck in gated_memset.
+std::vector<vdm_operation_future> block_workers(data_mover_threads *m, int nworkers,
+	std::vector<char> &scratch)
+{
+	data_mover_threads_set_memset_fn(m, gated_memset);
+	gate = 0;
+	gated_calls = 0;
+	scratch.assign(std::size_t(nworkers) * 64, 0);
+	std::vector<vdm_operation_future> fs;
+	for (int i = 0; i < nworkers; ++i) {
+		fs.push_back(vdm_memset(data_mover_threads_get_vdm(m), scratch.data() + 64 * i, 7, 64, 0));
+		future_poll(FUTURE_AS_RUNNABLE(&fs.back()), nullptr);
+	}
+	EXPECT_TRUE(masync_test::wait_for([&] { return gated_calls.load() == nworkers; }));
+	return fs;
+}
+
+void release_workers(std::vector<vdm_operation_future> &fs)
+{
+	gate.store(1, std::memory_order_release);
+	for (auto &f : fs)
+		FUTURE_BUSY_POLL(&f)
+}
+
+} // namespace
+
+TEST(ThreadsMoverRuntime, WaitingCallerRunsDurableOperationsNoWorkerTook)
+{
+	auto &mc = pmem2::masync::mover_stats();
+	auto m = make_mover(2, 64, FUTURE_NOTIFIER_WAKER);
+	pmem2::masync::set_split(m.get(), 256 * 1024, 64 * 1024);
+	vdm *v = data_mover_threads_get_vdm(m.get());
+	runtime *r = runtime_new();
+	durable::map_guard guard;
+	const std::uint64_t flags = durable::encode(1, 0, guard.gen.load());
+	std::vector<char> scratch;
+	auto blockers = block_workers(m.get(), 2, scratch);
+
+	// Several small operations: started in the first pass, then claimed by
+	// the waiting caller since both workers are busy.
+	constexpr int n = 6;
+	constexpr std::size_t sz = 4096 + 33;
+	auto src = pattern(sz, 11);
+	std::vector<std::vector<unsigned char>> dst(n, std::vector<unsigned char>(sz));
+	std::vector<vdm_operation_future> fs;
+	std::vector<future *> ptrs;
+	fs.reserve(n);
+	for (int i = 0; i < n; ++i) {
+		fs.push_back(vdm_memcpy(v, dst[i].data(), src.data(), sz, flags));
+		durable::set_guard(&fs.back().data.operation.data, &guard);
+		ptrs.push_back(&fs.back().base);
+	}
+	std::uint64_t ops0 = mc.caller_ops.load(), chunks0 = mc.caller_chunks.load();
+	runtime_wait_multiple(r, ptrs.data(), n);
+	EXPECT_EQ(mc.caller_ops.load() - ops0, std::uint64_t(n));
+	EXPECT_EQ(mc.caller_chunks.load() - chunks0, std::uint64_t(n));
+	for (int i = 0; i < n; ++i) {
+		EXPECT_EQ(fs[i].output.result, VDM_SUCCESS);
+		EXPECT_EQ(std::memcmp(dst[i].data(), src.data(), sz), 0) << i;
+	}
+
+	// A split operation: the caller runs every chunk.
+	constexpr std::size_t big = 512 * 1024 + 5;
+	auto bsrc = pattern(big, 12);
+	std::vector<unsigned char> bdst(big);
+	auto b = vdm_memcpy(v, bdst.data(), bsrc.data(), big, flags);
+	durable::set_guard(&b.data.operation.data, &guard);
+	ops0 = mc.caller_ops.load();
+	chunks0 = mc.caller_chunks.load();
+	runtime_wait(r, &b.base);
+	EXPECT_EQ(b.output.result, VDM_SUCCESS);
+	EXPECT_EQ(std::memcmp(bdst.data(), bsrc.data(), big), 0);
+	EXPECT_EQ(mc.caller_ops.load() - ops0, 1u);
+	EXPECT_EQ(mc.caller_chunks.load() - chunks0, 2u);	// min(nthreads, size / min chunk)
+
+	// After the map is gone the caller writes nothing either.
+	durable::guard_retire(&guard);
+	std::vector<unsigned char> untouched(sz, 0x42);
+	auto late = vdm_memcpy(v, untouched.data(), src.data(), sz, flags);
+	durable::set_guard(&late.data.operation.data, &guard);
+	runtime_wait(r, &late.base);
+	EXPECT_EQ(late.output.result, VDM_ERROR_JOB_CORRUPTED);
+	EXPECT_TRUE(std::all_of(untouched.begin(), untouched.end(), [](unsigned char c) { return c == 0x42; }));
+	EXPECT_EQ(guard.inflight.load(), 0u);
+
+	release_workers(blockers);
+	data_mover_threads_set_memset_fn(m.get(), nullptr);
+	runtime_delete(r);
+}
+
+TEST(ThreadsMoverRuntime, CallerHelpLeavesPlainAndHookedOperationsToWorkers)
+{
+	auto &mc = pmem2::masync::mover_stats();
+	auto m = make_mover(1, 16, FUTURE_NOTIFIER_WAKER);
+	vdm *v = data_mover_threads_get_vdm(m.get());
+	runtime *r = runtime_new();
+	durable::map_guard guard;
+	char a[16] = "plain", b[16] = {}, c[16] = {};
+	std::uint64_t ops0 = mc.caller_ops.load();
+	// A plain operation and a durable one with a user hook: never run by
+	// the waiting caller.
+	auto f = vdm_memcpy(v, b, a, 6, 0);
+	runtime_wait(r, &f.base);
+	data_mover_threads_set_memcpy_fn(m.get(), count_memcpy);
+	auto h = vdm_memcpy(v, c, a, 6, durable::encode(1, 0, guard.gen.load()));
+	durable::set_guard(&h.data.operation.data, &guard);
+	runtime_wait(r, &h.base);
+	data_mover_threads_set_memcpy_fn(m.get(), nullptr);
+	EXPECT_STREQ(b, "plain");
+	EXPECT_STREQ(c, "plain");
+	EXPECT_EQ(mc.caller_ops.load(), ops0);
+	// Busy polling outside a runtime wait never helps either.
+	auto d = vdm_memcpy(v, b, a, 6, durable::encode(1, 0, guard.gen.load()));
+	durable::set_guard(&d.data.operation.data, &guard);
+	FUTURE_BUSY_POLL(&d)
+	EXPECT_EQ(mc.caller_ops.load(), ops0);
+	runtime_delete(r);
+}
+
+// Waiting callers and workers race for the same operations, small, large
+// and split, from several threads.
+TEST(ThreadsMoverRuntime, CallersAndWorkersShareDurableOperations)
+{
+	auto m = make_mover(2, 8, FUTURE_NOTIFIER_WAKER);
+	pmem2::masync::set_split(m.get(), 128 * 1024, 32 * 1024);
+	vdm *v = data_mover_threads_get_vdm(m.get());
+	durable::map_guard guard;
+	const std::uint64_t flags = durable::encode(1, 0, guard.gen.load());
+	std::atomic<int> bad{0};
+	std::vector<std::thread> ts;
+	for (int t = 0; t < 3; ++t) {
+		ts.emplace_back([&, t] {
+			runtime *r = runtime_new();
+			const std::size_t sizes[4] = {64, 4096, 100 * 1024, 200 * 1024};
+			std::vector<std::vector<unsigned char>> src, dst;
+			for (int i = 0; i < 4; ++i) {
+				src.push_back(pattern(sizes[i], 50 + 4 * t + i));
+				dst.emplace_back(sizes[i]);
+			}
+			for (int round = 0; round < 60; ++round) {
+				std::vector<vdm_operation_future> fs;
+				std::vector<future *> ptrs;
+				fs.reserve(4);
+				int k = 1 + round % 4;
+				for (int i = 0; i < k; ++i) {
+					std::fill(dst[i].begin(), dst[i].end(), 0);
+					fs.push_back(vdm_memcpy(v, dst[i].data(), src[i].data(), sizes[i], flags));
+					durable::set_guard(&fs.back().data.operation.data, &guard);
+					ptrs.push_back(&fs.back().base);
+				}
+				runtime_wait_multiple(r, ptrs.data(), ptrs.size());
+				for (int i = 0; i < k; ++i)
+					if (fs[i].output.result != VDM_SUCCESS ||
+					    std::memcmp(dst[i].data(), src[i].data(), sizes[i]) != 0)
+						bad.fetch_add(1);
+			}
+			runtime_delete(r);
+		});
+	}
+	for (auto &t : ts)
+		t.join();
+	EXPECT_EQ(bad.load(), 0);
+	EXPECT_EQ(guard.inflight.load(), 0u);
+}
+
+// guard_leave skips the notification unless a retire waits; a waiting
+// retire is still released by the last leave.
+TEST(MapGuard, RetireWaitsForTheLastLeave)
+{
+	durable::map_guard g;
+	const std::uint32_t gen = g.gen.load();
+	ASSERT_TRUE(durable::guard_enter(&g, gen));
+	ASSERT_TRUE(durable::guard_enter(&g, gen));
+	durable::guard_leave(&g);
+	EXPECT_EQ(g.waiters.load(), 0u);
+	std::atomic<bool> retired{false};
+	std::thread deleter([&] {
+		durable::guard_retire(&g);
+		retired = true;
+	});
+	EXPECT_TRUE(masync_test::wait_for([&] { return g.waiters.load() == 1; }));
+	EXPECT_FALSE(retired.load());
+	EXPECT_FALSE(durable::guard_enter(&g, gen));	// retired: refused, and not counted
+	EXPECT_FALSE(retired.load());
+	durable::guard_leave(&g);
+	deleter.join();
+	EXPECT_TRUE(retired.load());
+	EXPECT_EQ(g.inflight.load(), 0u);
+	EXPECT_EQ(g.waiters.load(), 0u);
+	// Nobody inside: retire returns at once.
+	durable::guard_retire(&g);
+	EXPECT_EQ(g.waiters.load(), 0u);
+}
