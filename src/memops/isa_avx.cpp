@@ -35,14 +35,29 @@ struct isa {
 	static fill make_fill(int c) noexcept { return _mm256_set1_epi8(static_cast<char>(c)); }
 	static v32 fill32(fill f) noexcept { return f; }
 
-	static void copy_line(char *d, const char *s) noexcept
+	// One line in two registers (see avx512f).
+	struct line {
+		__m256i a, b;
+	};
+	static constexpr std::size_t group_lines = 8;	// 16 ymm registers
+	static line load_line(const char *s) noexcept
 	{
 		auto p = reinterpret_cast<const __m256i *>(s);
-		__m256i a = _mm256_loadu_si256(p), b = _mm256_loadu_si256(p + 1);
-		auto q = reinterpret_cast<__m256i *>(d);
-		_mm256_store_si256(q, a);
-		_mm256_store_si256(q + 1, b);
+		return {_mm256_loadu_si256(p), _mm256_loadu_si256(p + 1)};
 	}
+	static void store_line(char *d, line v) noexcept
+	{
+		auto q = reinterpret_cast<__m256i *>(d);
+		_mm256_store_si256(q, v.a);
+		_mm256_store_si256(q + 1, v.b);
+	}
+	static void stream_line(char *d, line v) noexcept
+	{
+		auto q = reinterpret_cast<__m256i *>(d);
+		_mm256_stream_si256(q, v.a);
+		_mm256_stream_si256(q + 1, v.b);
+	}
+
 	static void stream_copy_line(char *d, const char *s) noexcept
 	{
 		auto p = reinterpret_cast<const __m256i *>(s);

@@ -43,10 +43,23 @@ struct isa {
 	}
 	static v32 fill32(const fill &f) noexcept { return f.y; }
 
-	static void copy_line(char *d, const char *s) noexcept
+	// One line in one register: the kernels load several lines before
+	// storing any (loads first, then whole-line stores).
+	using line = __m512i;
+	static constexpr std::size_t group_lines = 16;	// of 32 zmm registers
+	static line load_line(const char *s) noexcept { return _mm512_loadu_si512(s); }
+	static void store_line(char *d, line v) noexcept { _mm512_store_si512(d, v); }
+	static void stream_line(char *d, line v) noexcept
 	{
-		_mm512_store_si512(d, _mm512_loadu_si512(s));
+		_mm512_stream_si512(reinterpret_cast<__m512i *>(d), v);
 	}
+	// 64 bytes at any address as one store (copy_le64/set_le64 at n == 64).
+	static void copy64(char *d, const char *s) noexcept
+	{
+		_mm512_storeu_si512(d, _mm512_loadu_si512(s));
+	}
+	static void fill64(char *d, const fill &f) noexcept { _mm512_storeu_si512(d, f.z); }
+
 	static void stream_copy_line(char *d, const char *s) noexcept
 	{
 		_mm512_stream_si512(reinterpret_cast<__m512i *>(d), _mm512_loadu_si512(s));

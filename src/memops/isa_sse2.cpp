@@ -37,17 +37,34 @@ struct isa {
 	static fill make_fill(int c) noexcept { return _mm_set1_epi8(static_cast<char>(c)); }
 	static v32 fill32(fill f) noexcept { return {f, f}; }
 
-	static void copy_line(char *d, const char *s) noexcept
+	// One line in four registers (see avx512f).
+	struct line {
+		__m128i a, b, c, e;
+	};
+	static constexpr std::size_t group_lines = 4;	// 16 xmm registers
+	static line load_line(const char *s) noexcept
 	{
 		auto p = reinterpret_cast<const __m128i *>(s);
-		__m128i a = _mm_loadu_si128(p), b = _mm_loadu_si128(p + 1);
-		__m128i c = _mm_loadu_si128(p + 2), e = _mm_loadu_si128(p + 3);
-		auto q = reinterpret_cast<__m128i *>(d);
-		_mm_store_si128(q, a);
-		_mm_store_si128(q + 1, b);
-		_mm_store_si128(q + 2, c);
-		_mm_store_si128(q + 3, e);
+		return {_mm_loadu_si128(p), _mm_loadu_si128(p + 1), _mm_loadu_si128(p + 2),
+			_mm_loadu_si128(p + 3)};
 	}
+	static void store_line(char *d, line v) noexcept
+	{
+		auto q = reinterpret_cast<__m128i *>(d);
+		_mm_store_si128(q, v.a);
+		_mm_store_si128(q + 1, v.b);
+		_mm_store_si128(q + 2, v.c);
+		_mm_store_si128(q + 3, v.e);
+	}
+	static void stream_line(char *d, line v) noexcept
+	{
+		auto q = reinterpret_cast<__m128i *>(d);
+		_mm_stream_si128(q, v.a);
+		_mm_stream_si128(q + 1, v.b);
+		_mm_stream_si128(q + 2, v.c);
+		_mm_stream_si128(q + 3, v.e);
+	}
+
 	static void stream_copy_line(char *d, const char *s) noexcept
 	{
 		auto p = reinterpret_cast<const __m128i *>(s);

@@ -223,7 +223,10 @@ TEST_P(kernel_test, overlapping_moves_both_directions)
 	std::vector<std::size_t> lens;
 	for (std::size_t l = 1; l <= 300; l += (l < 80 ? 1 : 7))
 		lens.push_back(l);
-	for (std::size_t l : {511u, 512u, 513u, 1000u, 1024u, 2049u, 4000u})
+	// Also every way the line groups split a run (one group per power of
+	// two of lines below 2 * group_lines, 4-line groups above).
+	for (std::size_t l : {447u, 511u, 512u, 513u, 960u, 1000u, 1023u, 1024u, 1536u, 1984u, 2047u,
+			      2048u, 2049u, 2112u, 3968u, 4000u})
 		lens.push_back(l);
 	const long deltas[] = {1, 2, 3, 7, 8, 15, 16, 31, 32, 33, 63, 64, 65, 100, 127, 128,
 			       129, 255, 256, 257, 300, 511};

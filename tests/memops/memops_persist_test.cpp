@@ -228,6 +228,87 @@ TEST_P(kernel_test, store_kind_matrix)
 				}
 }
 
+// Up to one line with a streaming store kind (NONTEMPORAL, WC, or at or
+// above the threshold): a line-aligned whole line or a line-aligned piece of
+// exactly 32/16/8/4 bytes is one streaming store, reported as streamed and
+// not flushed, and fenced as the streaming kernels are (by the drain, or in
+// the kernel with CLFLUSH and for BYTE/PAGE); every other range is written
+// with regular stores and flushed. Temporal kinds never stream.
+TEST_P(kernel_test, single_line_streams_aligned_pieces)
+{
+	const kernel_case &k = GetParam();
+	recording rec;
+	ASSERT_NO_FATAL_FAILURE(force(&rec));
+	const bool clflush = std::strcmp(mo::selected().flush, "clflush") == 0;
+	persist_rig rig;
+	using namespace mo;
+	const unsigned flag_sets[] = {f_nontemporal, f_wc, f_nontemporal | f_nodrain, f_wc | f_nodrain,
+				      0, f_nodrain, f_temporal, f_wb, f_noflush, f_nontemporal | f_temporal};
+	for (granularity g : {granularity::cache_line, granularity::byte, granularity::page})
+		for (unsigned flags : flag_sets)
+			for (std::size_t len : {1u, 4u, 8u, 12u, 16u, 24u, 32u, 48u, 63u, 64u})
+				for (std::size_t mis : {0u, 4u, 8u, 16u, 32u})
+					for (int op = 0; op < 2; ++op) {
+						if (g == granularity::page && (mis % 16) != 0)
+							continue;	// msync per call: sample
+						unsigned char *d = rig.dst.data() + 128 + mis;
+						const unsigned char *src = rig.src.data() + 7 * len + mis;
+						std::memset(d, 0, len);
+						rec.clear();
+						if (op == 0)
+							ops(g).memmove(d, src, len, flags);
+						else
+							ops(g).memset(d, 0x5a, len, flags);
+						SCOPED_TRACE(::testing::Message()
+							     << (op ? "memset" : "memmove") << " gran "
+							     << static_cast<int>(g) << " len " << len << " mis " << mis
+							     << " flags 0x" << std::hex << flags);
+						if (op == 0) {
+							ASSERT_EQ(0, std::memcmp(d, src, len));
+						} else {
+							for (std::size_t i = 0; i < len; ++i)
+								ASSERT_EQ(0x5a, d[i]);
+						}
+						const bool hint_nt = !(flags & f_noflush) &&
+							(g == granularity::byte
+								 ? (flags & f_nontemporal) != 0
+								 : (flags & (f_nontemporal | f_wc)) != 0);
+						const bool aligned_piece =
+							mis == 0 && (len == 64 || len == 32 || len == 16 || len == 8 || len == 4);
+						const bool want_nt = k.has_nt && hint_nt && aligned_piece;
+						const auto ks = rec.kernels();
+						ASSERT_EQ(1u, ks.size());
+						if (k.has_nt) {
+							ASSERT_EQ(hint_nt, ks[0].find("_nt_") != std::string::npos) << ks[0];
+						}
+						std::size_t streamed = 0;
+						for (const event &e : rec.ev)
+							if (e.kind == event::nt) {
+								ASSERT_EQ(reinterpret_cast<std::uintptr_t>(d), e.a);
+								streamed += e.n;
+							}
+						ASSERT_EQ(want_nt ? len : 0u, streamed);
+						if (want_nt) {
+							ASSERT_EQ(0u, rec.count(event::flush));
+							// Streaming stores are fenced before return unless
+							// the caller drains: by the drain, or inside the
+							// kernel with CLFLUSH and for BYTE and PAGE.
+							const bool fenced = g != granularity::cache_line || clflush ||
+								!(flags & f_nodrain);
+							ASSERT_EQ(fenced, last_is_fence(rec) ||
+								(g == granularity::page &&
+								 rec.ev.size() >= 2 &&
+								 rec.ev[rec.ev.size() - 2].kind == event::fence));
+							if (!fenced) {
+								ASSERT_EQ(0u, rec.count(event::fence));
+							}
+						} else if (g == granularity::cache_line && !(flags & f_noflush)) {
+							ASSERT_TRUE(covered(rec, d, len));
+							ASSERT_EQ(0u, rec.count(event::nt));
+						}
+					}
+}
+
 TEST_P(kernel_test, threshold_selects_streaming_for_unhinted_copies)
 {
 	const kernel_case &k = GetParam();
