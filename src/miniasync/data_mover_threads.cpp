@@ -435,7 +435,11 @@ data_mover_threads::op_slot *data_mover_threads::try_submit(vdm_operation_data *
 		free_slots.try_push(idx);
 		return nullptr;
 	}
-	wake_workers(1);
+	// Only the first item of a burst wakes a worker: with an item ahead of
+	// this one still queued, the worker that pops it brings the next one
+	// (after_pop), or takes this one itself when it loops back.
+	if (work.approx_size() <= 1)
+		wake_workers(1);
 	return &s;
 }
 
