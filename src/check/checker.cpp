@@ -22,6 +22,7 @@ constexpr std::uintptr_t line_size = 64;
 
 struct pending_line {
 	std::uintptr_t addr;
+	std::uint32_t seq;				// when it was flushed
 	std::array<unsigned char, line_size> bytes;	// as they were at the flush
 };
 
@@ -42,11 +43,20 @@ struct checker::state {
 		std::size_t len;
 		memops::granularity g;
 		std::vector<unsigned char> shadow;
+		// Per byte: the event that last wrote it into the shadow. Two
+		// threads may flush the same line (chunks of one operation meet
+		// inside a line when it is not line-aligned); a writeback carries
+		// the line as it was at its flush, so a fence committing an older
+		// flush must not roll back bytes a newer event already made durable.
+		std::vector<std::uint32_t> version;
 	};
 	mutable std::mutex m;
 	std::vector<region> regions;
+	std::atomic<std::uint32_t> clock{0};
 	std::atomic<std::uint64_t> fences{0};
 	std::atomic<std::uint64_t> durable{0};
+
+	std::uint32_t tick() noexcept { return clock.fetch_add(1, std::memory_order_acq_rel) + 1; }
 
 	region *find(std::uintptr_t a) noexcept
 	{
@@ -59,15 +69,24 @@ struct checker::state {
 	{
 		return const_cast<state *>(this)->find(a);
 	}
-	// Copy [a, a+n) from `src` into every region it overlaps.
-	void commit(std::uintptr_t a, std::size_t n, const unsigned char *src) noexcept
+	// Copy [a, a+n) from `src`, as of event `seq`, into every region it
+	// overlaps, byte by byte where no newer event wrote already.
+	void commit(std::uintptr_t a, std::size_t n, const unsigned char *src, std::uint32_t seq) noexcept
 	{
 		for (region &r : regions) {
 			std::uintptr_t lo = std::max(a, r.base);
 			std::uintptr_t hi = std::min(a + n, r.base + r.len);
 			if (lo >= hi)
 				continue;
-			std::memcpy(r.shadow.data() + (lo - r.base), src + (lo - a), hi - lo);
+			unsigned char *sh = r.shadow.data() + (lo - r.base);
+			std::uint32_t *ver = r.version.data() + (lo - r.base);
+			const unsigned char *s = src + (lo - a);
+			for (std::size_t i = 0; i < hi - lo; ++i) {
+				if (ver[i] < seq) {
+					sh[i] = s[i];
+					ver[i] = seq;
+				}
+			}
 			durable.fetch_add(hi - lo, std::memory_order_relaxed);
 		}
 	}
@@ -80,7 +99,7 @@ void checker::track(void *base, std::size_t len, memops::granularity g)
 {
 	auto a = reinterpret_cast<std::uintptr_t>(base);
 	std::lock_guard lk(s_->m);
-	state::region r{a, len, g, std::vector<unsigned char>(len)};
+	state::region r{a, len, g, std::vector<unsigned char>(len), std::vector<std::uint32_t>(len)};
 	std::memcpy(r.shadow.data(), base, len);
 	s_->regions.push_back(std::move(r));
 }
@@ -185,6 +204,9 @@ void checker::on_flush(const void *line) noexcept
 	pending_line pl;
 	pl.addr = a;
 	// The line as the flush writes it back: later stores dirty it again.
+	// The tick comes first: a flush ordered after another thread's tick
+	// sees that thread's earlier stores.
+	pl.seq = s_->tick();
 	std::memcpy(pl.bytes.data(), line, line_size);
 	tl_pending.lines.push_back(pl);
 }
@@ -203,11 +225,12 @@ void checker::on_fence() noexcept
 	{
 		std::lock_guard lk(s_->m);
 		for (const pending_line &l : p.lines)
-			s_->commit(l.addr, line_size, l.bytes.data());
+			s_->commit(l.addr, line_size, l.bytes.data(), l.seq);
+		std::uint32_t now = s_->tick();
 		for (auto [a, n] : p.nt) {
 			const state::region *r = s_->find(a);
 			if (r != nullptr && r->g == memops::granularity::cache_line)
-				s_->commit(a, n, reinterpret_cast<const unsigned char *>(a));
+				s_->commit(a, n, reinterpret_cast<const unsigned char *>(a), now);
 		}
 	}
 	p.lines.clear();
@@ -222,12 +245,13 @@ void checker::on_page_sync(const void *ptr, std::size_t len) noexcept
 	if (len == 0)
 		end = a + page;
 	std::lock_guard lk(s_->m);
+	std::uint32_t now = s_->tick();
 	for (state::region &r : s_->regions) {
 		if (r.g != memops::granularity::page)
 			continue;
 		std::uintptr_t lo = std::max(a, r.base), hi = std::min(end, r.base + r.len);
 		if (lo < hi)
-			s_->commit(lo, hi - lo, reinterpret_cast<const unsigned char *>(lo));
+			s_->commit(lo, hi - lo, reinterpret_cast<const unsigned char *>(lo), now);
 	}
 }
 
