@@ -65,6 +65,11 @@ usage)
 	expect 2 "$PMEM2" info --bogus
 	expect 2 "$PMEM2" info a b
 	expect 2 "$PMEM2" bench --file-size 1K
+	expect 2 "$PMEM2" bench --granularity huge
+	contains "$err" "--granularity" "bad granularity"
+	expect 2 "$PMEM2" bench --no-pmdk --pmdk /x
+	contains "$err" "exclude each other" "--pmdk with --no-pmdk"
+	expect 2 "$PMEM2" bench --pmdk=
 	;;
 info)
 	gen "$work/f" 1048576
@@ -200,9 +205,11 @@ kill_rerun)
 bench)
 	mkdir "$work/b"
 	expect 0 "$PMEM2" bench --time 5 --file-size 8M --dir "$work/b"
-	contains "$out" "PMDK: not linked" "bench"
+	contains "$out" "PMDK: " "bench"
+	contains "$out" "async rows: ours only" "bench"
 	contains "$out" "threads" "bench rows"
-	expect 0 "$PMEM2" bench --json --time 5 --file-size 8M --dir "$work/b"
+	contains "$out" "persist" "bench rows"
+	expect 0 "$PMEM2" bench --json --time 5 --file-size 8M --dir "$work/b" --no-pmdk
 	if have_python; then
 		n=$(json_get "$out" 'len(j["rows"])')
 		[ "$n" -ge 15 ] || fail "bench rows: $n"
@@ -212,6 +219,104 @@ bench)
 	[ -z "$(ls "$work/b")" ] || fail "bench left files: $(ls "$work/b")"
 	expect 1 "$PMEM2" bench --dir "$work/missing"
 	contains "$err" "cannot create a scratch file" "bench in a missing dir"
+	;;
+bench_pmdk)
+	# The side-by-side rows through PMDK's libpmem2, and its absence.
+	have_python || exit 77
+	mkdir "$work/b"
+	quick=(--time 5 --file-size 4M --granularity cache_line --dir "$work/b")
+	no_pmdk_rows='not any("pmdk" in r or "ratio" in r for r in j["rows"])'
+	sync_compared='all(("pmdk" in r) == (r["mode"] == "sync") for r in j["rows"]) and all(
+		r["pmdk"]["latency_us"] > 0 and r["pmdk"]["gbps"] > 0 and r["pmdk"]["ops"] >= 8 and r["ratio"] > 0
+		for r in j["rows"] if r["mode"] == "sync")'
+	system=/usr/lib/x86_64-linux-gnu/libpmem2.so.1
+	is_system="__import__(\"os\").path.realpath(j[\"pmdk\"][\"file\"]) == __import__(\"os\").path.realpath(\"$system\")"
+
+	expect 0 "$PMEM2" bench --json --no-pmdk "${quick[@]}"
+	[ "$(json_get "$out" 'j["pmdk"]["status"]')" = disabled ] || fail "--no-pmdk status: $out"
+	[ "$(json_get "$out" "$no_pmdk_rows")" = True ] || fail "--no-pmdk rows: $out"
+	expect 0 "$PMEM2" bench --no-pmdk "${quick[@]}"
+	contains "$out" "PMDK: disabled" "--no-pmdk text"
+	case "$out" in *ratio*) fail "--no-pmdk text has ratios: $out" ;; esac
+
+	# A missing library: reported, ours measured, exit 0.
+	for how in option env; do
+		if [ $how = option ]; then
+			expect 0 "$PMEM2" bench --json --pmdk "$work/nonexistent.so" "${quick[@]}"
+		else
+			expect 0 env PMEM2_BENCH_PMDK="$work/nonexistent.so" "$PMEM2" bench --json "${quick[@]}"
+		fi
+		[ "$(json_get "$out" 'j["pmdk"]["status"]')" = "not found" ] || fail "missing PMDK ($how): $out"
+		contains "$(json_get "$out" 'j["pmdk"]["reason"]')" "$work/nonexistent.so" "missing PMDK reason ($how)"
+		[ "$(json_get "$out" "$no_pmdk_rows")" = True ] || fail "missing PMDK rows ($how): $out"
+		[ "$(json_get "$out" 'len(j["rows"])')" -ge 15 ] || fail "missing PMDK: ours not measured: $out"
+		contains "$err" "not loaded" "missing PMDK warning ($how)"
+	done
+	expect 0 "$PMEM2" bench --pmdk "$work/nonexistent.so" "${quick[@]}"
+	contains "$out" "PMDK: not found ($work/nonexistent.so" "missing PMDK text"
+	# Not a libpmem2 at all.
+	libc=$(ldd "$PMEM2" 2>/dev/null | awk '/libc\.so/ {print $3}')
+	if [ -n "$libc" ]; then
+		expect 0 "$PMEM2" bench --json --pmdk "$libc" "${quick[@]}"
+		contains "$(json_get "$out" 'j["pmdk"]["reason"]')" "no symbol" "--pmdk libc"
+	fi
+	# A libpmem2 that is not PMDK's (exports the API, lacks PMDK's version
+	# string), as this project's own library would be.
+	stub=
+	if command -v cc >/dev/null 2>&1; then
+		mkdir "$work/stub"
+		{
+			for f in config_new config_delete config_set_required_store_granularity source_from_fd \
+				source_delete map_new map_delete map_get_address map_get_size \
+				map_get_store_granularity get_memcpy_fn get_memset_fn get_persist_fn errormsg; do
+				echo "void *pmem2_$f(void) { return 0; }"
+			done
+		} >"$work/stub/stub.c"
+		if cc -shared -fPIC -o "$work/stub/libpmem2.so.1" "$work/stub/stub.c" 2>/dev/null; then
+			stub=$work/stub/libpmem2.so.1
+			expect 0 "$PMEM2" bench --json --pmdk "$stub" "${quick[@]}"
+			[ "$(json_get "$out" 'j["pmdk"]["status"]')" = "not found" ] || fail "stub accepted: $out"
+			contains "$(json_get "$out" 'j["pmdk"]["reason"]')" "not PMDK's libpmem2" "stub rejected"
+		fi
+	fi
+	[ -n "$stub" ] || echo "note: no C compiler; the not-PMDK libpmem2 case not run" >&2
+
+	if [ ! -e "$system" ]; then
+		echo "note: $system missing; PMDK side-by-side rows not checked" >&2
+		[ -z "$(ls "$work/b")" ] || fail "bench left files: $(ls "$work/b")"
+		[ "$failures" -eq 0 ] && exit 77
+	else
+		expect 0 "$PMEM2" bench --json "${quick[@]}"
+		[ "$(json_get "$out" 'j["pmdk"]["status"]')" = used ] || fail "PMDK not used: $out"
+		[ "$(json_get "$out" "$is_system")" = True ] || fail "PMDK path: $out"
+		[ -n "$(json_get "$out" 'j["pmdk"]["version"]')" ] || fail "PMDK version: $out"
+		[ "$(json_get "$out" "$sync_compared")" = True ] || fail "PMDK rows: $out"
+		[ "$(json_get "$out" 'j["pmdk"]["rows"]')" = 12 ] || fail "PMDK row count: $out"
+		[ "$(json_get "$out" 'j["pmdk"]["granularity"] == j["granularity"] == "cache_line"')" = True ] ||
+			fail "forced granularity: $out"
+		expect 0 "$PMEM2" bench "${quick[@]}"
+		contains "$out" "PMDK: " "text"
+		contains "$out" "version " "text version"
+		contains "$out" "ratio" "text ratio column"
+		contains "$out" "geometric mean ratio over 12 sync rows" "text summary"
+		contains "$out" "$(readlink -f "$system")" "text path"
+		# The same through the option and the environment.
+		expect 0 "$PMEM2" bench --json --pmdk "$system" "${quick[@]}"
+		[ "$(json_get "$out" "$is_system")" = True ] || fail "--pmdk $system: $out"
+		expect 0 env PMEM2_BENCH_PMDK="$system" "$PMEM2" bench --json "${quick[@]}"
+		[ "$(json_get "$out" "$is_system")" = True ] || fail "PMEM2_BENCH_PMDK=$system: $out"
+		# Another libpmem2.so.1 first on the search path is passed over.
+		if [ -n "$stub" ]; then
+			expect 0 env LD_LIBRARY_PATH="$work/stub" "$PMEM2" bench --json "${quick[@]}"
+			[ "$(json_get "$out" "$is_system")" = True ] || fail "stub on LD_LIBRARY_PATH: $out"
+			[ "$(json_get "$out" "$sync_compared")" = True ] || fail "stub on LD_LIBRARY_PATH rows: $out"
+		fi
+		# Default granularity (page here, unless the file system is DAX).
+		expect 0 "$PMEM2" bench --json --time 1 --file-size 1M --dir "$work/b"
+		[ "$(json_get "$out" 'j["pmdk"]["granularity"] == j["granularity"]')" = True ] ||
+			fail "default granularity differs: $out"
+	fi
+	[ -z "$(ls "$work/b")" ] || fail "bench left files: $(ls "$work/b")"
 	;;
 *)
 	echo "unknown case $case_name" >&2
