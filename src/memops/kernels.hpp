@@ -297,14 +297,21 @@ inline void copy_rest_fwd(char *&d, const char *&s, std::size_t &n) noexcept
 // Backward: from d + n downward, reducing n. Within a group the stores
 // still go upward (its loads are all done): for the overlapping backward
 // streaming moves of 512 B to 1 KiB this measured faster than downward.
+// Except up to 4 streamed lines: line by line, downward, as the 4-line loop
+// of stream_bwd_lines does (loading them first measured no faster there).
 template <class I, class F, bool NT, std::size_t N>
 inline void copy_rest_bwd(char *d, const char *s, std::size_t &n) noexcept
 {
 	if (n >= N * line_size) {
 		n -= N * line_size;
-		copy_group<I, NT, false, N>(d + n, s + n);
+		if constexpr (NT && N <= 4) {
+			for (std::size_t j = N; j-- > 0;)
+				I::stream_copy_line(d + n + j * line_size, s + n + j * line_size);
+		} else {
+			copy_group<I, NT, false, N>(d + n, s + n);
+		}
 		if constexpr (!NT)
-			flush_group<F, true, N>(d + n);
+			flush_group<F, false, N>(d + n);
 	}
 	if constexpr (N > 1)
 		copy_rest_bwd<I, F, NT, N / 2>(d, s, n);
