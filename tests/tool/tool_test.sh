@@ -224,17 +224,36 @@ bench_pmdk)
 	# The side-by-side rows through PMDK's libpmem2, and its absence.
 	have_python || exit 77
 	mkdir "$work/b"
-	quick=(--time 5 --file-size 4M --granularity cache_line --dir "$work/b")
-	no_pmdk_rows='not any("pmdk" in r or "ratio" in r for r in j["rows"])'
-	sync_compared='all(("pmdk" in r) == (r["mode"] == "sync") for r in j["rows"]) and all(
-		r["pmdk"]["latency_us"] > 0 and r["pmdk"]["gbps"] > 0 and r["pmdk"]["ops"] >= 8 and r["ratio"] > 0
-		for r in j["rows"] if r["mode"] == "sync")'
+	quick=(--time 2 --file-size 4M --granularity cache_line --dir "$work/b")
 	system=/usr/lib/x86_64-linux-gnu/libpmem2.so.1
-	is_system="__import__(\"os\").path.realpath(j[\"pmdk\"][\"file\"]) == __import__(\"os\").path.realpath(\"$system\")"
+	# json_checks WHAT EXPR...: every EXPR (j = the output) must hold; one python run.
+	json_checks() {
+		local what=$1
+		shift
+		local bad
+		bad=$(python3 -c '
+import json, os, sys
+j = json.loads(sys.argv[1])
+system = os.path.realpath(sys.argv[2])
+def is_system(): return os.path.realpath(j["pmdk"]["file"]) == system
+def no_pmdk_rows(): return not any("pmdk" in r or "ratio" in r for r in j["rows"])
+def sync_compared():
+	return all(("pmdk" in r) == (r["mode"] == "sync") for r in j["rows"]) and all(
+		r["pmdk"]["latency_us"] > 0 and r["pmdk"]["gbps"] > 0 and r["pmdk"]["ops"] >= 8 and r["ratio"] > 0
+		for r in j["rows"] if r["mode"] == "sync")
+for e in sys.argv[3:]:
+	try:
+		ok = eval(e)
+	except Exception as x:
+		ok = False
+	if not ok:
+		print(e)
+' "$out" "$system" "$@" 2>&1)
+		[ -z "$bad" ] || fail "$what: does not hold: $bad; output: $out"
+	}
 
 	expect 0 "$PMEM2" bench --json --no-pmdk "${quick[@]}"
-	[ "$(json_get "$out" 'j["pmdk"]["status"]')" = disabled ] || fail "--no-pmdk status: $out"
-	[ "$(json_get "$out" "$no_pmdk_rows")" = True ] || fail "--no-pmdk rows: $out"
+	json_checks "--no-pmdk" 'j["pmdk"]["status"] == "disabled"' 'no_pmdk_rows()'
 	expect 0 "$PMEM2" bench --no-pmdk "${quick[@]}"
 	contains "$out" "PMDK: disabled" "--no-pmdk text"
 	case "$out" in *ratio*) fail "--no-pmdk text has ratios: $out" ;; esac
@@ -246,10 +265,8 @@ bench_pmdk)
 		else
 			expect 0 env PMEM2_BENCH_PMDK="$work/nonexistent.so" "$PMEM2" bench --json "${quick[@]}"
 		fi
-		[ "$(json_get "$out" 'j["pmdk"]["status"]')" = "not found" ] || fail "missing PMDK ($how): $out"
-		contains "$(json_get "$out" 'j["pmdk"]["reason"]')" "$work/nonexistent.so" "missing PMDK reason ($how)"
-		[ "$(json_get "$out" "$no_pmdk_rows")" = True ] || fail "missing PMDK rows ($how): $out"
-		[ "$(json_get "$out" 'len(j["rows"])')" -ge 15 ] || fail "missing PMDK: ours not measured: $out"
+		json_checks "missing PMDK ($how)" 'j["pmdk"]["status"] == "not found"' \
+			"'$work/nonexistent.so' in j['pmdk']['reason']" 'no_pmdk_rows()' 'len(j["rows"]) >= 15'
 		contains "$err" "not loaded" "missing PMDK warning ($how)"
 	done
 	expect 0 "$PMEM2" bench --pmdk "$work/nonexistent.so" "${quick[@]}"
@@ -258,7 +275,7 @@ bench_pmdk)
 	libc=$(ldd "$PMEM2" 2>/dev/null | awk '/libc\.so/ {print $3}')
 	if [ -n "$libc" ]; then
 		expect 0 "$PMEM2" bench --json --pmdk "$libc" "${quick[@]}"
-		contains "$(json_get "$out" 'j["pmdk"]["reason"]')" "no symbol" "--pmdk libc"
+		json_checks "--pmdk libc" 'j["pmdk"]["status"] == "not found"' '"no symbol" in j["pmdk"]["reason"]'
 	fi
 	# A libpmem2 that is not PMDK's (exports the API, lacks PMDK's version
 	# string), as this project's own library would be.
@@ -275,8 +292,8 @@ bench_pmdk)
 		if cc -shared -fPIC -o "$work/stub/libpmem2.so.1" "$work/stub/stub.c" 2>/dev/null; then
 			stub=$work/stub/libpmem2.so.1
 			expect 0 "$PMEM2" bench --json --pmdk "$stub" "${quick[@]}"
-			[ "$(json_get "$out" 'j["pmdk"]["status"]')" = "not found" ] || fail "stub accepted: $out"
-			contains "$(json_get "$out" 'j["pmdk"]["reason"]')" "not PMDK's libpmem2" "stub rejected"
+			json_checks "--pmdk stub" 'j["pmdk"]["status"] == "not found"' \
+				'"not PMDK'"'"'s libpmem2" in j["pmdk"]["reason"]' 'no_pmdk_rows()'
 		fi
 	fi
 	[ -n "$stub" ] || echo "note: no C compiler; the not-PMDK libpmem2 case not run" >&2
@@ -287,13 +304,9 @@ bench_pmdk)
 		[ "$failures" -eq 0 ] && exit 77
 	else
 		expect 0 "$PMEM2" bench --json "${quick[@]}"
-		[ "$(json_get "$out" 'j["pmdk"]["status"]')" = used ] || fail "PMDK not used: $out"
-		[ "$(json_get "$out" "$is_system")" = True ] || fail "PMDK path: $out"
-		[ -n "$(json_get "$out" 'j["pmdk"]["version"]')" ] || fail "PMDK version: $out"
-		[ "$(json_get "$out" "$sync_compared")" = True ] || fail "PMDK rows: $out"
-		[ "$(json_get "$out" 'j["pmdk"]["rows"]')" = 12 ] || fail "PMDK row count: $out"
-		[ "$(json_get "$out" 'j["pmdk"]["granularity"] == j["granularity"] == "cache_line"')" = True ] ||
-			fail "forced granularity: $out"
+		json_checks "PMDK used" 'j["pmdk"]["status"] == "used"' 'is_system()' 'j["pmdk"]["version"] != ""' \
+			'sync_compared()' 'j["pmdk"]["rows"] == 12' 'j["pmdk"]["geomean_ratio"] > 0' \
+			'j["pmdk"]["granularity"] == j["granularity"] == "cache_line"'
 		expect 0 "$PMEM2" bench "${quick[@]}"
 		contains "$out" "PMDK: " "text"
 		contains "$out" "version " "text version"
@@ -302,19 +315,17 @@ bench_pmdk)
 		contains "$out" "$(readlink -f "$system")" "text path"
 		# The same through the option and the environment.
 		expect 0 "$PMEM2" bench --json --pmdk "$system" "${quick[@]}"
-		[ "$(json_get "$out" "$is_system")" = True ] || fail "--pmdk $system: $out"
+		json_checks "--pmdk $system" 'is_system()' 'sync_compared()'
 		expect 0 env PMEM2_BENCH_PMDK="$system" "$PMEM2" bench --json "${quick[@]}"
-		[ "$(json_get "$out" "$is_system")" = True ] || fail "PMEM2_BENCH_PMDK=$system: $out"
+		json_checks "PMEM2_BENCH_PMDK=$system" 'is_system()' 'sync_compared()'
 		# Another libpmem2.so.1 first on the search path is passed over.
 		if [ -n "$stub" ]; then
 			expect 0 env LD_LIBRARY_PATH="$work/stub" "$PMEM2" bench --json "${quick[@]}"
-			[ "$(json_get "$out" "$is_system")" = True ] || fail "stub on LD_LIBRARY_PATH: $out"
-			[ "$(json_get "$out" "$sync_compared")" = True ] || fail "stub on LD_LIBRARY_PATH rows: $out"
+			json_checks "stub on LD_LIBRARY_PATH" 'is_system()' 'sync_compared()'
 		fi
 		# Default granularity (page here, unless the file system is DAX).
 		expect 0 "$PMEM2" bench --json --time 1 --file-size 1M --dir "$work/b"
-		[ "$(json_get "$out" 'j["pmdk"]["granularity"] == j["granularity"]')" = True ] ||
-			fail "default granularity differs: $out"
+		json_checks "default granularity" 'j["pmdk"]["granularity"] == j["granularity"]' 'sync_compared()'
 	fi
 	[ -z "$(ls "$work/b")" ] || fail "bench left files: $(ls "$work/b")"
 	;;

@@ -334,11 +334,15 @@ const sync_case sync_cases[] = {
 
 struct tally {
 	std::size_t ops = 0, next_slot = 0;
-	double secs = 0;
+	std::vector<double> per_op;	// seconds per operation, one entry per batch
 
-	measurement result(std::size_t size) const
+	// The median batch: a preempted or interrupted batch does not move it.
+	measurement result(std::size_t size)
 	{
-		return {ops, double(ops * size) / secs / 1e9, secs / double(ops) * 1e6};
+		auto mid = per_op.begin() + std::ptrdiff_t(per_op.size() / 2);
+		std::nth_element(per_op.begin(), mid, per_op.end());
+		double t = *mid;
+		return {ops, double(size) / t / 1e9, t * 1e6};
 	}
 };
 
@@ -373,9 +377,9 @@ void run_slice(const sync_target &t, const sync_case &c, const std::byte *src, s
 		}
 		done += batch;
 		double now = seconds_since(t0);
+		tl.per_op.push_back((now - prev) / double(batch));
 		if (done >= 4 && now >= budget) {
 			tl.ops += done;
-			tl.secs += now;
 			return;
 		}
 		if (now - prev < 20e-6 && batch < 4096)
