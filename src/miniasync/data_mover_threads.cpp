@@ -95,9 +95,12 @@ constexpr std::uint32_t gate_open = 1;
 constexpr std::uint32_t gate_failed = 2;
 
 constexpr std::size_t max_waiters = 64;
-// A worker that finds no work spins this long before parking: about a
-// few futex wake-ups, so a steady stream of operations finds it awake.
-constexpr long long spin_ns = 50'000;
+// A worker that finds no work spins this long before parking: about two
+// futex wake-ups here, so a steady stream of operations finds it awake.
+// Longer spins cost more than they save on a loaded two-core machine: the
+// scheduler then preempts the spinner while it still holds the spinner
+// role, and submitters rely on it.
+constexpr long long spin_ns = 15'000;
 // Durable operations up to this size may run on a waiting caller.
 constexpr std::size_t help_max = std::size_t(64) << 10;
 constexpr long long park_backstop_ns = 1'000'000'000;
