@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
@@ -109,16 +110,33 @@ long page_size() noexcept
 	return size;
 }
 
-// Default page sync: msync the page-rounded range. There is no error
-// channel and the range need not belong to a file mapping, so failures
-// (other than EINTR, which is retried) are ignored here; libpmem2's map
-// layer installs the registry-aware version with the abort policy of 8.1.
+// Default page sync: msync the page-rounded range. It serves the threads
+// mover's workers (which hold the map's guard, so the range is mapped) and
+// callers before libpmem2 installs its registry-aware version. There is no
+// error channel, and completing an operation whose pages did not reach the
+// file would claim durability falsely, so a failure other than EINTR
+// (retried) or ENOMEM (nothing mapped there, nothing to make durable) stops
+// the process, as libpmem2's persist does (spec 8.1).
 void default_page_sync(const void *ptr, std::size_t len)
 {
 	const auto a = reinterpret_cast<std::uintptr_t>(ptr);
 	const auto base = a & ~static_cast<std::uintptr_t>(page_size() - 1);
 	len += a - base;
-	while (msync(reinterpret_cast<void *>(base), len, MS_SYNC) != 0 && errno == EINTR) {
+	while (msync(reinterpret_cast<void *>(base), len, MS_SYNC) != 0) {
+		int err = errno;
+		if (err == EINTR)
+			continue;
+		if (err == ENOMEM)
+			return;
+		char line[160];
+		int n = std::snprintf(line, sizeof(line),
+			"libpmem2: fatal: msync(%p, %zu) failed during persist: errno %d\n",
+			reinterpret_cast<void *>(base), len, err);
+		if (n > 0) {
+			ssize_t w = ::write(STDERR_FILENO, line, std::size_t(n) < sizeof(line) ? std::size_t(n) : sizeof(line) - 1);
+			(void)w;
+		}
+		std::abort();
 	}
 }
 
