@@ -47,10 +47,10 @@ void wake_cell(void *data) noexcept
 		futex_wake_all(&c->seq);
 }
 
-// Before the first sleep of a wait, poll this long (a few wake-ups' worth)
+// Before the first sleep of a wait, poll this long (about one wake-up)
 // while every pending future promised a waker; after a wake-up, poll once
 // and sleep again.
-constexpr long long spin_before_sleep_ns = 30'000;
+constexpr long long spin_before_sleep_ns = 10'000;
 constexpr unsigned spins_before_yield = 64;
 constexpr long long backstop_ns = 100'000'000;	// defence only
 constexpr std::size_t stack_order = 64;
