@@ -15,7 +15,8 @@
 // Caller help: a thread waiting in runtime_wait_multiple that polls a
 // future whose operation no worker has claimed yet claims its chunks itself
 // (the same next_chunk claim the workers use). Only durable (pmem2)
-// operations with the default kernels are helped: small ones (a worker
+// operations with the default kernels at BYTE or CACHE_LINE granularity
+// (stores, flushes and a fence; never an msync) are helped: small ones (a worker
 // wake-up costs more than the copy), split ones, and any of them while more
 // items are queued than there are workers. The helper performs them exactly
 // as a worker would (guard, durable kernels, publish, waker); the worker
@@ -417,7 +418,11 @@ data_mover_threads::op_slot *data_mover_threads::try_submit(vdm_operation_data *
 		(s.op.type == VDM_OPERATION_MEMCPY ? hook_memcpy.load(std::memory_order_relaxed) == default_memcpy :
 		 s.op.type == VDM_OPERATION_MEMMOVE ? hook_memmove.load(std::memory_order_relaxed) == default_memmove :
 		 hook_memset.load(std::memory_order_relaxed) == default_memset);
-	s.helpable = durable::is_ext(flags) && default_fn;
+	// PAGE operations end in msync, a blocking system call: they always run
+	// on the workers, so a waiting caller never blocks on persistence.
+	constexpr unsigned page_granularity = 2;	// PMEM2_GRANULARITY_PAGE
+	s.helpable = durable::is_ext(flags) && default_fn &&
+		durable::granularity_of(flags) != page_granularity;
 	s.small = s.helpable && s.nchunks == 1 && len <= help_max;
 	if (s.small && caller_may_help == help_all) {
 		// The caller waits for this operation alone: run it at start (in

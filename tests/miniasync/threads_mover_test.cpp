@@ -903,7 +903,7 @@ TEST(ThreadsMoverRuntime, WaitingCallerRunsDurableOperationsNoWorkerTook)
 	runtime_delete(r);
 }
 
-TEST(ThreadsMoverRuntime, CallerHelpLeavesPlainAndHookedOperationsToWorkers)
+TEST(ThreadsMoverRuntime, CallerHelpLeavesPlainHookedAndPageOperationsToWorkers)
 {
 	auto &mc = pmem2::masync::mover_stats();
 	auto m = make_mover(1, 16, FUTURE_NOTIFIER_WAKER);
@@ -923,6 +923,15 @@ TEST(ThreadsMoverRuntime, CallerHelpLeavesPlainAndHookedOperationsToWorkers)
 	data_mover_threads_set_memcpy_fn(m.get(), nullptr);
 	EXPECT_STREQ(b, "plain");
 	EXPECT_STREQ(c, "plain");
+	EXPECT_EQ(mc.caller_ops.load(), ops0);
+	// PAGE operations end in msync: always a worker's job, never the
+	// waiting caller's, even a small one waited for alone.
+	char pg[16] = {};
+	auto p = vdm_memcpy(v, pg, a, 6, durable::encode(2, 0, guard.gen.load()));
+	durable::set_guard(&p.data.operation.data, &guard);
+	runtime_wait(r, &p.base);
+	EXPECT_EQ(p.output.result, VDM_SUCCESS);
+	EXPECT_STREQ(pg, "plain");
 	EXPECT_EQ(mc.caller_ops.load(), ops0);
 	// Busy polling outside a runtime wait never helps either.
 	auto d = vdm_memcpy(v, b, a, 6, durable::encode(1, 0, guard.gen.load()));
