@@ -101,6 +101,14 @@ std::string real_path(const std::string &p)
 // libraries' pmem2_* functions live side by side without clashing. The public
 // C API and types are the same, hence the declarations from our base.h.
 
+// The sanitizer runtimes refuse RTLD_DEEPBIND; without it PMDK's library
+// still binds to itself, because the tool exports none of our symbols.
+#ifdef PMEM2_SANITIZE_BUILD
+constexpr int dlopen_bind = 0;
+#else
+constexpr int dlopen_bind = RTLD_DEEPBIND;
+#endif
+
 struct pmdk_library {
 	void *handle = nullptr;
 	std::string path;	// as the dynamic linker found it
@@ -154,7 +162,7 @@ std::string pmdk_version_string(const std::string &file)
 std::unique_ptr<pmdk_library> open_pmdk(const std::string &name, std::string &why)
 {
 	::dlerror();
-	void *h = ::dlopen(name.c_str(), RTLD_NOW | RTLD_LOCAL | RTLD_DEEPBIND);
+	void *h = ::dlopen(name.c_str(), RTLD_NOW | RTLD_LOCAL | dlopen_bind);
 	if (!h) {
 		const char *e = ::dlerror();
 		why = e ? e : name + ": cannot be loaded";
