@@ -95,6 +95,12 @@ void block_until_complete(Poll &&poll) noexcept
 	future_notifier n{};
 	n.waker.data = &cell;
 	n.waker.wake = &sleep_cell_wake;
+	// A wake-up costs a futex round trip (tens of µs on some VMs): poll
+	// for a short, timed while before the first sleep.
+	const auto spin_until = std::chrono::steady_clock::now() + std::chrono::microseconds(20);
+	// Movers declare the notifier when an operation starts, not on every
+	// poll: a promised wake-up stays promised until completion.
+	bool promised = false;
 	for (;;) {
 		// Read before polling: a wake after this point ends the sleep.
 		std::uint32_t seq = cell.seq.load(std::memory_order_acquire);
@@ -102,6 +108,10 @@ void block_until_complete(Poll &&poll) noexcept
 		if (poll(&n) == FUTURE_STATE_COMPLETE)
 			return;
 		if (n.notifier_used == FUTURE_NOTIFIER_WAKER)
+			promised = true;
+		if (promised && std::chrono::steady_clock::now() < spin_until)
+			continue;
+		if (promised)
 			cell.seq.wait(seq, std::memory_order_acquire);
 		else
 			std::this_thread::yield();
