@@ -658,25 +658,73 @@ void memset_nt(char *d, int c, std::size_t n) noexcept
 
 // ---- per-granularity entry points ------------------------------------
 
-// Temporal kernels, unless the ISA borrows them from another family
-// (MOVDIR64B replaces only the non-temporal ones).
-template <class I, class F>
-inline void run_memmove_t(char *d, const char *s, std::size_t n) noexcept
-{
-	if constexpr (I::borrows_temporal)
-		I::template temporal_memmove<F>(d, s, n);
-	else
-		memmove_t<I, F>(d, s, n);
-}
+// The two operations as the entry points see them, so each granularity's
+// logic is written once: a copy from s (memmove, overlap-safe) or a fill
+// with c (memset). Everything inlines; the entry points below stay as fast
+// as hand-written pairs.
+template <class I>
+struct copy_op {
+	const char *s;
 
-template <class I, class F>
-inline void run_memset_t(char *d, int c, std::size_t n) noexcept
-{
-	if constexpr (I::borrows_temporal)
-		I::template temporal_memset<F>(d, c, n);
-	else
-		memset_t<I, F>(d, c, n);
-}
+	static constexpr const char *t_name = I::memmove_t_name;
+	static constexpr const char *nt_name = I::memmove_nt_name;
+
+	// memmove onto itself stores nothing (spec 9.3); memset always stores.
+	bool stores(const char *d) const noexcept { return d != s; }
+	void le64(char *d, std::size_t n) const noexcept { copy_le64<I>(d, s, n); }
+	template <class F>
+	bool stream_le64(char *d, std::size_t n) const noexcept
+	{
+		return stream_le64_copy<I, F>(d, s, n);
+	}
+	// Temporal kernels, unless the ISA borrows them from another family
+	// (MOVDIR64B replaces only the non-temporal ones).
+	template <class F>
+	void temporal(char *d, std::size_t n) const noexcept
+	{
+		if constexpr (I::borrows_temporal)
+			I::template temporal_memmove<F>(d, s, n);
+		else
+			memmove_t<I, F>(d, s, n);
+	}
+	template <class F>
+	void nontemporal(char *d, std::size_t n) const noexcept
+	{
+		memmove_nt<I, F>(d, s, n);
+	}
+};
+
+template <class I>
+struct fill_op {
+	int c;
+
+	static constexpr const char *t_name = I::memset_t_name;
+	static constexpr const char *nt_name = I::memset_nt_name;
+
+	bool stores(const char *) const noexcept { return true; }
+	void le64(char *d, std::size_t n) const noexcept
+	{
+		set_le64<I>(d, I::make_fill(c), byte_pattern(c), n);
+	}
+	template <class F>
+	bool stream_le64(char *d, std::size_t n) const noexcept
+	{
+		return stream_le64_set<I, F>(d, I::make_fill(c), byte_pattern(c), n);
+	}
+	template <class F>
+	void temporal(char *d, std::size_t n) const noexcept
+	{
+		if constexpr (I::borrows_temporal)
+			I::template temporal_memset<F>(d, c, n);
+		else
+			memset_t<I, F>(d, c, n);
+	}
+	template <class F>
+	void nontemporal(char *d, std::size_t n) const noexcept
+	{
+		memset_nt<I, F>(d, c, n);
+	}
+};
 
 // Spec 9.3 priority: NOFLUSH, then NONTEMPORAL|WC, then TEMPORAL|WB, then
 // the length threshold.
@@ -693,128 +741,73 @@ template <class F>
 using noflush_of = flush_policy<flush_kind::none, F::recording>;
 
 // CACHE_LINE (spec 9.2): nodrain kernel, then SFENCE unless NODRAIN or
-// NOFLUSH. A zero length or dest == src stores nothing but still drains.
+// NOFLUSH. A zero length or a memmove onto itself stores nothing but still
+// drains.
 template <class I, class F>
-void *memmove_cl(void *dest, const void *src, std::size_t len, unsigned flags) noexcept
-{
-	char *d = static_cast<char *>(dest);
-	const char *s = static_cast<const char *>(src);
-	if constexpr (!I::borrows_temporal) {
-		// Up to one line: inline, without a call. A streaming store
-		// kind streams a line-aligned whole line or 32/16/8/4-byte piece
-		// (as memmove_nt does); anything else is a regular copy plus a
-		// flush, whatever the store kind.
-		if (len - 1 < line_size) {
-			if (dest != src) {
-				const bool nt = !(flags & f_noflush) && cl_wants_nt(flags, len);
-				if constexpr (F::recording)
-					F::kernel(nt ? I::memmove_nt_name : I::memmove_t_name);
-				if (nt && stream_le64_copy<I, F>(d, s, len)) {
-					if constexpr (F::fence_after_nt)
-						F::sfence();
-				} else {
-					copy_le64<I>(d, s, len);
-					if (!(flags & f_noflush))
-						F::range(d, len);
+struct cl_gran {
+	template <class Op>
+	[[gnu::always_inline]] static void run(char *d, std::size_t len, unsigned flags, const Op &op) noexcept
+	{
+		if constexpr (!I::borrows_temporal) {
+			// Up to one line: inline, without a call. A streaming store
+			// kind streams a line-aligned whole line or 32/16/8/4-byte piece
+			// (as the non-temporal kernels do); anything else is a regular
+			// store plus a flush, whatever the store kind.
+			if (len - 1 < line_size) {
+				if (op.stores(d)) {
+					const bool nt = !(flags & f_noflush) && cl_wants_nt(flags, len);
+					if constexpr (F::recording)
+						F::kernel(nt ? Op::nt_name : Op::t_name);
+					if (nt && op.template stream_le64<F>(d, len)) {
+						if constexpr (F::fence_after_nt)
+							F::sfence();
+					} else {
+						op.le64(d, len);
+						if (!(flags & f_noflush))
+							F::range(d, len);
+					}
 				}
-			}
-			// The drain, as below.
-			if (!(flags & (f_nodrain | f_noflush)))
-				F::sfence();
-			return dest;
-		}
-	}
-	if (len != 0 && dest != src) [[likely]] {
-		if (flags & f_noflush)
-			run_memmove_t<I, noflush_of<F>>(d, s, len);
-		else if (cl_wants_nt(flags, len))
-			memmove_nt<I, F>(d, s, len);
-		else
-			run_memmove_t<I, F>(d, s, len);
-	}
-	// The drain: makes the flushes and streaming stores above durable
-	// before the caller's next store.
-	if (!(flags & (f_nodrain | f_noflush)))
-		F::sfence();
-	return dest;
-}
-
-template <class I, class F>
-void *memset_cl(void *dest, int c, std::size_t len, unsigned flags) noexcept
-{
-	char *d = static_cast<char *>(dest);
-	if constexpr (!I::borrows_temporal) {
-		// Up to one line: inline, as in memmove_cl.
-		if (len - 1 < line_size) {
-			const bool nt = !(flags & f_noflush) && cl_wants_nt(flags, len);
-			if constexpr (F::recording)
-				F::kernel(nt ? I::memset_nt_name : I::memset_t_name);
-			const typename I::fill f = I::make_fill(c);
-			if (nt && stream_le64_set<I, F>(d, f, byte_pattern(c), len)) {
-				if constexpr (F::fence_after_nt)
+				// The drain, as below.
+				if (!(flags & (f_nodrain | f_noflush)))
 					F::sfence();
-			} else {
-				set_le64<I>(d, f, byte_pattern(c), len);
-				if (!(flags & f_noflush))
-					F::range(d, len);
+				return;
 			}
-			// The drain, as below.
-			if (!(flags & (f_nodrain | f_noflush)))
-				F::sfence();
-			return dest;
 		}
+		if (len != 0 && op.stores(d)) [[likely]] {
+			if (flags & f_noflush)
+				op.template temporal<noflush_of<F>>(d, len);
+			else if (cl_wants_nt(flags, len))
+				op.template nontemporal<F>(d, len);
+			else
+				op.template temporal<F>(d, len);
+		}
+		// The drain: makes the flushes and streaming stores above durable
+		// before the caller's next store.
+		if (!(flags & (f_nodrain | f_noflush)))
+			F::sfence();
 	}
-	if (len != 0) [[likely]] {
-		if (flags & f_noflush)
-			run_memset_t<I, noflush_of<F>>(d, c, len);
-		else if (cl_wants_nt(flags, len))
-			memset_nt<I, F>(d, c, len);
-		else
-			run_memset_t<I, F>(d, c, len);
-	}
-	// The drain, as in memmove_cl.
-	if (!(flags & (f_nodrain | f_noflush)))
-		F::sfence();
-	return dest;
-}
+};
 
 // BYTE (eADR, spec 9.4): caches are persistent, so nothing is flushed;
 // streaming stores only on an explicit NONTEMPORAL (WC ignored, threshold
 // ignored). The SFENCE still orders the stores (and drains streaming ones).
 template <class I, bool Rec>
-void *memmove_byte(void *dest, const void *src, std::size_t len, unsigned flags) noexcept
-{
-	using N = flush_policy<flush_kind::none, Rec>;
-	char *d = static_cast<char *>(dest);
-	const char *s = static_cast<const char *>(src);
-	if (len != 0 && dest != src) [[likely]] {
-		if ((flags & (f_noflush | f_nontemporal)) == f_nontemporal)
-			memmove_nt<I, N>(d, s, len);
-		else
-			run_memmove_t<I, N>(d, s, len);
+struct byte_gran {
+	template <class Op>
+	[[gnu::always_inline]] static void run(char *d, std::size_t len, unsigned flags, const Op &op) noexcept
+	{
+		using N = flush_policy<flush_kind::none, Rec>;
+		if (len != 0 && op.stores(d)) [[likely]] {
+			if ((flags & (f_noflush | f_nontemporal)) == f_nontemporal)
+				op.template nontemporal<N>(d, len);
+			else
+				op.template temporal<N>(d, len);
+		}
+		// Orders the stores above before the caller's next store.
+		if (!(flags & (f_nodrain | f_noflush)))
+			N::sfence();
 	}
-	// Orders the stores above before the caller's next store.
-	if (!(flags & (f_nodrain | f_noflush)))
-		N::sfence();
-	return dest;
-}
-
-template <class I, bool Rec>
-void *memset_byte(void *dest, int c, std::size_t len, unsigned flags) noexcept
-{
-	using N = flush_policy<flush_kind::none, Rec>;
-	char *d = static_cast<char *>(dest);
-	if (len != 0) [[likely]] {
-		if ((flags & (f_noflush | f_nontemporal)) == f_nontemporal)
-			memset_nt<I, N>(d, c, len);
-		else
-			run_memset_t<I, N>(d, c, len);
-	}
-	// Orders the stores above, as in memmove_byte.
-	if (!(flags & (f_nodrain | f_noflush)))
-		N::sfence();
-	return dest;
-}
+};
 
 // PAGE (spec 9.2, deliberately different per gap A33): the store kind is
 // chosen as for CACHE_LINE, but no CPU cache line is flushed, because the
@@ -822,44 +815,49 @@ void *memset_byte(void *dest, int c, std::size_t len, unsigned flags) noexcept
 // page_sync() unless NOFLUSH (NODRAIN has no effect). Streaming variants
 // fence inside the kernel, so their stores are globally visible before msync.
 template <class I, bool Rec>
-void *memmove_page(void *dest, const void *src, std::size_t len, unsigned flags) noexcept
-{
-	using N = flush_policy<flush_kind::none, Rec>;
-	char *d = static_cast<char *>(dest);
-	const char *s = static_cast<const char *>(src);
-	if (len != 0 && dest != src) [[likely]] {
-		if (!(flags & f_noflush) && cl_wants_nt(flags, len))
-			memmove_nt<I, N>(d, s, len);
-		else
-			run_memmove_t<I, N>(d, s, len);
+struct page_gran {
+	template <class Op>
+	[[gnu::always_inline]] static void run(char *d, std::size_t len, unsigned flags, const Op &op) noexcept
+	{
+		using N = flush_policy<flush_kind::none, Rec>;
+		if (len != 0 && op.stores(d)) [[likely]] {
+			if (!(flags & f_noflush) && cl_wants_nt(flags, len))
+				op.template nontemporal<N>(d, len);
+			else
+				op.template temporal<N>(d, len);
+		}
+		if (!(flags & f_noflush))
+			page_sync(d, len);
 	}
-	if (!(flags & f_noflush))
-		page_sync(dest, len);
+};
+
+// The C signatures of the dispatch table over one granularity's logic G.
+template <class I, class G>
+void *memmove_entry(void *dest, const void *src, std::size_t len, unsigned flags) noexcept
+{
+	G::run(static_cast<char *>(dest), len, flags, copy_op<I>{static_cast<const char *>(src)});
 	return dest;
 }
 
-template <class I, bool Rec>
-void *memset_page(void *dest, int c, std::size_t len, unsigned flags) noexcept
+template <class I, class G>
+void *memset_entry(void *dest, int c, std::size_t len, unsigned flags) noexcept
 {
-	using N = flush_policy<flush_kind::none, Rec>;
-	char *d = static_cast<char *>(dest);
-	if (len != 0) [[likely]] {
-		if (!(flags & f_noflush) && cl_wants_nt(flags, len))
-			memset_nt<I, N>(d, c, len);
-		else
-			run_memset_t<I, N>(d, c, len);
-	}
-	if (!(flags & f_noflush))
-		page_sync(dest, len);
+	G::run(static_cast<char *>(dest), len, flags, fill_op<I>{c});
 	return dest;
 }
 
 // ---- the family's row of the dispatch table --------------------------
 
+template <class I, class G>
+constexpr detail::entry_pair entries()
+{
+	return {&memmove_entry<I, G>, &memset_entry<I, G>};
+}
+
 template <class I, flush_kind K, bool R>
 constexpr detail::entry_pair cl_pair()
 {
-	return {&memmove_cl<I, flush_policy<K, R>>, &memset_cl<I, flush_policy<K, R>>};
+	return entries<I, cl_gran<I, flush_policy<K, R>>>();
 }
 
 template <class I, flush_kind K>
@@ -889,10 +887,10 @@ constexpr detail::kernel_set make_kernel_set()
 	k.cache_line[1][1] = cl_pair<I, flush_kind::clflushopt, true>();
 	k.cache_line[2][0] = cl_pair<I, flush_kind::clflush, false>();
 	k.cache_line[2][1] = cl_pair<I, flush_kind::clflush, true>();
-	k.byte[0] = {&memmove_byte<I, false>, &memset_byte<I, false>};
-	k.byte[1] = {&memmove_byte<I, true>, &memset_byte<I, true>};
-	k.page[0] = {&memmove_page<I, false>, &memset_page<I, false>};
-	k.page[1] = {&memmove_page<I, true>, &memset_page<I, true>};
+	k.byte[0] = entries<I, byte_gran<I, false>>();
+	k.byte[1] = entries<I, byte_gran<I, true>>();
+	k.page[0] = entries<I, page_gran<I, false>>();
+	k.page[1] = entries<I, page_gran<I, true>>();
 	fill_raw<I, flush_kind::clwb>(k);
 	fill_raw<I, flush_kind::clflushopt>(k);
 	fill_raw<I, flush_kind::clflush>(k);
