@@ -70,9 +70,12 @@ for size in (8 << 20, 16 << 20):
            f"{g / plain2:.2f} ({g:.1f} / {plain2:.1f} GB/s)", ">= 0.85", g / plain2 >= 0.85)
 # Single-threaded work: the thread's CPU time, which preemption by other
 # jobs does not inflate.
+# The default mover streams at CACHE_LINE (as the original's did), so the
+# sync function doing the same stores is memcpy with NONTEMPORAL; flags 0
+# (a regular store and a CLWB at 64 B) is shown below for reference.
 fut = runs["overhead/future_inline/64"]["cpu"]
-syn = runs["overhead/sync_memcpy/0/64"]["cpu"]
-target("64 B future (create + complete, default mover) / sync memcpy 64 B, CPU time",
+syn = runs["overhead/sync_memcpy/NONTEMPORAL/64"]["cpu"]
+target("64 B future (create + complete, default mover) / sync memcpy 64 B with the same stores (NONTEMPORAL), CPU time",
        f"{fut / syn:.2f}x ({fmt_ns(fut)} / {fmt_ns(syn)})", "<= 1.2x", fut / syn <= 1.2)
 
 print("\n| target | measured | goal | status |\n|---|---|---|---|")
@@ -98,7 +101,7 @@ for row in ref:
 extra = [
     ("threads, 1 in flight, 4 KiB, FUTURE_BUSY_POLL", fmt_ns(runs["async_busy/memcpy/threads/4096/real_time"]["ns"])),
     ("inline, 1 in flight, 4 KiB, FUTURE_BUSY_POLL", fmt_ns(runs["async_busy/memcpy/inline/4096/real_time"]["ns"])),
-    ("sync memcpy 64 B, NONTEMPORAL (CPU time)", fmt_ns(runs["overhead/sync_memcpy/NONTEMPORAL/64"]["cpu"])),
+    ("sync memcpy 64 B, flags 0 (CPU time)", fmt_ns(runs["overhead/sync_memcpy/0/64"]["cpu"])),
     ("creating a 64 B future (default mover), dropped unpolled (CPU time)", fmt_ns(runs["overhead/create/inline"]["cpu"])),
     ("runtime wake-up: waker call -> runtime_wait returns", fmt_ns(runs["wakeup/runtime/50/manual_time"]["ns"])),
 ]
