@@ -12,6 +12,25 @@
 // others sleep on a futex. Submitters wake a sleeper only when nobody is
 // spinning.
 //
+// Split operations: large operations are cut into chunks of about
+// min_chunk bytes (1 MiB by default) whose boundaries are 4 KiB-aligned
+// addresses of the destination, so no two chunks share a cache line or a
+// page. At submission the operation is queued once plus up to nthreads-1
+// helper items naming the same slot, and that many workers are woken; every
+// taker claims chunks from the slot's next_chunk counter until none is
+// left, so a worker that arrives late still takes a share.
+//
+// Map guard: a durable operation enters its map's guard once, for all its
+// chunks. The first thread to take any of its chunks moves the slot's gate
+// from closed to entering and enters the guard; no chunk is claimed before
+// the gate is open, so nothing is written unless the map is still there.
+// Takers that find the gate entering wait for it (two atomic operations
+// away); one that finds it failed writes nothing.
+//
+// Errors: page syncs of PAGE operations report their failure (memops
+// page_sync_errors) and the operation completes with
+// VDM_ERROR_JOB_CORRUPTED, which libpmem2 reports as -EIO.
+//
 // Caller help: a thread waiting in runtime_wait_multiple that polls a
 // future whose operation no worker has claimed yet claims its chunks itself
 // (the same next_chunk claim the workers use). Only durable (pmem2)
@@ -77,9 +96,11 @@ struct alignas(64) op_slot {
 	std::atomic<std::uint32_t> refs{0};
 	std::atomic<std::uint32_t> next_chunk{0};
 	std::atomic<std::uint32_t> pending{0};	// chunks not yet finished
-	std::atomic<std::uint32_t> gate{0};	// gate_*: may chunks after the first be claimed
+	std::atomic<std::uint32_t> gate{0};	// gate_*: may chunks be claimed
+	std::atomic<int> error{0};	// first failed page sync of a chunk (-errno)
 	std::uint32_t nchunks = 1;
-	std::size_t chunk_size = 0;
+	std::size_t chunk_size = 0;	// of every chunk but the first and the last
+	std::size_t skew = 0;	// destination offset in its page (split only)
 	vdm_operation op{};
 	future_waker waker{};
 	future_notifier_type notify = FUTURE_NOTIFIER_NONE;
@@ -91,9 +112,10 @@ struct alignas(64) op_slot {
 
 static_assert(sizeof(std::atomic<std::uint64_t>) == sizeof(std::uint64_t));
 
-constexpr std::uint32_t gate_closed = 0;	// the first claimer is entering the guard
-constexpr std::uint32_t gate_open = 1;
-constexpr std::uint32_t gate_failed = 2;
+constexpr std::uint32_t gate_closed = 0;	// nobody has taken a chunk yet
+constexpr std::uint32_t gate_entering = 1;	// the first taker is entering the guard
+constexpr std::uint32_t gate_open = 2;
+constexpr std::uint32_t gate_failed = 3;	// the map is gone: nothing is claimed
 
 constexpr std::size_t max_waiters = 64;
 // A worker that finds no work spins this long before parking: about two
@@ -105,7 +127,6 @@ constexpr long long spin_ns = 15'000;
 // Durable operations up to this size may run on a waiting caller.
 constexpr std::size_t help_max = std::size_t(64) << 10;
 constexpr long long park_backstop_ns = 1'000'000'000;
-constexpr std::uint32_t max_chunks = 64;
 
 thread_local bool in_space_wake = false;
 
@@ -194,6 +215,8 @@ struct data_mover_threads {
 	// returns how many this thread ran.
 	std::uint32_t run_claims(op_slot &s) noexcept;
 	void run_chunk(op_slot &s, std::uint32_t c) noexcept;
+	// Bytes [off, off + part) of an operation, made durable if it is one.
+	void run_range(const vdm_operation &op, std::size_t off, std::size_t part) noexcept;
 	// Leaves the guard, publishes completion, then calls the waker.
 	void finish(op_slot &s) noexcept;
 	void after_pop() noexcept;
@@ -388,12 +411,14 @@ data_mover_threads::op_slot *data_mover_threads::try_submit(vdm_operation_data *
 	s.guard = nullptr;
 	s.complete.store(0, std::memory_order_relaxed);
 	s.next_chunk.store(0, std::memory_order_relaxed);
-	s.gate.store(gate_closed, std::memory_order_relaxed);
+	s.error.store(0, std::memory_order_relaxed);
+	std::uint64_t flags = op_flags(s.op);
+	// Plain operations have no guard to enter: claimable at once.
+	s.gate.store(durable::is_ext(flags) ? gate_closed : gate_open,
+		std::memory_order_relaxed);
 	s.refs.store(2, std::memory_order_relaxed);	// the future + the queue item
 
 	std::size_t len = op_length(s.op);
-	s.nchunks = 1;
-	s.chunk_size = len;
 	bool splittable = true;
 	if (s.op.type == VDM_OPERATION_MEMMOVE) {
 		// Chunks of an overlapping move would read what others wrote.
@@ -401,19 +426,17 @@ data_mover_threads::op_slot *data_mover_threads::try_submit(vdm_operation_data *
 		auto r = reinterpret_cast<std::uintptr_t>(s.op.data.memmove.src);
 		splittable = (d > r ? d - r : r - d) >= len;
 	}
-	std::size_t threshold = split_threshold.load(std::memory_order_relaxed);
-	std::size_t chunk_min = std::max<std::size_t>(min_chunk.load(std::memory_order_relaxed), 4096);
-	if (splittable && nthreads > 1 && len >= threshold && len >= 2 * chunk_min) {
-		std::size_t k = std::min<std::size_t>({len / chunk_min, nthreads, max_chunks});
-		// Page-multiple chunks: neighbours never share a cache line.
-		std::size_t cs = ((len + k - 1) / k + 4095) & ~std::size_t(4095);
-		s.chunk_size = cs;
-		s.nchunks = std::uint32_t((len + cs - 1) / cs);
-	}
+	chunk_plan plan{1, len, 0};
+	if (splittable)
+		plan = plan_chunks(reinterpret_cast<std::uintptr_t>(op_dest(s.op)), len,
+			split_threshold.load(std::memory_order_relaxed),
+			min_chunk.load(std::memory_order_relaxed), nthreads);
+	s.nchunks = plan.nchunks;
+	s.chunk_size = plan.chunk_size;
+	s.skew = plan.skew;
 	s.pending.store(s.nchunks, std::memory_order_relaxed);
 	// Helping runs the durable kernels on the caller; user hooks and plain
 	// operations stay on the workers.
-	std::uint64_t flags = op_flags(s.op);
 	bool default_fn = s.op.type == VDM_OPERATION_FLUSH ||
 		(s.op.type == VDM_OPERATION_MEMCPY ? hook_memcpy.load(std::memory_order_relaxed) == default_memcpy :
 		 s.op.type == VDM_OPERATION_MEMMOVE ? hook_memmove.load(std::memory_order_relaxed) == default_memmove :
@@ -442,6 +465,22 @@ data_mover_threads::op_slot *data_mover_threads::try_submit(vdm_operation_data *
 		// pop (which wakes waiters) is still to come.
 		free_slots.try_push(idx);
 		return nullptr;
+	}
+	if (s.nchunks > 1) {
+		// Helper items: every worker that takes one claims chunks until
+		// none is left. Those that do not fit leave more for the others.
+		std::size_t helpers = std::min<std::size_t>(s.nchunks - 1, nthreads - 1);
+		std::size_t pushed = 0;
+		for (; pushed < helpers; ++pushed) {
+			s.refs.fetch_add(1, std::memory_order_relaxed);
+			if (!work.try_push(idx)) {
+				// The future still holds its reference: not the last.
+				s.refs.fetch_sub(1, std::memory_order_relaxed);
+				break;
+			}
+		}
+		wake_workers(int(pushed + 1));
+		return &s;
 	}
 	// Only the first item of a burst wakes a worker: with an item ahead of
 	// this one still queued, the worker that pops it brings the next one
@@ -538,58 +577,50 @@ void data_mover_threads::after_pop() noexcept
 void data_mover_threads::run_item(std::uint32_t idx) noexcept
 {
 	op_slot &s = slots[idx];
-	run_claims(s);
+	const bool split = s.nchunks > 1;	// fixed while we hold a reference
+	std::uint32_t ran = run_claims(s);
+	if (split && ran != 0)
+		mover_stats().worker_split_chunks.fetch_add(ran, std::memory_order_relaxed);
 	release_ref(s);
 }
 
 std::uint32_t data_mover_threads::run_claims(op_slot &s) noexcept
 {
-	const std::uint32_t idx = index_of(s);
+	std::uint32_t gate = s.gate.load(std::memory_order_acquire);
+	if (gate != gate_open) {
+		if (gate == gate_closed &&
+		    s.gate.compare_exchange_strong(gate, gate_entering, std::memory_order_acq_rel)) {
+			// The first taker: enter the map's guard for every chunk.
+			durable::map_guard *g = durable::guard_of(&s.op.data);
+			if (g == nullptr || !durable::guard_enter(g, durable::gen_of(op_flags(s.op)))) {
+				// The map is gone: write nothing.
+				s.result = VDM_ERROR_JOB_CORRUPTED;
+				s.next_chunk.store(s.nchunks, std::memory_order_relaxed);
+				s.gate.store(gate_failed, std::memory_order_release);
+				finish(s);
+				return 1;
+			}
+			s.guard = g;
+			s.gate.store(gate_open, std::memory_order_release);
+		} else {
+			// Another taker is between the two stores around guard_enter:
+			// a few atomic operations away, unless it was preempted.
+			for (unsigned i = 1; gate == gate_entering; ++i) {
+				if (i % 64 == 0)
+					sched_yield();
+				else
+					cpu_relax();
+				gate = s.gate.load(std::memory_order_acquire);
+			}
+			if (gate != gate_open)
+				return 0;	// failed: finished by the taker that entered
+		}
+	}
 	std::uint32_t ran = 0;
 	for (;;) {
-		std::uint32_t c = s.next_chunk.load(std::memory_order_acquire);
+		std::uint32_t c = s.next_chunk.fetch_add(1, std::memory_order_acq_rel);
 		if (c >= s.nchunks)
 			break;
-		if (c == 0) {
-			if (!s.next_chunk.compare_exchange_weak(c, 1, std::memory_order_acq_rel))
-				continue;
-			// The first claim: nobody else runs a chunk until the gate opens.
-			std::uint64_t flags = op_flags(s.op);
-			if (durable::is_ext(flags)) {
-				durable::map_guard *g = durable::guard_of(&s.op.data);
-				if (g == nullptr || !durable::guard_enter(g, durable::gen_of(flags))) {
-					// The map is gone: write nothing.
-					s.result = VDM_ERROR_JOB_CORRUPTED;
-					s.next_chunk.store(s.nchunks, std::memory_order_relaxed);
-					s.gate.store(gate_failed, std::memory_order_release);
-					finish(s);
-					return ran + 1;
-				}
-				s.guard = g;
-			}
-			if (s.nchunks > 1) {
-				s.gate.store(gate_open, std::memory_order_release);
-				std::size_t helpers = std::min<std::size_t>(s.nchunks - 1, nthreads - 1);
-				std::size_t pushed = 0;
-				for (; pushed < helpers; ++pushed) {
-					s.refs.fetch_add(1, std::memory_order_relaxed);
-					if (!work.try_push(idx)) {
-						s.refs.fetch_sub(1, std::memory_order_relaxed);
-						break;
-					}
-				}
-				if (pushed != 0)
-					wake_workers(int(pushed));
-			}
-		} else {
-			// Later chunks only once the first claimer is inside the
-			// guard; until then it runs them itself (or the map is gone).
-			if (s.gate.load(std::memory_order_acquire) != gate_open)
-				break;
-			c = s.next_chunk.fetch_add(1, std::memory_order_acq_rel);
-			if (c >= s.nchunks)
-				break;
-		}
 		run_chunk(s, c);
 		++ran;
 		if (s.pending.fetch_sub(1, std::memory_order_acq_rel) == 1) {
@@ -602,10 +633,26 @@ std::uint32_t data_mover_threads::run_claims(op_slot &s) noexcept
 
 void data_mover_threads::run_chunk(op_slot &s, std::uint32_t c) noexcept
 {
-	const vdm_operation &op = s.op;
-	std::size_t len = op_length(op);
-	std::size_t off = std::size_t(c) * s.chunk_size;
-	std::size_t part = s.nchunks == 1 ? len : std::min(s.chunk_size, len - off);
+	std::size_t off, part;
+	chunk_range(chunk_plan{s.nchunks, s.chunk_size, s.skew}, op_length(s.op), c, off, part);
+	std::uint64_t flags = op_flags(s.op);
+	if (durable::is_ext(flags) && durable::granularity_of(flags) >= 2) {
+		// PAGE persistence is an msync, which can fail: its error becomes
+		// the operation's result instead of stopping the process.
+		pmem2::memops::page_sync_errors errs;
+		run_range(s.op, off, part);
+		if (errs.error() != 0) {
+			int expected = 0;
+			s.error.compare_exchange_strong(expected, errs.error(), std::memory_order_relaxed);
+		}
+		return;
+	}
+	run_range(s.op, off, part);
+}
+
+void data_mover_threads::run_range(const vdm_operation &op, std::size_t off,
+	std::size_t part) noexcept
+{
 	std::uint64_t flags = op_flags(op);
 	bool ext = durable::is_ext(flags);
 
@@ -688,6 +735,9 @@ void data_mover_threads::finish(op_slot &s) noexcept
 {
 	if (s.guard != nullptr)
 		durable::guard_leave(s.guard);
+	// A chunk whose msync failed: the data may not be durable.
+	if (s.error.load(std::memory_order_relaxed) != 0)
+		s.result = VDM_ERROR_JOB_CORRUPTED;
 	future_notifier_type notify = s.notify;
 	future_waker w = s.waker;
 	// Publish first, then wake: a woken poller must see the completion.

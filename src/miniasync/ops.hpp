@@ -24,6 +24,18 @@ inline std::size_t op_length(const vdm_operation &op) noexcept
 	return 0;
 }
 
+// The address an operation writes (or flushes) from.
+inline void *op_dest(const vdm_operation &op) noexcept
+{
+	switch (op.type) {
+	case VDM_OPERATION_MEMCPY: return op.data.memcpy.dest;
+	case VDM_OPERATION_MEMMOVE: return op.data.memmove.dest;
+	case VDM_OPERATION_MEMSET: return op.data.memset.str;
+	case VDM_OPERATION_FLUSH: return op.data.flush.dest;
+	}
+	return nullptr;
+}
+
 inline std::uint64_t op_flags(const vdm_operation &op) noexcept
 {
 	switch (op.type) {

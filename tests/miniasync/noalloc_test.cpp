@@ -106,6 +106,32 @@ TEST(NoAllocation, ThreadsMoverOperations)
 	data_mover_threads_delete(m);
 }
 
+// Split operations: chunks and helper items come from the slot and the
+// queue, nothing else.
+TEST(NoAllocation, ThreadsMoverSplitOperations)
+{
+	data_mover_threads *m = data_mover_threads_new(3, 16, FUTURE_NOTIFIER_WAKER);
+	runtime *r = runtime_new();
+	constexpr std::size_t sz = 4 * 1024 * 1024 + 100;	// four 1 MiB chunks
+	std::vector<unsigned char> src(sz, 1), dst(sz);
+	vdm *v = data_mover_threads_get_vdm(m);
+	auto round = [&](int n) {
+		long before = allocations.load();
+		for (int i = 0; i < n; ++i) {
+			auto a = vdm_memcpy(v, dst.data() + 1, src.data(), sz - 1, 0);
+			runtime_wait(r, &a.base);
+			auto b = vdm_memset(v, dst.data(), i & 0xff, sz, 0);
+			FUTURE_BUSY_POLL(&b)
+		}
+		return allocations.load() - before;
+	};
+	round(5);
+	EXPECT_EQ(round(100), 0);
+	EXPECT_EQ(dst[sz - 1], 99);
+	runtime_delete(r);
+	data_mover_threads_delete(m);
+}
+
 TEST(NoAllocation, SyncMoverOperations)
 {
 	data_mover_sync *m = data_mover_sync_new();

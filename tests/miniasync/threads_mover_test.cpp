@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
@@ -245,30 +246,36 @@ std::atomic<unsigned> hook_flags{0};
 std::atomic<std::size_t> hook_bytes{0};
 std::mutex hook_mtx;
 std::set<std::thread::id> hook_threads;
+struct hook_range {
+	std::uintptr_t dest;
+	std::size_t n;
+	std::thread::id tid;
+};
+std::vector<hook_range> hook_ranges;	// every call, in any order
 
-void *count_memcpy(void *d, const void *s, std::size_t n, unsigned flags)
+void note_hook(void *d, std::size_t n, unsigned flags)
 {
 	hook_calls.fetch_add(1);
 	hook_flags.store(flags);
 	hook_bytes.fetch_add(n);
-	{
-		std::lock_guard lk(hook_mtx);
-		hook_threads.insert(std::this_thread::get_id());
-	}
+	std::lock_guard lk(hook_mtx);
+	hook_threads.insert(std::this_thread::get_id());
+	hook_ranges.push_back({reinterpret_cast<std::uintptr_t>(d), n, std::this_thread::get_id()});
+}
+
+void *count_memcpy(void *d, const void *s, std::size_t n, unsigned flags)
+{
+	note_hook(d, n, flags);
 	return n ? std::memcpy(d, s, n) : d;
 }
 void *count_memmove(void *d, const void *s, std::size_t n, unsigned flags)
 {
-	hook_calls.fetch_add(1);
-	hook_flags.store(flags);
-	hook_bytes.fetch_add(n);
+	note_hook(d, n, flags);
 	return n ? std::memmove(d, s, n) : d;
 }
 void *count_memset(void *d, int c, std::size_t n, unsigned flags)
 {
-	hook_calls.fetch_add(1);
-	hook_flags.store(flags);
-	hook_bytes.fetch_add(n);
+	note_hook(d, n, flags);
 	return n ? std::memset(d, c, n) : d;
 }
 
@@ -279,6 +286,38 @@ void reset_hooks()
 	hook_bytes = 0;
 	std::lock_guard lk(hook_mtx);
 	hook_threads.clear();
+	hook_ranges.clear();
+}
+
+// The split rule, written out independently of the mover: shares of about
+// min_chunk bytes (at most 64), each rounded up to whole 4 KiB pages
+// counted from the page that holds the destination.
+std::uint32_t expected_chunks(const void *dest, std::size_t len, std::size_t min_chunk)
+{
+	std::size_t k = std::min<std::size_t>(len / min_chunk, 64);
+	std::size_t span = len + (reinterpret_cast<std::uintptr_t>(dest) % 4096);
+	std::size_t cs = ((span + k - 1) / k + 4095) / 4096 * 4096;
+	return std::uint32_t((span + cs - 1) / cs);
+}
+
+// The hook calls tile [dest, dest + len) exactly, and every boundary
+// between two of them is a 4 KiB-aligned address.
+void expect_aligned_tiling(const void *dest, std::size_t len)
+{
+	std::lock_guard lk(hook_mtx);
+	auto r = hook_ranges;
+	std::sort(r.begin(), r.end(), [](auto &a, auto &b) { return a.dest < b.dest; });
+	auto at = reinterpret_cast<std::uintptr_t>(dest);
+	ASSERT_FALSE(r.empty());
+	for (std::size_t i = 0; i < r.size(); ++i) {
+		EXPECT_EQ(r[i].dest, at) << "chunk " << i;
+		if (i != 0) {
+			EXPECT_EQ(r[i].dest % 4096, 0u) << "chunk " << i;
+		}
+		EXPECT_GT(r[i].n, 0u);
+		at = r[i].dest + r[i].n;
+	}
+	EXPECT_EQ(at, reinterpret_cast<std::uintptr_t>(dest) + len);
 }
 
 } // namespace
@@ -405,6 +444,7 @@ TEST(ThreadsMover, ThreadCreationFailureUnwinds)
 
 TEST(ThreadsMover, LargeOperationsAreSplitAcrossWorkers)
 {
+	auto &mc = pmem2::masync::mover_stats();
 	auto m = make_mover(4, 16, FUTURE_NOTIFIER_WAKER);
 	pmem2::masync::set_split(m.get(), 256 * 1024, 64 * 1024);
 	data_mover_threads_set_memcpy_fn(m.get(), count_memcpy);
@@ -414,21 +454,56 @@ TEST(ThreadsMover, LargeOperationsAreSplitAcrossWorkers)
 	runtime *r = runtime_new();
 	constexpr std::size_t sz = 4 * 1024 * 1024 + 123;
 	auto src = pattern(sz, 7);
-	std::vector<unsigned char> dst(sz + 1, 0xee);
+	std::vector<unsigned char> dst(sz + 8192 + 1, 0xee);
+	// A destination 100 bytes into a page: the first chunk is short.
+	auto page0 = (reinterpret_cast<std::uintptr_t>(dst.data()) + 4095) & ~std::uintptr_t(4095);
+	unsigned char *d = dst.data() + (page0 - reinterpret_cast<std::uintptr_t>(dst.data())) + 100;
+	ASSERT_LE(d + sz, dst.data() + dst.size() - 1);
+	const std::uint32_t want = expected_chunks(d, sz, 64 * 1024);
+	EXPECT_EQ(want, 61u);	// 64 shares of 65540 bytes, rounded to 69632
 
-	reset_hooks();
-	auto f = vdm_memcpy(v, dst.data(), src.data(), sz, 0);
-	runtime_wait(r, &f.base);
-	EXPECT_EQ(std::memcmp(dst.data(), src.data(), sz), 0);
-	EXPECT_EQ(dst[sz], 0xee);
-	EXPECT_EQ(hook_calls.load(), 4);	// min(nthreads, size / min chunk)
-	EXPECT_EQ(hook_bytes.load(), sz);
+	for (unsigned char *dest : {d, d + 4096 - 100, d + 1}) {
+		std::fill(dst.begin(), dst.end(), 0xee);
+		const std::uint32_t n = expected_chunks(dest, sz, 64 * 1024);
+		reset_hooks();
+		std::uint64_t wc0 = mc.worker_split_chunks.load(), cc0 = mc.caller_chunks.load();
+		auto f = vdm_memcpy(v, dest, src.data(), sz, 0);
+		runtime_wait(r, &f.base);
+		EXPECT_EQ(f.output.result, VDM_SUCCESS);
+		EXPECT_EQ(std::memcmp(dest, src.data(), sz), 0);
+		EXPECT_EQ(dest[-1], 0xee);
+		EXPECT_EQ(dest[sz], 0xee);
+		EXPECT_EQ(hook_calls.load(), int(n));
+		EXPECT_EQ(hook_bytes.load(), sz);
+		expect_aligned_tiling(dest, sz);
+		// Hooked operations are never helped: workers ran every chunk, and
+		// each one they ran was counted.
+		EXPECT_EQ(mc.worker_split_chunks.load() - wc0, n);
+		EXPECT_EQ(mc.caller_chunks.load() - cc0, 0u);
+	}
 
+	std::fill(dst.begin(), dst.end(), 0xee);
 	reset_hooks();
-	auto s = vdm_memset(v, dst.data(), 0x11, sz, 0);
+	auto s = vdm_memset(v, d, 0x11, sz, 0);
 	runtime_wait(r, &s.base);
+	EXPECT_EQ(hook_calls.load(), int(want));
+	expect_aligned_tiling(d, sz);
+	EXPECT_TRUE(std::all_of(d, d + sz, [](unsigned char c) { return c == 0x11; }));
+	EXPECT_EQ(d[sz], 0xee);
+
+	// Below the threshold, or below two minimum chunks: one piece.
+	reset_hooks();
+	auto small = vdm_memset(v, d, 0x22, 200 * 1024, 0);
+	runtime_wait(r, &small.base);
+	EXPECT_EQ(hook_calls.load(), 1);
+	pmem2::masync::set_split(m.get(), 256 * 1024, 1024 * 1024);
+	reset_hooks();
+	auto fewer = vdm_memset(v, d, 0x33, sz, 0);	// 4 shares of 1 MiB
+	runtime_wait(r, &fewer.base);
+	EXPECT_EQ(hook_calls.load(), int(expected_chunks(d, sz, 1024 * 1024)));
 	EXPECT_EQ(hook_calls.load(), 4);
-	EXPECT_TRUE(std::all_of(dst.begin(), dst.end() - 1, [](unsigned char c) { return c == 0x11; }));
+	expect_aligned_tiling(d, sz);
+	pmem2::masync::set_split(m.get(), 256 * 1024, 64 * 1024);
 
 	// An overlapping move is never split.
 	std::memcpy(dst.data(), src.data(), sz);
@@ -437,6 +512,8 @@ TEST(ThreadsMover, LargeOperationsAreSplitAcrossWorkers)
 	runtime_wait(r, &mv.base);
 	EXPECT_EQ(hook_calls.load(), 1);
 	EXPECT_EQ(std::memcmp(dst.data() + 4096, src.data(), sz - 4096), 0);
+	data_mover_threads_set_memset_fn(m.get(), nullptr);
+	data_mover_threads_set_memmove_fn(m.get(), nullptr);
 
 	// Many split operations at once, busy-polled.
 	data_mover_threads_set_memcpy_fn(m.get(), nullptr);
@@ -449,6 +526,153 @@ TEST(ThreadsMover, LargeOperationsAreSplitAcrossWorkers)
 	for (auto &o : outs)
 		EXPECT_EQ(std::memcmp(o.data(), src.data(), sz), 0);
 	runtime_delete(r);
+}
+
+namespace {
+std::atomic<int> first_call{0};
+std::atomic<bool> first_released{false};
+std::atomic<std::thread::id> first_tid{};
+
+// The first call blocks until released; the others copy at once.
+void *blocking_first_memcpy(void *d, const void *s, std::size_t n, unsigned flags)
+{
+	note_hook(d, n, flags);
+	if (first_call.exchange(1) == 0) {
+		first_tid.store(std::this_thread::get_id());
+		while (!first_released.load())
+			std::this_thread::sleep_for(std::chrono::microseconds(100));
+	}
+	return n ? std::memcpy(d, s, n) : d;
+}
+} // namespace
+
+// Chunks are claimed one at a time: while the worker that took the first
+// chunk is stuck in it, the other worker (woken at submission) runs every
+// other chunk, not just "its half".
+TEST(ThreadsMover, AnotherWorkerTakesEveryChunkLeft)
+{
+	auto &mc = pmem2::masync::mover_stats();
+	auto m = make_mover(2, 16, FUTURE_NOTIFIER_WAKER);
+	pmem2::masync::set_split(m.get(), 256 * 1024, 64 * 1024);
+	data_mover_threads_set_memcpy_fn(m.get(), blocking_first_memcpy);
+	vdm *v = data_mover_threads_get_vdm(m.get());
+	constexpr std::size_t sz = 1024 * 1024 + 4096;
+	auto src = pattern(sz, 9);
+	std::vector<unsigned char> dst(sz);
+	const std::uint32_t n = expected_chunks(dst.data(), sz, 64 * 1024);
+	ASSERT_GE(n, 15u);
+	reset_hooks();
+	first_call = 0;
+	first_released = false;
+	std::uint64_t wc0 = mc.worker_split_chunks.load();
+	auto f = vdm_memcpy(v, dst.data(), src.data(), sz, 0);
+	future_poll(FUTURE_AS_RUNNABLE(&f), nullptr);
+	EXPECT_TRUE(masync_test::wait_for([&] { return hook_calls.load() == int(n); }));
+	EXPECT_EQ(future_poll(FUTURE_AS_RUNNABLE(&f), nullptr), FUTURE_STATE_RUNNING);
+	{
+		std::lock_guard lk(hook_mtx);
+		std::size_t by_others = 0;
+		for (auto &h : hook_ranges)
+			by_others += h.tid != first_tid.load();
+		EXPECT_EQ(by_others, n - 1);
+		EXPECT_EQ(hook_threads.size(), 2u);
+	}
+	first_released = true;
+	FUTURE_BUSY_POLL(&f)
+	EXPECT_EQ(f.output.result, VDM_SUCCESS);
+	EXPECT_EQ(std::memcmp(dst.data(), src.data(), sz), 0);
+	expect_aligned_tiling(dst.data(), sz);
+	EXPECT_EQ(mc.worker_split_chunks.load() - wc0, n);
+	data_mover_threads_set_memcpy_fn(m.get(), nullptr);
+}
+
+namespace {
+std::atomic<int> checked_syncs{0}, plain_syncs{0};
+std::atomic<int> fail_sync_at{-1};	// the Nth checked sync from 0 fails, -1: none
+
+int failing_page_sync(const void *, std::size_t)
+{
+	int n = checked_syncs.fetch_add(1);
+	return n == fail_sync_at.load() ? -EIO : 0;
+}
+void counting_page_sync(const void *, std::size_t) { plain_syncs.fetch_add(1); }
+} // namespace
+
+// PAGE operations collect the page sync's error (page_sync_errors) and
+// complete with VDM_ERROR_JOB_CORRUPTED; the sync API's page_sync() keeps
+// calling the installed function, which has no error channel.
+TEST(ThreadsMover, FailedPageSyncFailsTheOperation)
+{
+	namespace memops = pmem2::memops;
+	memops::set_page_sync_checked(&failing_page_sync);
+	memops::set_page_sync(&counting_page_sync);
+	auto m = make_mover(2, 16, FUTURE_NOTIFIER_WAKER);
+	pmem2::masync::set_split(m.get(), 64 * 1024, 16 * 1024);
+	vdm *v = data_mover_threads_get_vdm(m.get());
+	runtime *r = runtime_new();
+	durable::map_guard guard;
+	const std::uint64_t page = durable::encode(2, 0, guard.gen.load());
+	std::vector<unsigned char> dst(256 * 1024);
+	auto src = pattern(dst.size(), 13);
+
+	for (std::size_t len : {std::size_t(4096), dst.size()}) {	// whole, then 16 chunks
+		const int syncs = len == 4096 ? 1 : int(expected_chunks(dst.data(), len, 16 * 1024));
+		for (int at : {-1, 0, syncs - 1}) {
+			checked_syncs = 0;
+			fail_sync_at = at;
+			auto f = vdm_memcpy(v, dst.data(), src.data(), len, page);
+			durable::set_guard(&f.data.operation.data, &guard);
+			runtime_wait(r, &f.base);
+			EXPECT_EQ(f.output.result, at < 0 ? VDM_SUCCESS : VDM_ERROR_JOB_CORRUPTED)
+				<< len << " " << at;
+			EXPECT_EQ(checked_syncs.load(), syncs);
+			EXPECT_EQ(std::memcmp(dst.data(), src.data(), len), 0);
+		}
+		checked_syncs = 0;
+		fail_sync_at = 0;
+		auto fl = vdm_flush(v, dst.data(), len, page);
+		durable::set_guard(&fl.data.operation.data, &guard);
+		runtime_wait(r, &fl.base);
+		EXPECT_EQ(fl.output.result, VDM_ERROR_JOB_CORRUPTED);
+	}
+	EXPECT_EQ(guard.inflight.load(), 0u);
+	// CACHE_LINE operations never sync pages.
+	checked_syncs = 0;
+	auto cl = vdm_memcpy(v, dst.data(), src.data(), 4096, durable::encode(1, 0, guard.gen.load()));
+	durable::set_guard(&cl.data.operation.data, &guard);
+	runtime_wait(r, &cl.base);
+	EXPECT_EQ(cl.output.result, VDM_SUCCESS);
+	EXPECT_EQ(checked_syncs.load(), 0);
+
+	// Outside a page_sync_errors scope the installed function runs; inside
+	// one the checked one does and its first error is kept.
+	plain_syncs = 0;
+	checked_syncs = 0;
+	memops::page_sync(dst.data(), 1);
+	EXPECT_EQ(plain_syncs.load(), 1);
+	EXPECT_EQ(checked_syncs.load(), 0);
+	{
+		fail_sync_at = 1;
+		memops::page_sync_errors outer;
+		memops::page_sync(dst.data(), 1);
+		{
+			memops::page_sync_errors inner;
+			memops::page_sync(dst.data(), 1);	// fails: the inner scope's
+			EXPECT_EQ(inner.error(), -EIO);
+		}
+		EXPECT_EQ(outer.error(), 0);
+		EXPECT_EQ(memops::page_sync_checked(dst.data(), 1), 0);
+	}
+	EXPECT_EQ(plain_syncs.load(), 1);
+	EXPECT_EQ(checked_syncs.load(), 3);
+	runtime_delete(r);
+	memops::set_page_sync(nullptr);
+	memops::set_page_sync_checked(nullptr);
+	// The default reports success for a mapped range, and none of ours
+	// ran.
+	checked_syncs = 0;
+	EXPECT_EQ(memops::page_sync_checked(dst.data(), dst.size()), 0);
+	EXPECT_EQ(checked_syncs.load(), 0);
 }
 
 TEST(ThreadsMover, SubmissionFromManyThreads)
@@ -728,10 +952,10 @@ TEST(ThreadsMover, DurableOperationsPersistOnTheWorkers)
 		EXPECT_FALSE(writers.empty());
 		for (auto &t : writers)
 			EXPECT_TRUE(fenced_after.count(t)) << "a writer did not fence last";
-		// Split: each of the 3 chunks fences its own stores.
+		// Split: each chunk fences its own stores.
 		auto fences = std::count_if(log.events.begin(), log.events.end(),
 			[](const persist_log::event &e) { return e.kind == 's'; });
-		EXPECT_GE(fences, split ? 3 : 1);
+		EXPECT_GE(fences, split ? std::ptrdiff_t(expected_chunks(d, sz, 16 * 1024)) : 1);
 	}
 }
 
@@ -886,7 +1110,8 @@ TEST(ThreadsMoverRuntime, WaitingCallerRunsDurableOperationsNoWorkerTook)
 	EXPECT_EQ(b.output.result, VDM_SUCCESS);
 	EXPECT_EQ(std::memcmp(bdst.data(), bsrc.data(), big), 0);
 	EXPECT_EQ(mc.caller_ops.load() - ops0, 1u);
-	EXPECT_EQ(mc.caller_chunks.load() - chunks0, 2u);	// min(nthreads, size / min chunk)
+	EXPECT_EQ(mc.caller_chunks.load() - chunks0, expected_chunks(bdst.data(), big, 64 * 1024));
+	EXPECT_GE(mc.caller_chunks.load() - chunks0, 7u);	// about 8 shares of 64 KiB
 
 	// After the map is gone the caller writes nothing either.
 	durable::guard_retire(&guard);
