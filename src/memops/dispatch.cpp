@@ -110,14 +110,10 @@ long page_size() noexcept
 	return size;
 }
 
-// Default page sync: msync the page-rounded range. It serves the threads
-// mover's workers (which hold the map's guard, so the range is mapped) and
-// callers before libpmem2 installs its registry-aware version. There is no
-// error channel, and completing an operation whose pages did not reach the
-// file would claim durability falsely, so a failure other than EINTR
-// (retried) or ENOMEM (nothing mapped there, nothing to make durable) stops
-// the process, as libpmem2's persist does (spec 8.1).
-void default_page_sync(const void *ptr, std::size_t len)
+// Default checked page sync: msync the page-rounded range (MS_SYNC, EINTR
+// retried); 0, or -errno of the failure. ENOMEM (nothing mapped there)
+// leaves nothing to make durable and counts as success.
+int default_page_sync_checked(const void *ptr, std::size_t len)
 {
 	const auto a = reinterpret_cast<std::uintptr_t>(ptr);
 	const auto base = a & ~static_cast<std::uintptr_t>(page_size() - 1);
@@ -126,21 +122,40 @@ void default_page_sync(const void *ptr, std::size_t len)
 		int err = errno;
 		if (err == EINTR)
 			continue;
-		if (err == ENOMEM)
-			return;
-		char line[160];
-		int n = std::snprintf(line, sizeof(line),
-			"libpmem2: fatal: msync(%p, %zu) failed during persist: errno %d\n",
-			reinterpret_cast<void *>(base), len, err);
-		if (n > 0) {
-			ssize_t w = ::write(STDERR_FILENO, line, std::size_t(n) < sizeof(line) ? std::size_t(n) : sizeof(line) - 1);
-			(void)w;
-		}
-		std::abort();
+		return err == ENOMEM ? 0 : -err;
 	}
+	return 0;
+}
+
+// Default page sync, for callers before libpmem2 installs its
+// registry-aware version. There is no error channel, and returning after a
+// failed msync would claim durability falsely, so a failure stops the
+// process, as libpmem2's persist does (spec 8.1). Callers with an error
+// channel (the threads mover's workers) use page_sync_checked() instead.
+void default_page_sync(const void *ptr, std::size_t len)
+{
+	int r = default_page_sync_checked(ptr, len);
+	if (r == 0)
+		return;
+	const auto a = reinterpret_cast<std::uintptr_t>(ptr);
+	const auto base = a & ~static_cast<std::uintptr_t>(page_size() - 1);
+	char line[160];
+	int n = std::snprintf(line, sizeof(line),
+		"libpmem2: fatal: msync(%p, %zu) failed during persist: errno %d\n",
+		reinterpret_cast<void *>(base), len + (a - base), -r);
+	if (n > 0) {
+		ssize_t w = ::write(STDERR_FILENO, line, std::size_t(n) < sizeof(line) ? std::size_t(n) : sizeof(line) - 1);
+		(void)w;
+	}
+	std::abort();
 }
 
 std::atomic<page_sync_fn> g_page_sync{&default_page_sync};
+std::atomic<page_sync_checked_fn> g_page_sync_checked{&default_page_sync_checked};
+
+// Set by a live page_sync_errors on this thread: page_sync() then reports
+// failures there instead of calling the installed (stopping) function.
+thread_local int *t_sync_error = nullptr;
 
 // First use (from ops() or the load-time constructor, whichever is first):
 // other libraries' constructors may reach ops() before ours has run.
@@ -285,13 +300,41 @@ void set_page_sync(page_sync_fn fn) noexcept
 	g_page_sync.store(fn ? fn : &default_page_sync, std::memory_order_release);
 }
 
+void set_page_sync_checked(page_sync_checked_fn fn) noexcept
+{
+	g_page_sync_checked.store(fn ? fn : &default_page_sync_checked, std::memory_order_release);
+}
+
 // The recorder hears of the sync before the msync runs (the range it names
 // is the caller's, not rounded to pages).
 void page_sync(const void *ptr, std::size_t len) noexcept
 {
 	if (recorder *r = g_recorder.load(std::memory_order_relaxed))
 		r->on_page_sync(ptr, len);
+	if (int *err = t_sync_error) [[unlikely]] {
+		int r = g_page_sync_checked.load(std::memory_order_acquire)(ptr, len);
+		if (r != 0 && *err == 0)
+			*err = r;
+		return;
+	}
 	g_page_sync.load(std::memory_order_acquire)(ptr, len);
+}
+
+int page_sync_checked(const void *ptr, std::size_t len) noexcept
+{
+	if (recorder *r = g_recorder.load(std::memory_order_relaxed))
+		r->on_page_sync(ptr, len);
+	return g_page_sync_checked.load(std::memory_order_acquire)(ptr, len);
+}
+
+page_sync_errors::page_sync_errors() noexcept : prev_(t_sync_error)
+{
+	t_sync_error = &error_;
+}
+
+page_sync_errors::~page_sync_errors()
+{
+	t_sync_error = prev_;
 }
 
 void set_recorder(recorder *r) noexcept

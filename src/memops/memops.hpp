@@ -33,12 +33,40 @@ const ops_table &ops(granularity g) noexcept;
 // PAGE-granularity persistence is msync of registered maps; the map layer
 // installs the function that does it (registry lookup + msync).
 // The default msyncs the page-rounded range (MS_SYNC, EINTR retried,
-// other failures ignored); set_page_sync(nullptr) restores it.
-// page_sync() reports to an installed recorder (on_page_sync, with the
-// caller's unrounded range) before calling the installed function.
+// ENOMEM ignored: nothing is mapped there) and stops the process on any
+// other failure: persist has no error channel (spec 8.1).
+// set_page_sync(nullptr) restores it. page_sync() reports to an installed
+// recorder (on_page_sync, with the caller's unrounded range) before calling
+// the installed function.
 using page_sync_fn = void (*)(const void *ptr, std::size_t len);
 void set_page_sync(page_sync_fn fn) noexcept;
 void page_sync(const void *ptr, std::size_t len) noexcept;
+
+// The same sync for callers that have an error channel (the threads
+// mover's workers): 0, or -errno of the failed msync; never stops the
+// process. Reports to the recorder like page_sync(). The default msyncs the
+// page-rounded range (EINTR retried, ENOMEM counts as success);
+// set_page_sync_checked(nullptr) restores it.
+using page_sync_checked_fn = int (*)(const void *ptr, std::size_t len);
+void set_page_sync_checked(page_sync_checked_fn fn) noexcept;
+int page_sync_checked(const void *ptr, std::size_t len) noexcept;
+
+// While one is alive on a thread, every page_sync() that thread issues
+// (the PAGE kernels, persist and flush) goes through page_sync_checked()
+// and the first failure is kept in error() instead of stopping the process.
+// Scopes nest; the innermost collects.
+class page_sync_errors {
+public:
+	page_sync_errors() noexcept;
+	~page_sync_errors();
+	page_sync_errors(const page_sync_errors &) = delete;
+	page_sync_errors &operator=(const page_sync_errors &) = delete;
+	int error() const noexcept { return error_; }	// 0 or -errno
+
+private:
+	int error_ = 0;
+	int *prev_;
+};
 
 // What CPUID (and XGETBV) reported.
 struct cpu_features {

@@ -14,8 +14,11 @@
 #include <set>
 #include <thread>
 
+#include <sys/mman.h>
+
 #include "check/checker.hpp"
 #include "miniasync/internal.hpp"
+#include "memops/memops.hpp"
 #include "os/os.hpp"
 
 namespace {
@@ -154,18 +157,62 @@ TEST(MsyncFaultDeath, PersistOfAPageMapStopsRatherThanClaimDurability)
 			std::exit(0);	// reached only if the failure was swallowed
 		},
 		"fatal: msync.*failed during persist");
-	EXPECT_DEATH(
-		{
-			data_mover_threads *dmt = data_mover_threads_new(1, 8, FUTURE_NOTIFIER_WAKER);
-			mapped_file mf(map_size, PMEM2_GRANULARITY_PAGE, data_mover_threads_get_vdm(dmt));
-			if (mf.err != 0)
-				std::exit(0);
-			os::fail_next(os::call::msync, EIO);
-			pmem2_future f = pmem2_memset_async(mf.map, mf.base, 7, 4096, 0);
-			wait_future(f);
-			std::exit(0);
-		},
-		"fatal: msync.*failed during persist");
+}
+
+namespace {
+
+// The threads mover's page syncs (memops::page_sync_checked) through the
+// os layer, where os::fail_next reaches them.
+int os_page_sync(const void *p, std::size_t n)
+{
+	const std::uintptr_t pg = os::page_size();
+	auto a = reinterpret_cast<std::uintptr_t>(p);
+	return os::msync(reinterpret_cast<void *>(a & ~(pg - 1)), n + (a & (pg - 1)), MS_SYNC);
+}
+
+struct checked_sync_via_os {
+	checked_sync_via_os() { pmem2::memops::set_page_sync_checked(&os_page_sync); }
+	~checked_sync_via_os() { pmem2::memops::set_page_sync_checked(nullptr); }
+};
+
+} // namespace
+
+// A worker's failed msync has an error channel, the future's result: the
+// operation completes with -EIO (never as durable), the process goes on,
+// and the next operation succeeds.
+TEST_F(MsyncFault, ThreadsMoverCompletesTheOperationWithAnError)
+{
+	checked_sync_via_os via_os;
+	data_mover_threads *dmt = data_mover_threads_new(2, 16, FUTURE_NOTIFIER_WAKER);
+	ASSERT_NE(dmt, nullptr);
+	// Split at 64 KiB: a 256 KiB fill runs as 16 chunks, one msync each.
+	pmem2::masync::set_split(dmt, 64 * 1024, 16 * 1024);
+	{
+		mapped_file mf(map_size, PMEM2_GRANULARITY_PAGE, data_mover_threads_get_vdm(dmt));
+		ASSERT_EQ(mf.err, 0);
+		chk->track(mf.map);
+		for (int err : {EIO, ENOSPC, EINVAL}) {
+			std::uint64_t calls = os::msync_calls();
+			os::fail_next(os::call::msync, err);
+			pmem2_future f = pmem2_memset_async(mf.map, mf.base, err, 4096, 0);
+			EXPECT_EQ(wait_future(f), -EIO) << err;
+			EXPECT_EQ(os::msync_calls() - calls, 1u);	// the failed one, on the worker
+			EXPECT_EQ(mf.base[0], static_cast<char>(err));	// written, not durable
+		}
+		// One failed chunk of a split operation fails the whole operation.
+		for (unsigned skip : {0u, 5u, 15u}) {
+			os::fail_next(os::call::msync, EIO, skip);
+			pmem2_future f = pmem2_memset_async(mf.map, mf.base, 0x3c, 256 * 1024, 0);
+			EXPECT_EQ(wait_future(f), -EIO) << skip;
+		}
+		os::clear_faults();
+		// The failed operations claimed no durability, but retrying them does.
+		pmem2_future again = pmem2_memset_async(mf.map, mf.base, 0x3c, 256 * 1024, 0);
+		EXPECT_EQ(wait_future(again), 0);
+		EXPECT_EQ(chk->verify(mf.base, 256 * 1024, "pmem2_memset_async"), "");
+		expect_usable(mf, 9);
+	}
+	data_mover_threads_delete(dmt);
 }
 
 // A mover whose per-operation state is allocated (as PMDK's movers do):
