@@ -79,7 +79,8 @@ int dm_op_start(void *data, const struct vdm_operation *op, struct future_notifi
 	// op points into the caller's future; the spare bytes are ours.
 	void *opdata = const_cast<vdm_operation *>(op)->data.data;
 	map_guard *g = durable::guard_of(opdata);
-	if (!(gen & 1) || !g || !durable::guard_enter(g, gen)) {
+	durable::hazard_slot *held;
+	if (!(gen & 1) || !g || !durable::guard_enter_here(g, gen, held)) {
 		durable::set_guard(opdata, nullptr);
 		return 0;
 	}
@@ -107,11 +108,11 @@ int dm_op_start(void *data, const struct vdm_operation *op, struct future_notifi
 		t.persist(op->data.flush.dest, op->data.flush.n);
 		break;
 	default:
-		durable::guard_leave(g);
+		durable::guard_leave_here(g, held);
 		durable::set_guard(opdata, nullptr);
 		return 0;
 	}
-	durable::guard_leave(g);
+	durable::guard_leave_here(g, held);
 	return 0;
 }
 
@@ -214,9 +215,10 @@ enum future_state persist_step(struct future_context *ctx, struct future_notifie
 	auto *g = static_cast<map_guard *>(entry->map_arg);
 	auto gen = static_cast<std::uint32_t>(v);
 	auto gran = static_cast<memops::granularity>((v >> 32) & 3);
-	if (durable::guard_enter(g, gen)) {
+	durable::hazard_slot *held;
+	if (durable::guard_enter_here(g, gen, held)) {
 		memops::ops(gran).persist(pd->ptr, pd->size);
-		durable::guard_leave(g);
+		durable::guard_leave_here(g, held);
 		po->unused = 0;
 	} else {
 		po->unused = skip_bit | std::uint32_t(PMEM2_E_MAPPING_NOT_FOUND);
