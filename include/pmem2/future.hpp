@@ -151,6 +151,21 @@ public:
 			n_.waker.wake = &future_awaiter::on_wake;
 		}
 		on_cell_ = cell != nullptr;
+		if (on_cell_) {
+			poll = &future_awaiter::poll_node;
+			if (loop_->alone()) {
+				// Nothing else waits on this loop: the mover may run a
+				// small operation on this thread at start.
+				bool done = false;
+				auto once = [this, &done]() noexcept { done = poll_once(); };
+				if (detail::poll_as_lone_waiter(once)) {
+					if (done)
+						return false;
+					wait_on_loop();
+					return true;
+				}
+			}
+		}
 		return !drive();
 	}
 
@@ -182,9 +197,43 @@ private:
 	static void run_node(loop_node *n) noexcept
 	{
 		auto *self = static_cast<future_awaiter *>(n);
-		self->promised_ = false;	// the wake-up it waited for arrived
+		// Posted by on_wake: the wake-up it waited for arrived. (On a
+		// loop's cell a wake may be meant for another future: the promise
+		// holds until this one completes.)
+		if (!self->on_cell_)
+			self->promised_ = false;
 		if (self->drive())
 			self->h_.resume();
+	}
+
+	// loop_node::poll of a parked awaiter: true when it should run (its
+	// future completed, or no longer promises a wake-up).
+	static bool poll_node(loop_node *n) noexcept
+	{
+		auto *self = static_cast<future_awaiter *>(n);
+		return self->poll_once() || !self->promised_;
+	}
+
+	// On a loop's cell: one poll; true when complete.
+	bool poll_once() noexcept
+	{
+		n_.notifier_used = FUTURE_NOTIFIER_NONE;
+		bool done = fut_.poll(&n_) == FUTURE_STATE_COMPLETE;
+		// Movers declare the notifier when an operation starts, not on
+		// every poll: a promised wake-up stays promised until completion.
+		if (n_.notifier_used == FUTURE_NOTIFIER_WAKER)
+			promised_ = true;
+		return done;
+	}
+
+	// On a loop's cell, not complete: wait for the wake-up, or poll again
+	// soon when none was promised.
+	void wait_on_loop() noexcept
+	{
+		if (promised_)
+			loop_->park(this);
+		else
+			loop_->repoll_later(this);
 	}
 
 	// Polls until complete (true) or until a wake-up or a re-poll is
@@ -192,15 +241,11 @@ private:
 	bool drive() noexcept
 	{
 		if (on_cell_) {
-			n_.notifier_used = FUTURE_NOTIFIER_NONE;
-			if (fut_.poll(&n_) == FUTURE_STATE_COMPLETE)
+			if (poll_once())
 				return true;
 			// A wake that already happened has set the loop's flag: the
 			// loop polls the parked futures once this item returns.
-			if (n_.notifier_used == FUTURE_NOTIFIER_WAKER)
-				loop_->park(this);
-			else
-				loop_->repoll_later(this);
+			wait_on_loop();
 			return false;
 		}
 		for (;;) {
