@@ -15,6 +15,7 @@
 #include <utility>
 
 #include <libminiasync/future.h>
+#include <libminiasync/runtime.h>
 #include <libminiasync/vdm.h>
 #include <libpmem2/async.h>
 
@@ -87,7 +88,8 @@ inline void sleep_cell_wake(void *p) noexcept
 }
 
 // Blocks the calling thread until `poll` reports completion, sleeping
-// while the future has promised a wake-up.
+// while the future has promised a wake-up (wait() when this thread has no
+// miniasync runtime).
 template <class Poll>
 void block_until_complete(Poll &&poll) noexcept
 {
@@ -385,8 +387,17 @@ public:
 private:
 	void complete() noexcept
 	{
-		if (!ready())
-			detail::block_until_complete([this](future_notifier *n) { return poll(n); });
+		if (ready())
+			return;
+		// The miniasync runtime, as runtime_wait(f.runnable()) would: it
+		// polls for a short timed while before it sleeps, and lets the
+		// threads mover run a small durable operation on this thread.
+		if (struct runtime *rt = detail::thread_runtime()) {
+			started_ = true;
+			runtime_wait(rt, FUTURE_AS_RUNNABLE(&f_));
+			return;
+		}
+		detail::block_until_complete([this](future_notifier *n) { return poll(n); });
 	}
 	void finish_quietly() noexcept
 	{

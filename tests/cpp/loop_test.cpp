@@ -223,6 +223,7 @@ TEST(cpp_loop, sync_wait_and_when_all_copy_through_threads_and_default_movers)
 
 TEST(cpp_loop, a_lone_small_durable_operation_runs_on_the_waiting_thread)
 {
+	// sync_wait and wait(), as runtime_wait does.
 	test::tmpfile f(1 << 20);
 	threads_mover mv(2, 128, notifier_kind::waker);
 	map m = open_map(f, mv, true);
@@ -234,7 +235,13 @@ TEST(cpp_loop, a_lone_small_durable_operation_runs_on_the_waiting_thread)
 		sync_wait(write_one(m, std::size_t(i) * 4096, data));
 	EXPECT_GE(ran.load() - before, std::uint64_t(n))
 		<< "sync_wait left a lone 4 KiB durable copy to a worker";
-	for (int i = 0; i < n; ++i)
+	// wait() the same way.
+	before = ran.load();
+	for (int i = n; i < 2 * n; ++i)
+		EXPECT_EQ(m.write_async(std::size_t(i) * 4096, data).wait(), m.data() + i * 4096);
+	EXPECT_GE(ran.load() - before, std::uint64_t(n))
+		<< "wait() left a lone 4 KiB durable copy to a worker";
+	for (int i = 0; i < 2 * n; ++i)
 		ASSERT_TRUE(std::equal(data.begin(), data.end(), m.data() + i * 4096));
 }
 
