@@ -99,8 +99,9 @@ inline struct runtime *thread_runtime() noexcept
 		struct runtime *rt = runtime_new();
 		~holder()
 		{
+			// Futures destroyed later in this thread's exit wait without it.
 			if (rt != nullptr)
-				runtime_delete(rt);
+				runtime_delete(std::exchange(rt, nullptr));
 		}
 	};
 	thread_local holder h;
