@@ -112,6 +112,7 @@ inline void guard_leave(map_guard *g) noexcept
 	    g->waiters.load(std::memory_order_seq_cst) != 0)
 		g->inflight.notify_all();
 }
+
 // ---------------------------------------------------------------------------
 // Hazard slots: the same-thread way in.
 //
