@@ -120,21 +120,30 @@ namespace {
 	std::abort();
 }
 
+// The range of a failed msync, for the message.
+struct sync_failure {
+	std::uintptr_t p = 0;
+	std::size_t n = 0;
+};
+
 // A range no registered map covers is user memory all the same (A4): sync
 // it directly. -ENOMEM there means the pages are not mapped at all, which
 // leaves nothing to make durable; Linux still syncs the mapped parts.
-void sync_unregistered(std::uintptr_t p, std::size_t n) noexcept
+int sync_unregistered(std::uintptr_t p, std::size_t n, sync_failure &f) noexcept
 {
 	int r = os::msync(reinterpret_cast<void *>(p), n, MS_SYNC);
-	if (r != 0 && r != -ENOMEM)
-		page_sync_failed(reinterpret_cast<void *>(p), n, r);
+	if (r != 0 && r != -ENOMEM) {
+		f = {p, n};
+		return r;
+	}
+	return 0;
 }
 
-// The PAGE-granularity persist: msync every page of [ptr, ptr+len),
-// registered maps chunk by chunk under the registry's read lock (so they
-// cannot be unmapped mid-sync), holes directly. Every step is at least one
-// byte long (A3).
-void registry_page_sync(const void *ptr, std::size_t len) noexcept
+// msync every page of [ptr, ptr+len), registered maps chunk by chunk under
+// the registry's read lock (so they cannot be unmapped mid-sync), holes
+// directly. Every step is at least one byte long (A3). Stops at the first
+// failure: 0, or -errno with the failing range in f.
+int sync_pages(const void *ptr, std::size_t len, sync_failure &f) noexcept
 {
 	const std::uintptr_t pg = os::page_size();
 	const std::uintptr_t u = reinterpret_cast<std::uintptr_t>(ptr);
@@ -148,14 +157,14 @@ void registry_page_sync(const void *ptr, std::size_t len) noexcept
 		pmem2_map *m = registry::first_overlapping_locked(p, n);
 		if (m == nullptr) {
 			lk.unlock();
-			sync_unregistered(p, n);
-			return;
+			return sync_unregistered(p, n, f);
 		}
 		std::uintptr_t mstart = reinterpret_cast<std::uintptr_t>(m->addr) & ~(pg - 1);
 		if (mstart > p) {
 			std::size_t hole = mstart - p;
 			lk.unlock();
-			sync_unregistered(p, hole);
+			if (int r = sync_unregistered(p, hole, f))
+				return r;
 			p += hole;
 			n -= hole;
 			continue;
@@ -163,21 +172,49 @@ void registry_page_sync(const void *ptr, std::size_t len) noexcept
 		std::uintptr_t mend = map_sync_end(*m);
 		std::size_t chunk = mend - p < n ? mend - p : n;
 		int r = os::msync(reinterpret_cast<void *>(p), chunk, MS_SYNC);
-		if (r != 0)
-			page_sync_failed(reinterpret_cast<void *>(p), chunk, r);
+		if (r != 0) {
+			f = {p, chunk};
+			return r;
+		}
 		p += chunk;
 		n -= chunk;
 	}
+	return 0;
+}
+
+// The PAGE-granularity persist of the sync API, which has no error channel.
+void registry_page_sync(const void *ptr, std::size_t len) noexcept
+{
+	sync_failure f;
+	if (int r = sync_pages(ptr, len, f))
+		page_sync_failed(reinterpret_cast<void *>(f.p), f.n, r);
+}
+
+// The same for the movers, which report an error through the operation
+// (a threads-mover worker completes it with -EIO).
+int registry_page_sync_checked(const void *ptr, std::size_t len) noexcept
+{
+	sync_failure f;
+	int r = sync_pages(ptr, len, f);
+	if (r != 0)
+		set_errormsg_errno(-r, "msync(%p, %zu) failed during an asynchronous persist",
+			reinterpret_cast<void *>(f.p), f.n);
+	return r;
 }
 
 // Installed at load, before any map can exist.
 [[maybe_unused]] const bool installed = [] {
 	memops::set_page_sync(&registry_page_sync);
+	memops::set_page_sync_checked(&registry_page_sync_checked);
 	return true;
 }();
 
 } // namespace
 
-void install_page_sync() noexcept { memops::set_page_sync(&registry_page_sync); }
+void install_page_sync() noexcept
+{
+	memops::set_page_sync(&registry_page_sync);
+	memops::set_page_sync_checked(&registry_page_sync_checked);
+}
 
 } // namespace pmem2

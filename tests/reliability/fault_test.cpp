@@ -159,30 +159,13 @@ TEST(MsyncFaultDeath, PersistOfAPageMapStopsRatherThanClaimDurability)
 		"fatal: msync.*failed during persist");
 }
 
-namespace {
-
-// The threads mover's page syncs (memops::page_sync_checked) through the
-// os layer, where os::fail_next reaches them.
-int os_page_sync(const void *p, std::size_t n)
-{
-	const std::uintptr_t pg = os::page_size();
-	auto a = reinterpret_cast<std::uintptr_t>(p);
-	return os::msync(reinterpret_cast<void *>(a & ~(pg - 1)), n + (a & (pg - 1)), MS_SYNC);
-}
-
-struct checked_sync_via_os {
-	checked_sync_via_os() { pmem2::memops::set_page_sync_checked(&os_page_sync); }
-	~checked_sync_via_os() { pmem2::memops::set_page_sync_checked(nullptr); }
-};
-
-} // namespace
-
 // A worker's failed msync has an error channel, the future's result: the
 // operation completes with -EIO (never as durable), the process goes on,
-// and the next operation succeeds.
+// and the next operation succeeds. The worker syncs through libpmem2's
+// registry-aware page sync, installed with the first map, whose msync is
+// the os layer's, where os::fail_next reaches it.
 TEST_F(MsyncFault, ThreadsMoverCompletesTheOperationWithAnError)
 {
-	checked_sync_via_os via_os;
 	data_mover_threads *dmt = data_mover_threads_new(2, 16, FUTURE_NOTIFIER_WAKER);
 	ASSERT_NE(dmt, nullptr);
 	// Split at 64 KiB: a 256 KiB fill runs as 16 chunks, one msync each.
