@@ -219,8 +219,9 @@ struct mapped_file {
 		pmem2_source *src = nullptr;
 		EXPECT_EQ(pmem2_config_new(&cfg), 0);
 		EXPECT_EQ(pmem2_config_set_required_store_granularity(cfg, PMEM2_GRANULARITY_PAGE), 0);
-		if (vdm)
+		if (vdm) {
 			EXPECT_EQ(pmem2_config_set_vdm(cfg, vdm), 0);
+		}
 		EXPECT_EQ(pmem2_source_from_fd(&src, file.fd()), 0);
 		EXPECT_EQ(pmem2_map_new(&map, cfg, src), 0) << pmem2_errormsg();
 		pmem2_source_delete(&src);

@@ -64,7 +64,7 @@ TEST(BadBlocks, NullArguments)
 TEST(BadBlocks, FileOffNvdimmHasNone)
 {
 	fake_nvdimm hw;
-	for (const std::string dir : {scratch_dir(), std::string("/dev/shm")}) {
+	for (const std::string &dir : {scratch_dir(), std::string("/dev/shm")}) {
 		scratch f(page(), dir);
 		source s(f.fd());
 		ctx_holder h;
