@@ -2,8 +2,10 @@
 # Side-by-side: bench/side_by_side.c built against PMDK's libpmem2 and
 # against ours, run alternately (ABBA per section, several rounds) in one
 # invocation; prints the machine and a table of ratios PMDK time / our time
-# (above 1.00: ours is faster) of the per-cell medians. A section is one
-# granularity and operation with all its flags and sizes, in one process.
+# (above 1.00: ours is faster) of the per-cell medians, and the cells where
+# ours is slower in every round's ABBA quartet (slower beyond noise). A
+# section is one granularity and operation with all its flags and sizes, in
+# one process.
 #
 # usage: compare.sh PMDK_BINARY OUR_BINARY [options]
 #   -r N        rounds (default 3; each round runs every section twice, ABBA)
@@ -73,7 +75,7 @@ sizearg=
 run() {	# lib binary granularity op flags
 	# shellcheck disable=SC2086
 	PMEM2_FORCE_GRANULARITY=$3 "$2" -d "$dir" -a "$shift_arg" -o "$4" -f "$5" -t "$budget" $sizearg |
-		sed "s/^/$1 /" >> "$raw"
+		sed "s/^/$1 $r /" >> "$raw"
 }
 
 r=1
@@ -97,9 +99,11 @@ import math, statistics, sys
 from collections import defaultdict
 
 runs = defaultdict(list)
+by_round = defaultdict(list)
 for line in open(sys.argv[1]):
-    lib, gran, op, flags, size, ns, _ = line.split()
+    lib, rnd, gran, op, flags, size, ns, _ = line.split()
     runs[(gran, op, flags, int(size), lib)].append(float(ns))
+    by_round[(gran, op, flags, int(size), lib, int(rnd))].append(float(ns))
 
 med = {k: statistics.median(v) for k, v in runs.items()}
 cells = sorted({k[:4] for k in med})
@@ -160,5 +164,26 @@ if ratios:
               f"({worst[1][1]} {worst[1][2]} {fmt_size(worst[2])})")
     gm = math.exp(sum(math.log(r[0]) for r in ratios) / len(ratios))
     print(f"\nall: geometric mean {gm:.3f}x over {len(ratios)} cells")
+
+    # Beyond noise: the two runs of each library in one ABBA quartet are
+    # adjacent in time, so the host's slower spells hit both alike. A cell
+    # where ours is more than 3% slower in every round's quartet is slower
+    # consistently, not by a noisy median.
+    rounds_seen = sorted({k[5] for k in by_round})
+    slow = []
+    for r in ratios:
+        row, s = r[1], r[2]
+        per = []
+        for rnd in rounds_seen:
+            p = by_round.get(row + (s, "pmdk", rnd))
+            o = by_round.get(row + (s, "ours", rnd))
+            if p and o:
+                per.append(statistics.mean(p) / statistics.mean(o))
+        if len(per) >= 2 and all(x < 0.97 for x in per):
+            slow.append((row, s, per))
+    print(f"\nslower in every round (ours > 3% slower in each ABBA quartet): {len(slow)} cells")
+    for row, s, per in slow:
+        print(f"  {row[0]} {row[1]} {row[2]} {fmt_size(s)}: " +
+              " ".join(f"{x:.2f}" for x in per))
 EOF
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg); took $((end - start)) s"
