@@ -12,10 +12,10 @@
 // others sleep on a futex. Submitters wake a sleeper only when nobody is
 // spinning.
 //
-// Split operations: large operations are cut into chunks of about
-// min_chunk bytes (1 MiB by default) whose boundaries are 4 KiB-aligned
-// addresses of the destination, so no two chunks share a cache line or a
-// page. At submission the operation is queued once plus up to nthreads-1
+// Split operations: operations from split_threshold bytes (1 MiB by
+// default) are cut into chunks of about min_chunk bytes (512 KiB) whose
+// boundaries are 4 KiB-aligned addresses of the destination, so no two
+// chunks share a cache line or a page. At submission the operation is queued once plus up to nthreads-1
 // helper items naming the same slot, and that many workers are woken; every
 // taker claims chunks from the slot's next_chunk counter until none is
 // left, so a worker that arrives late still takes a share.
@@ -167,8 +167,8 @@ struct data_mover_threads {
 	std::atomic<memcpy_fn> hook_memcpy{pmem2::masync::default_memcpy};
 	std::atomic<memmove_fn> hook_memmove{pmem2::masync::default_memmove};
 	std::atomic<memset_fn> hook_memset{pmem2::masync::default_memset};
-	std::atomic<std::size_t> split_threshold{std::size_t(2) << 20};
-	std::atomic<std::size_t> min_chunk{std::size_t(1) << 20};
+	std::atomic<std::size_t> split_threshold{std::size_t(1) << 20};
+	std::atomic<std::size_t> min_chunk{std::size_t(512) << 10};
 
 	std::size_t nslots;
 	std::vector<op_slot> slots;	// the per-operation pool (vector: standard layout with clang too)
