@@ -213,7 +213,13 @@ struct data_mover_threads {
 	void run_item(std::uint32_t idx) noexcept;
 	// Claims and runs chunks of the slot's operation until none is left;
 	// returns how many this thread ran.
-	std::uint32_t run_claims(op_slot &s) noexcept;
+	// Counted before each chunk's completion is published, so whoever
+	// sees the operation complete also sees it counted (tests rely on it).
+	struct claim_counters {
+		std::atomic<std::uint64_t> *ops = nullptr;	// once, at the first chunk
+		std::atomic<std::uint64_t> *chunks = nullptr;	// per chunk
+	};
+	std::uint32_t run_claims(op_slot &s, claim_counters counters) noexcept;
 	void run_chunk(op_slot &s, std::uint32_t c) noexcept;
 	// Bytes [off, off + part) of an operation, made durable if it is one.
 	void run_range(const vdm_operation &op, std::size_t off, std::size_t part) noexcept;
@@ -273,12 +279,8 @@ future_state threads_op_check(void *data, const vdm_operation *op) noexcept
 	    s->next_chunk.load(std::memory_order_relaxed) < s->nchunks &&
 	    (s->small || s->nchunks > 1 ||
 	     mover_of(op_data_of(op)->vdm)->backlogged())) {
-		std::uint32_t ran = mover_of(op_data_of(op)->vdm)->run_claims(*s);
-		if (ran != 0) {
-			mover_counters &mc = mover_stats();
-			mc.caller_ops.fetch_add(1, std::memory_order_relaxed);
-			mc.caller_chunks.fetch_add(ran, std::memory_order_relaxed);
-		}
+		mover_counters &mc = mover_stats();
+		mover_of(op_data_of(op)->vdm)->run_claims(*s, {&mc.caller_ops, &mc.caller_chunks});
 		if (s->complete.load(std::memory_order_acquire) != 0)
 			return FUTURE_STATE_COMPLETE;
 	}
@@ -387,10 +389,9 @@ int data_mover_threads::op_start(vdm_operation_data *fd, future_notifier *n) noe
 				reinterpret_cast<std::uint64_t *>(&s->complete);
 	}
 	if (run_here) {
-		std::uint32_t ran = run_claims(*s);
 		mover_counters &mc = mover_stats();
 		mc.caller_ops.fetch_add(1, std::memory_order_relaxed);
-		mc.caller_chunks.fetch_add(ran, std::memory_order_relaxed);
+		run_claims(*s, {nullptr, &mc.caller_chunks});
 	}
 	return 0;
 }
@@ -578,14 +579,18 @@ void data_mover_threads::run_item(std::uint32_t idx) noexcept
 {
 	op_slot &s = slots[idx];
 	const bool split = s.nchunks > 1;	// fixed while we hold a reference
-	std::uint32_t ran = run_claims(s);
-	if (split && ran != 0)
-		mover_stats().worker_split_chunks.fetch_add(ran, std::memory_order_relaxed);
+	run_claims(s, {nullptr, split ? &mover_stats().worker_split_chunks : nullptr});
 	release_ref(s);
 }
 
-std::uint32_t data_mover_threads::run_claims(op_slot &s) noexcept
+std::uint32_t data_mover_threads::run_claims(op_slot &s, claim_counters counters) noexcept
 {
+	auto count = [&](std::uint32_t ran) {
+		if (ran == 0 && counters.ops)
+			counters.ops->fetch_add(1, std::memory_order_relaxed);
+		if (counters.chunks)
+			counters.chunks->fetch_add(1, std::memory_order_relaxed);
+	};
 	std::uint32_t gate = s.gate.load(std::memory_order_acquire);
 	if (gate != gate_open) {
 		if (gate == gate_closed &&
@@ -597,6 +602,7 @@ std::uint32_t data_mover_threads::run_claims(op_slot &s) noexcept
 				s.result = VDM_ERROR_JOB_CORRUPTED;
 				s.next_chunk.store(s.nchunks, std::memory_order_relaxed);
 				s.gate.store(gate_failed, std::memory_order_release);
+				count(0);
 				finish(s);
 				return 1;
 			}
@@ -622,6 +628,7 @@ std::uint32_t data_mover_threads::run_claims(op_slot &s) noexcept
 		if (c >= s.nchunks)
 			break;
 		run_chunk(s, c);
+		count(ran);
 		++ran;
 		if (s.pending.fetch_sub(1, std::memory_order_acq_rel) == 1) {
 			finish(s);
