@@ -10,33 +10,20 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "os/fault.hpp"
 #include "os/os.hpp"
 
 namespace pmem2::os {
 
 namespace {
 
-struct fault {
-	std::atomic<int> err{0};
-	std::atomic<unsigned> skip{0};
-};
-fault faults[static_cast<int>(io_call::count_)];
+detail::injected_fault faults[static_cast<int>(io_call::count_)];
 std::atomic<std::size_t> chunk_limit{0};
 std::atomic<write_observer> observer{nullptr};
 
 int take_fault(io_call which) noexcept
 {
-	fault &f = faults[static_cast<int>(which)];
-	int e = f.err.load(std::memory_order_acquire);
-	if (e == 0)
-		return 0;
-	unsigned s = f.skip.load(std::memory_order_relaxed);
-	if (s > 0) {
-		f.skip.store(s - 1, std::memory_order_relaxed);
-		return 0;
-	}
-	f.err.store(0, std::memory_order_release);
-	return -e;
+	return faults[static_cast<int>(which)].take();
 }
 
 std::size_t limited(std::size_t n) noexcept
@@ -131,15 +118,13 @@ int sigaction(int sig, const struct sigaction *act, struct sigaction *old) noexc
 
 void io_fail_next(io_call which, int err, unsigned skip) noexcept
 {
-	fault &f = faults[static_cast<int>(which)];
-	f.skip.store(skip, std::memory_order_relaxed);
-	f.err.store(err, std::memory_order_release);
+	faults[static_cast<int>(which)].arm(err, skip);
 }
 
 void io_clear_faults() noexcept
 {
 	for (auto &f : faults)
-		f.err.store(0, std::memory_order_release);
+		f.clear();
 }
 
 void set_io_chunk_limit(std::size_t n) noexcept { chunk_limit.store(n, std::memory_order_relaxed); }

@@ -11,15 +11,13 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "os/fault.hpp"
+
 namespace pmem2::os {
 
 namespace {
 
-struct fault {
-	std::atomic<int> err{0};	// positive errno; 0: none pending
-	std::atomic<unsigned> skip{0};
-};
-fault faults[static_cast<int>(call::count_)];
+detail::injected_fault faults[static_cast<int>(call::count_)];
 std::atomic<bool> any_fault{false};
 
 // Consume a pending fault for `which`; returns the negative errno or 0.
@@ -27,17 +25,7 @@ int take_fault(call which) noexcept
 {
 	if (!any_fault.load(std::memory_order_relaxed))
 		return 0;
-	fault &f = faults[static_cast<int>(which)];
-	int e = f.err.load(std::memory_order_acquire);
-	if (e == 0)
-		return 0;
-	unsigned s = f.skip.load(std::memory_order_relaxed);
-	if (s > 0) {
-		f.skip.store(s - 1, std::memory_order_relaxed);
-		return 0;
-	}
-	f.err.store(0, std::memory_order_release);
-	return -e;
+	return faults[static_cast<int>(which)].take();
 }
 
 std::mutex root_mtx;
@@ -200,16 +188,14 @@ std::string sys_path(std::string_view abs_path)
 
 void fail_next(call which, int err, unsigned skip) noexcept
 {
-	fault &f = faults[static_cast<int>(which)];
-	f.skip.store(skip, std::memory_order_relaxed);
-	f.err.store(err, std::memory_order_release);
+	faults[static_cast<int>(which)].arm(err, skip);
 	any_fault.store(true, std::memory_order_release);
 }
 
 void clear_faults() noexcept
 {
 	for (auto &f : faults)
-		f.err.store(0, std::memory_order_release);
+		f.clear();
 }
 
 void set_msync_observer(msync_observer obs) noexcept { observer.store(obs, std::memory_order_release); }
