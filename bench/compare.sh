@@ -124,34 +124,31 @@ def fmt_ns(ns):
     if ns >= 1e3: return f"{ns / 1e3:.1f}us"
     return f"{ns:.0f}ns"
 
-ratios = []
-print()
-print("ratio = PMDK time / our time (above 1.00: ours faster)")
-print("| granularity | op | flags | " + " | ".join(fmt_size(s) for s in sizes) + " |")
-print("|---|---|---|" + "---:|" * len(sizes))
-for row in rows:
-    out = []
-    for s in sizes:
-        p = med.get(row + (s, "pmdk"))
-        o = med.get(row + (s, "ours"))
-        if p is None or o is None:
-            out.append("")
-            continue
-        ratios.append((p / o, row, s))
-        out.append(f"{p / o:.2f}")
-    print(f"| {row[0]} | {row[1]} | {row[2]} | " + " | ".join(out) + " |")
+def table(title, cell):
+    """One row per (granularity, op, flags), one column per size; cell(p, o)
+    formats a cell from PMDK's and our medians."""
+    print()
+    print(title)
+    print("| granularity | op | flags | " + " | ".join(fmt_size(s) for s in sizes) + " |")
+    print("|---|---|---|" + "---:|" * len(sizes))
+    for row in rows:
+        out = []
+        for s in sizes:
+            p = med.get(row + (s, "pmdk"))
+            o = med.get(row + (s, "ours"))
+            out.append("" if p is None or o is None else cell(p, o))
+        print(f"| {row[0]} | {row[1]} | {row[2]} | " + " | ".join(out) + " |")
 
-print()
-print("absolute medians, PMDK / ours:")
-print("| granularity | op | flags | " + " | ".join(fmt_size(s) for s in sizes) + " |")
-print("|---|---|---|" + "---:|" * len(sizes))
+table("ratio = PMDK time / our time (above 1.00: ours faster)", lambda p, o: f"{p / o:.2f}")
+table("absolute medians, PMDK / ours:", lambda p, o: f"{fmt_ns(p)} / {fmt_ns(o)}")
+
+ratios = []
 for row in rows:
-    out = []
     for s in sizes:
         p = med.get(row + (s, "pmdk"))
         o = med.get(row + (s, "ours"))
-        out.append("" if p is None or o is None else f"{fmt_ns(p)} / {fmt_ns(o)}")
-    print(f"| {row[0]} | {row[1]} | {row[2]} | " + " | ".join(out) + " |")
+        if p is not None and o is not None:
+            ratios.append((p / o, row, s))
 
 if ratios:
     for gran in sorted({r[1][0] for r in ratios}):
