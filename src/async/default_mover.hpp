@@ -1,15 +1,31 @@
-// The map's default data mover (pmem2_async.md §3): created by map_new when
-// the config names no vdm, and by map_from_existing; destroyed by map_delete.
+// libpmem2's default mover (pmem2_async.md §3): what a map with no vdm in
+// its config uses. Stateless, one instance for the process: maps hold no
+// pointer to it (their vdm is nullptr), futures do, and it stays valid for
+// futures that outlive their map. It runs the operation on the polling
+// thread with the map's durable kernels, inside the map's guard, and
+// reports the protocol's status (durable/protocol.hpp).
 #pragma once
 
-struct pmem2_map;
+#include <libminiasync/future.h>
+#include <libminiasync/vdm.h>
+
+#include <cstdint>
+
+#include "durable/protocol.hpp"
 
 namespace pmem2::async {
 
-// Create the default mover for `map`; sets map->vdm and map->vdm_owned.
-// 0 or a negative error code (message set); on failure the map is unchanged.
-int default_mover_new(pmem2_map *map) noexcept;
-// Destroy a mover made by default_mover_new (only called when vdm_owned).
-void default_mover_delete(pmem2_map *map) noexcept;
+extern struct vdm default_vdm;
+
+// The default mover finds the request in its private data pointer (the
+// operation's flags stay those the original requests): durable::pack().
+inline void *default_mover_token(const durable::request &r) noexcept
+{
+	return reinterpret_cast<void *>(static_cast<std::uintptr_t>(durable::pack(r)));
+}
+
+// The op entry task of a default-mover future: start, check and delete in
+// one call, without the indirect calls of vdm_operation_impl.
+enum future_state default_op_task(struct future_context *ctx, struct future_notifier *n) noexcept;
 
 } // namespace pmem2::async

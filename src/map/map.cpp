@@ -6,11 +6,12 @@
 
 #include <sys/mman.h>
 
-#include "async/default_mover.hpp"
 #include "common/errormsg.hpp"
 #include "map/config.hpp"
 #include "map/granularity.hpp"
-#include "map/guard.hpp"
+#include "durable/guard.hpp"
+#include "durable/guard_pool.hpp"
+#include "durable/movers.hpp"
 #include "map/placement.hpp"
 #include "map/registry.hpp"
 #include "os/os.hpp"
@@ -178,7 +179,7 @@ int map_new(pmem2_map *&out, const pmem2_config &cfg, const source_info &src)
 	m->source.fd = -1;
 	m->reservation = cfg.reservation;
 	m->reservation_offset = cfg.reservation_offset;
-	m->guard = guard_acquire(m->guard_gen);
+	m->guard = durable::guard_acquire(m->guard_gen);
 	if (m->guard == nullptr) {
 		set_errormsg_errno(ENOMEM, "allocating a map guard");
 		delete m;
@@ -186,26 +187,16 @@ int map_new(pmem2_map *&out, const pmem2_config &cfg, const source_info &src)
 		return -ENOMEM;
 	}
 
-	// Mover hook: a config's vdm is borrowed; otherwise the default mover.
-	if (cfg.vdm) {
-		m->vdm = cfg.vdm;
-		m->vdm_owned = false;
-	} else if ((r = async::default_mover_new(m))) {
-		durable::guard_retire(m->guard);
-		guard_release(m->guard);
-		delete m;
-		unplace(pl);
-		return r;
-	}
+	// A config's vdm is borrowed; none means the default mover.
+	m->vdm = cfg.vdm;
+	m->mover = durable::classify(cfg.vdm);
 
 	// An overlap with a registered map is PMEM2_E_MAPPING_EXISTS, not -EEXIST (A17).
 	if ((r = registry::insert(m)) == 0 && (r = placement_commit(pl, m)) != 0)
 		(void)registry::remove(m);
 	if (r) {
-		if (m->vdm_owned)
-			async::default_mover_delete(m);
 		durable::guard_retire(m->guard);
-		guard_release(m->guard);
+		durable::guard_release(m->guard);
 		delete m;
 		unplace(pl);
 		return r;
@@ -247,22 +238,18 @@ int map_from_existing(pmem2_map *&out, const source_info &src, void *addr, std::
 	m->ops = &memops::ops(to_memops(m->granularity));
 	m->source = src;	// copied whole, only the fd invalidated (A14)
 	m->source.fd = -1;
-	m->guard = guard_acquire(m->guard_gen);
+	m->guard = durable::guard_acquire(m->guard_gen);
 	if (m->guard == nullptr) {
 		set_errormsg_errno(ENOMEM, "allocating a map guard");
 		delete m;
 		return -ENOMEM;
 	}
-	int r = async::default_mover_new(m);
-	if (r == 0 && (r = registry::insert(m)) != 0) {
-		if (r == PMEM2_E_MAPPING_EXISTS)
-			r = PMEM2_E_MAP_EXISTS;	// what the original and PMDK's tests use
-		if (m->vdm_owned)
-			async::default_mover_delete(m);
-	}
+	int r = registry::insert(m);
+	if (r == PMEM2_E_MAPPING_EXISTS)
+		r = PMEM2_E_MAP_EXISTS;	// what the original and PMDK's tests use
 	if (r) {
 		durable::guard_retire(m->guard);
-		guard_release(m->guard);
+		durable::guard_release(m->guard);
 		delete m;
 		return r;
 	}
@@ -278,16 +265,14 @@ int map_delete(pmem2_map *m)
 	durable::guard_retire(m->guard);
 	if (m->reserved_length != 0) {
 		if (int r = unmap_placed(m)) {
-			m->guard_gen = guard_revive(m->guard);
+			m->guard_gen = durable::guard_revive(m->guard);
 			if (registry::insert(m) != 0)
 				set_errormsg_errno(-r, "unmapping %p failed and the map could not be restored",
 					m->addr);
 			return r;
 		}
 	}
-	if (m->vdm_owned)
-		async::default_mover_delete(m);
-	guard_release(m->guard);
+	durable::guard_release(m->guard);
 	delete m;
 	return 0;
 }

@@ -8,7 +8,8 @@
 
 #include <libpmem2/base.h>
 
-#include "common/durable_op.hpp"
+#include "durable/movers.hpp"
+#include "durable/protocol.hpp"
 #include "map/source.hpp"
 #include "memops/memops.hpp"
 
@@ -22,8 +23,8 @@ struct pmem2_map {
 	pmem2_granularity granularity = PMEM2_GRANULARITY_PAGE;	// effective
 	const pmem2::memops::ops_table *ops = nullptr;	// memops::ops(granularity)
 	pmem2::source_info source;		// copy of the source, fd = -1
-	struct vdm *vdm = nullptr;		// mover for the async API
-	bool vdm_owned = false;			// true: the default mover, destroyed with the map
+	struct vdm *vdm = nullptr;		// the config's mover; nullptr: the default mover
+	pmem2::durable::mover_kind mover = pmem2::durable::mover_kind::builtin;	// what `vdm` is
 	pmem2_vm_reservation *reservation = nullptr;
 	std::size_t reservation_offset = 0;
 	pmem2::durable::map_guard *guard = nullptr;	// from the guard pool

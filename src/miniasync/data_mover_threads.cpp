@@ -27,9 +27,13 @@
 // Takers that find the gate entering wait for it (two atomic operations
 // away); one that finds it failed writes nothing.
 //
-// Errors: page syncs of PAGE operations report their failure (memops
-// page_sync_errors) and the operation completes with
-// VDM_ERROR_JOB_CORRUPTED, which libpmem2 reports as -EIO.
+// Durable operations (the request of durable/protocol.hpp in their flags):
+// the guard is entered and left, and the data moved and persisted, through
+// the services table of libpmem2 that the guard points to, so this library
+// keeps no kernel dispatch, recorder or page-sync state of its own. The
+// outcome goes back in the protocol's status word: refused (the map was
+// gone, nothing written) or the -errno of the first chunk whose persist
+// failed; either way the vdm result is VDM_ERROR_JOB_CORRUPTED.
 //
 // Caller help: a thread waiting in runtime_wait_multiple that polls a
 // future whose operation no worker has claimed yet claims its chunks itself
@@ -60,11 +64,10 @@
 #include <type_traits>
 #include <vector>
 
-#include "common/durable_op.hpp"
 #include "common/export.hpp"
-#include "futex.hpp"
+#include "common/futex.hpp"
+#include "durable/protocol.hpp"
 #include "internal.hpp"
-#include "memops/memops.hpp"
 #include "mpmc_queue.hpp"
 #include "ops.hpp"
 
@@ -97,7 +100,7 @@ struct alignas(64) op_slot {
 	std::atomic<std::uint32_t> next_chunk{0};
 	std::atomic<std::uint32_t> pending{0};	// chunks not yet finished
 	std::atomic<std::uint32_t> gate{0};	// gate_*: may chunks be claimed
-	std::atomic<int> error{0};	// first failed page sync of a chunk (-errno)
+	std::atomic<std::int32_t> status{0};	// durable::status_*: the first failure wins
 	std::uint32_t nchunks = 1;
 	std::size_t chunk_size = 0;	// of every chunk but the first and the last
 	std::size_t skew = 0;	// destination offset in its page (split only)
@@ -221,8 +224,12 @@ struct data_mover_threads {
 	};
 	std::uint32_t run_claims(op_slot &s, claim_counters counters) noexcept;
 	void run_chunk(op_slot &s, std::uint32_t c) noexcept;
-	// Bytes [off, off + part) of an operation, made durable if it is one.
-	void run_range(const vdm_operation &op, std::size_t off, std::size_t part) noexcept;
+	// Bytes [off, off + part) of a plain operation, with the user's hooks.
+	void run_plain_range(const vdm_operation &op, std::size_t off, std::size_t part) noexcept;
+	// Bytes [off, off + part) of a durable operation, made durable through
+	// libpmem2's services: 0, or -errno of a failed persist.
+	int run_durable_range(const vdm_operation &op, const pmem2::durable::services &svc,
+		std::size_t off, std::size_t part) noexcept;
 	// Leaves the guard, publishes completion, then calls the waker.
 	void finish(op_slot &s) noexcept;
 	void after_pop() noexcept;
@@ -292,6 +299,10 @@ void threads_op_delete(void *data, const vdm_operation *op,
 {
 	auto *s = static_cast<op_slot *>(data);
 	fill_output(*op, s->result, out);
+	// The status word of a durable operation is in the caller's future.
+	if (durable::is_request(durable::flags_of(*op)))
+		durable::set_status(const_cast<vdm_operation &>(*op),
+			s->status.load(std::memory_order_relaxed));
 	mover_of(op_data_of(op)->vdm)->release_ref(*s);
 }
 
@@ -310,11 +321,15 @@ void *worker_main(void *arg) noexcept
 } // namespace pmem2::masync
 
 using namespace pmem2::masync;
+using pmem2::cpu_relax;
+using pmem2::futex_wait;
+using pmem2::futex_wake;
+using pmem2::futex_wake_all;
 
 data_mover_threads::data_mover_threads(std::size_t nthr, std::size_t ring,
 	future_notifier_type notifier, std::size_t pool)
 	: base{threads_op_new, threads_op_delete, threads_op_start,
-		threads_op_check, durable::cap_durable_ext, threads_has_property},
+		threads_op_check, 0, threads_has_property},
 	  desired(notifier), nthreads(nthr), nslots(pool),
 	  slots(pool), free_slots(pow2_at_least(pool)),
 	  work(ring)
@@ -412,10 +427,10 @@ data_mover_threads::op_slot *data_mover_threads::try_submit(vdm_operation_data *
 	s.guard = nullptr;
 	s.complete.store(0, std::memory_order_relaxed);
 	s.next_chunk.store(0, std::memory_order_relaxed);
-	s.error.store(0, std::memory_order_relaxed);
-	std::uint64_t flags = op_flags(s.op);
+	s.status.store(durable::status_ok, std::memory_order_relaxed);
+	std::uint64_t flags = durable::flags_of(s.op);
 	// Plain operations have no guard to enter: claimable at once.
-	s.gate.store(durable::is_ext(flags) ? gate_closed : gate_open,
+	s.gate.store(durable::is_request(flags) ? gate_closed : gate_open,
 		std::memory_order_relaxed);
 	s.refs.store(2, std::memory_order_relaxed);	// the future + the queue item
 
@@ -445,8 +460,8 @@ data_mover_threads::op_slot *data_mover_threads::try_submit(vdm_operation_data *
 	// PAGE operations end in msync, a blocking system call: they always run
 	// on the workers, so a waiting caller never blocks on persistence.
 	constexpr unsigned page_granularity = 2;	// PMEM2_GRANULARITY_PAGE
-	s.helpable = durable::is_ext(flags) && default_fn &&
-		durable::granularity_of(flags) != page_granularity;
+	s.helpable = durable::is_request(flags) && default_fn &&
+		durable::unpack(flags).granularity != page_granularity;
 	s.small = s.helpable && s.nchunks == 1 && len <= help_max;
 	if (s.small && caller_may_help == help_all) {
 		// The caller waits for this operation alone: run it at start (in
@@ -596,10 +611,12 @@ std::uint32_t data_mover_threads::run_claims(op_slot &s, claim_counters counters
 		if (gate == gate_closed &&
 		    s.gate.compare_exchange_strong(gate, gate_entering, std::memory_order_acq_rel)) {
 			// The first taker: enter the map's guard for every chunk.
-			durable::map_guard *g = durable::guard_of(&s.op.data);
-			if (g == nullptr || !durable::guard_enter(g, durable::gen_of(op_flags(s.op)))) {
+			durable::map_guard *g = durable::guard_of(s.op);
+			if (g == nullptr ||
+			    !g->svc->enter(g, durable::unpack(durable::flags_of(s.op)).gen)) {
 				// The map is gone: write nothing.
 				s.result = VDM_ERROR_JOB_CORRUPTED;
+				s.status.store(durable::status_refused, std::memory_order_relaxed);
 				s.next_chunk.store(s.nchunks, std::memory_order_relaxed);
 				s.gate.store(gate_failed, std::memory_order_release);
 				count(0);
@@ -642,98 +659,79 @@ void data_mover_threads::run_chunk(op_slot &s, std::uint32_t c) noexcept
 {
 	std::size_t off, part;
 	chunk_range(chunk_plan{s.nchunks, s.chunk_size, s.skew}, op_length(s.op), c, off, part);
-	std::uint64_t flags = op_flags(s.op);
-	if (durable::is_ext(flags) && durable::granularity_of(flags) >= 2) {
-		// PAGE persistence is an msync, which can fail: its error becomes
-		// the operation's result instead of stopping the process.
-		pmem2::memops::page_sync_errors errs;
-		run_range(s.op, off, part);
-		if (errs.error() != 0) {
-			int expected = 0;
-			s.error.compare_exchange_strong(expected, errs.error(), std::memory_order_relaxed);
-		}
+	if (s.guard == nullptr) {
+		run_plain_range(s.op, off, part);
 		return;
 	}
-	run_range(s.op, off, part);
+	// A failed persist becomes the operation's status instead of stopping
+	// the process; the first one wins.
+	if (int st = run_durable_range(s.op, *s.guard->svc, off, part); st != 0) {
+		std::int32_t expected = durable::status_ok;
+		s.status.compare_exchange_strong(expected, st, std::memory_order_relaxed);
+	}
 }
 
-void data_mover_threads::run_range(const vdm_operation &op, std::size_t off,
+void data_mover_threads::run_plain_range(const vdm_operation &op, std::size_t off,
 	std::size_t part) noexcept
 {
-	std::uint64_t flags = op_flags(op);
-	bool ext = durable::is_ext(flags);
-
 	if (op.type == VDM_OPERATION_FLUSH) {
-		if (!ext) {
-			run_plain(op, off, part);
-		} else if (part != 0) {
-			auto g = pmem2::memops::granularity(std::min(durable::granularity_of(flags), 2u));
-			pmem2::memops::ops(g).persist(
-				static_cast<const char *>(op.data.flush.dest) + off, part);
-		}
+		run_plain(op, off, part);
 		return;
 	}
-
-	char *dst = static_cast<char *>(op.type == VDM_OPERATION_MEMSET ?
-		op.data.memset.str : op.data.memcpy.dest) + off;
-	const char *src = op.type == VDM_OPERATION_MEMSET ? nullptr :
-		static_cast<const char *>(op.data.memcpy.src) + off;
 	// memcpy and memmove share the union layout (dest, src, n, flags).
-
-	if (!ext) {
-		auto uflags = unsigned(flags);
-		switch (op.type) {
-		case VDM_OPERATION_MEMCPY:
-			hook_memcpy.load(std::memory_order_acquire)(dst, src, part, uflags);
-			break;
-		case VDM_OPERATION_MEMMOVE:
-			hook_memmove.load(std::memory_order_acquire)(dst, src, part, uflags);
-			break;
-		default:
-			hook_memset.load(std::memory_order_acquire)(dst, op.data.memset.c, part, uflags);
-			break;
-		}
-		return;
+	char *dst = static_cast<char *>(op_dest(op)) + off;
+	auto uflags = unsigned(durable::flags_of(op));
+	switch (op.type) {
+	case VDM_OPERATION_MEMCPY:
+		hook_memcpy.load(std::memory_order_acquire)(dst,
+			static_cast<const char *>(op.data.memcpy.src) + off, part, uflags);
+		break;
+	case VDM_OPERATION_MEMMOVE:
+		hook_memmove.load(std::memory_order_acquire)(dst,
+			static_cast<const char *>(op.data.memmove.src) + off, part, uflags);
+		break;
+	default:
+		hook_memset.load(std::memory_order_acquire)(dst, op.data.memset.c, part, uflags);
+		break;
 	}
+}
 
-	// Durable: the copy and its persistence happen here, on this thread;
-	// the kernel's fence covers this chunk's stores.
+int data_mover_threads::run_durable_range(const vdm_operation &op,
+	const durable::services &svc, std::size_t off, std::size_t part) noexcept
+{
+	// The copy and its persistence happen here, on this thread, with
+	// libpmem2's kernels; a user hook copies, then libpmem2 persists.
 	if (part == 0)
-		return;
-	auto g = pmem2::memops::granularity(std::min(durable::granularity_of(flags), 2u));
-	const pmem2::memops::ops_table &t = pmem2::memops::ops(g);
-	unsigned hints = durable::hints_of(flags);
+		return 0;
+	std::uint64_t flags = durable::flags_of(op);
+	durable::request r = durable::unpack(flags);
+	char *dst = static_cast<char *>(op_dest(op)) + off;
 	auto vflags = unsigned(flags & VDM_F_VALID_FLAGS);
 	switch (op.type) {
+	case VDM_OPERATION_FLUSH:
+		return svc.persist(dst, part, r);
 	case VDM_OPERATION_MEMCPY: {
+		const char *src = static_cast<const char *>(op.data.memcpy.src) + off;
 		memcpy_fn h = hook_memcpy.load(std::memory_order_acquire);
-		if (h == default_memcpy) {
-			t.memmove(dst, src, part, hints);
-		} else {
-			h(dst, src, part, vflags);
-			t.persist(dst, part);
-		}
-		break;
+		if (h == default_memcpy)
+			return svc.move(dst, src, part, r);
+		h(dst, src, part, vflags);
+		return svc.persist(dst, part, r);
 	}
 	case VDM_OPERATION_MEMMOVE: {
+		const char *src = static_cast<const char *>(op.data.memmove.src) + off;
 		memmove_fn h = hook_memmove.load(std::memory_order_acquire);
-		if (h == default_memmove) {
-			t.memmove(dst, src, part, hints);
-		} else {
-			h(dst, src, part, vflags);
-			t.persist(dst, part);
-		}
-		break;
+		if (h == default_memmove)
+			return svc.move(dst, src, part, r);
+		h(dst, src, part, vflags);
+		return svc.persist(dst, part, r);
 	}
 	default: {
 		memset_fn h = hook_memset.load(std::memory_order_acquire);
-		if (h == default_memset) {
-			t.memset(dst, op.data.memset.c, part, hints);
-		} else {
-			h(dst, op.data.memset.c, part, vflags);
-			t.persist(dst, part);
-		}
-		break;
+		if (h == default_memset)
+			return svc.fill(dst, op.data.memset.c, part, r);
+		h(dst, op.data.memset.c, part, vflags);
+		return svc.persist(dst, part, r);
 	}
 	}
 }
@@ -741,9 +739,9 @@ void data_mover_threads::run_range(const vdm_operation &op, std::size_t off,
 void data_mover_threads::finish(op_slot &s) noexcept
 {
 	if (s.guard != nullptr)
-		durable::guard_leave(s.guard);
-	// A chunk whose msync failed: the data may not be durable.
-	if (s.error.load(std::memory_order_relaxed) != 0)
+		s.guard->svc->leave(s.guard);
+	// A chunk whose persist failed: the data may not be durable.
+	if (s.status.load(std::memory_order_relaxed) != durable::status_ok)
 		s.result = VDM_ERROR_JOB_CORRUPTED;
 	future_notifier_type notify = s.notify;
 	future_waker w = s.waker;
@@ -919,4 +917,11 @@ PMEM2_EXPORT void data_mover_threads_set_memset_fn(struct data_mover_threads *dm
 {
 	dmt->hook_memset.store(op_memset != nullptr ? op_memset : default_memset,
 		std::memory_order_release);
+}
+
+PMEM2_EXPORT int miniasync_private_durable_mover(const struct vdm *v)
+{
+	// All four functions: a user's mover that copies some of ours is not one.
+	return v->op_new == threads_op_new && v->op_start == threads_op_start &&
+		v->op_check == threads_op_check && v->op_delete == threads_op_delete;
 }

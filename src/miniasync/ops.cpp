@@ -1,10 +1,56 @@
 #include "ops.hpp"
 
+#include <cstdint>
 #include <cstring>
 
-#include "memops/memops.hpp"
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#include <immintrin.h>
+#endif
 
 namespace pmem2::masync {
+namespace {
+
+#if defined(__x86_64__) || defined(__i386__)
+[[gnu::target("clwb")]] void write_back_clwb(const char *p) noexcept { _mm_clwb(const_cast<char *>(p)); }
+[[gnu::target("clflushopt")]] void write_back_clflushopt(const char *p) noexcept { _mm_clflushopt(const_cast<char *>(p)); }
+void write_back_clflush(const char *p) noexcept { _mm_clflush(p); }
+
+using write_back_fn = void (*)(const char *) noexcept;
+
+write_back_fn pick_write_back() noexcept
+{
+	unsigned a, b, c, d;
+	if (__get_cpuid_count(7, 0, &a, &b, &c, &d)) {
+		if (b & (1u << 24))
+			return write_back_clwb;
+		if (b & (1u << 23))
+			return write_back_clflushopt;
+	}
+	return write_back_clflush;
+}
+#endif
+
+// A plain FLUSH operation: write the lines back, then order that before the
+// completion the caller observes. (Durable operations never come here:
+// their persistence is libpmem2's.)
+void flush_plain(const void *ptr, std::size_t len) noexcept
+{
+#if defined(__x86_64__) || defined(__i386__)
+	static const write_back_fn write_back = pick_write_back();
+	auto p = reinterpret_cast<std::uintptr_t>(ptr) & ~std::uintptr_t(63);
+	auto end = reinterpret_cast<std::uintptr_t>(ptr) + len;
+	for (; p < end; p += 64)
+		write_back(reinterpret_cast<const char *>(p));
+	_mm_sfence();
+#else
+	(void)ptr;
+	(void)len;
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+#endif
+}
+
+} // namespace
 
 void run_plain(const vdm_operation &op, std::size_t off, std::size_t len) noexcept
 {
@@ -24,9 +70,7 @@ void run_plain(const vdm_operation &op, std::size_t off, std::size_t len) noexce
 			op.data.memset.c, len);
 		break;
 	case VDM_OPERATION_FLUSH:
-		memops::flush_lines(static_cast<const char *>(op.data.flush.dest) + off, len);
-		// The flushes are ordered before the completion the caller observes.
-		memops::fence();
+		flush_plain(static_cast<const char *>(op.data.flush.dest) + off, len);
 		break;
 	}
 }

@@ -36,17 +36,6 @@ inline void *op_dest(const vdm_operation &op) noexcept
 	return nullptr;
 }
 
-inline std::uint64_t op_flags(const vdm_operation &op) noexcept
-{
-	switch (op.type) {
-	case VDM_OPERATION_MEMCPY: return op.data.memcpy.flags;
-	case VDM_OPERATION_MEMMOVE: return op.data.memmove.flags;
-	case VDM_OPERATION_MEMSET: return op.data.memset.flags;
-	case VDM_OPERATION_FLUSH: return op.data.flush.flags;
-	}
-	return 0;
-}
-
 // What op_delete reports for a finished operation.
 inline void fill_output(const vdm_operation &op, vdm_operation_result result,
 	vdm_operation_output *out) noexcept

@@ -10,7 +10,7 @@
 #include <new>
 
 #include "common/export.hpp"
-#include "futex.hpp"
+#include "common/futex.hpp"
 #include "internal.hpp"
 
 namespace pmem2::masync {

@@ -21,7 +21,7 @@
 
 #include <unistd.h>
 
-#include "common/durable_op.hpp"
+#include "durable/guard.hpp"
 #include "common/tmpfile.hpp"
 #include "memops/memops.hpp"
 

@@ -362,8 +362,8 @@ TEST(MapNew, GuardIsLiveAndRetiredOnDelete)
 	EXPECT_EQ(m->guard->gen.load(), m->guard_gen);
 	auto *g = m->guard;
 	std::uint32_t gen = m->guard_gen;
-	EXPECT_NE(m->vdm, nullptr);	// the shared default mover
-	EXPECT_TRUE(m->vdm_owned);
+	EXPECT_EQ(m->vdm, nullptr);	// the default mover
+	EXPECT_EQ(m->mover, pmem2::durable::mover_kind::builtin);
 	EXPECT_EQ(pmem2_map_delete(&m), 0);
 	EXPECT_NE(g->gen.load(), gen);
 	EXPECT_EQ(g->gen.load() & 1, 0u);

@@ -14,7 +14,8 @@
 #include <thread>
 #include <vector>
 
-#include "common/durable_op.hpp"
+#include "durable/guard.hpp"
+#include "durable/services.hpp"
 #include "memops/memops.hpp"
 #include "miniasync/internal.hpp"
 #include "miniasync/mpmc_queue.hpp"
@@ -22,7 +23,20 @@
 
 namespace durable = pmem2::durable;
 
+extern "C" int miniasync_private_durable_mover(const struct vdm *v);
+
 namespace {
+
+// A guard as libpmem2 makes them: its services are libpmem2's.
+struct test_guard : pmem2::durable::map_guard {
+	test_guard() { svc = &pmem2::durable::pmem2_services(); }
+};
+
+// A durable request in an operation's flags.
+std::uint64_t encode_request(unsigned granularity, unsigned hints, std::uint32_t gen)
+{
+	return pmem2::durable::pack({gen, granularity, hints});
+}
 
 struct mover_deleter {
 	void operator()(data_mover_threads *d) const { data_mover_threads_delete(d); }
@@ -66,8 +80,12 @@ TEST(ThreadsMover, DefaultAndCapabilities)
 	ASSERT_NE(m, nullptr);
 	vdm *v = data_mover_threads_get_vdm(m.get());
 	EXPECT_EQ(static_cast<void *>(v), static_cast<void *>(m.get()));
-	EXPECT_TRUE(v->capabilities & durable::cap_durable_ext);
-	EXPECT_EQ(v->capabilities & VDM_F_VALID_FLAGS, 0u);
+	// Recognised by identity, not by a capability bit (as the original: 0).
+	EXPECT_NE(miniasync_private_durable_mover(v), 0);
+	EXPECT_EQ(v->capabilities, 0u);
+	struct vdm copy = *v;
+	copy.op_check = nullptr;
+	EXPECT_EQ(miniasync_private_durable_mover(&copy), 0);
 	EXPECT_FALSE(vdm_is_supported(v, VDM_F_MEM_DURABLE));
 	EXPECT_FALSE(vdm_is_supported(v, VDM_F_NO_CACHE_HINT));
 	char a[4], b[4];
@@ -610,8 +628,8 @@ TEST(ThreadsMover, FailedPageSyncFailsTheOperation)
 	pmem2::masync::set_split(m.get(), 64 * 1024, 16 * 1024);
 	vdm *v = data_mover_threads_get_vdm(m.get());
 	runtime *r = runtime_new();
-	durable::map_guard guard;
-	const std::uint64_t page = durable::encode(2, 0, guard.gen.load());
+	test_guard guard;
+	const std::uint64_t page = encode_request(2, 0, guard.gen.load());
 	std::vector<unsigned char> dst(256 * 1024);
 	auto src = pattern(dst.size(), 13);
 
@@ -621,7 +639,7 @@ TEST(ThreadsMover, FailedPageSyncFailsTheOperation)
 			checked_syncs = 0;
 			fail_sync_at = at;
 			auto f = vdm_memcpy(v, dst.data(), src.data(), len, page);
-			durable::set_guard(&f.data.operation.data, &guard);
+			durable::set_guard(f.data.operation, &guard);
 			runtime_wait(r, &f.base);
 			EXPECT_EQ(f.output.result, at < 0 ? VDM_SUCCESS : VDM_ERROR_JOB_CORRUPTED)
 				<< len << " " << at;
@@ -631,15 +649,15 @@ TEST(ThreadsMover, FailedPageSyncFailsTheOperation)
 		checked_syncs = 0;
 		fail_sync_at = 0;
 		auto fl = vdm_flush(v, dst.data(), len, page);
-		durable::set_guard(&fl.data.operation.data, &guard);
+		durable::set_guard(fl.data.operation, &guard);
 		runtime_wait(r, &fl.base);
 		EXPECT_EQ(fl.output.result, VDM_ERROR_JOB_CORRUPTED);
 	}
 	EXPECT_EQ(guard.inflight.load(), 0u);
 	// CACHE_LINE operations never sync pages.
 	checked_syncs = 0;
-	auto cl = vdm_memcpy(v, dst.data(), src.data(), 4096, durable::encode(1, 0, guard.gen.load()));
-	durable::set_guard(&cl.data.operation.data, &guard);
+	auto cl = vdm_memcpy(v, dst.data(), src.data(), 4096, encode_request(1, 0, guard.gen.load()));
+	durable::set_guard(cl.data.operation, &guard);
 	runtime_wait(r, &cl.base);
 	EXPECT_EQ(cl.output.result, VDM_SUCCESS);
 	EXPECT_EQ(checked_syncs.load(), 0);
@@ -715,29 +733,29 @@ TEST_P(ThreadsMoverDurable, CopiesInsideTheGuardAndFailsAfterRetire)
 		pmem2::masync::set_split(m.get(), 128 * 1024, 32 * 1024);
 	vdm *v = data_mover_threads_get_vdm(m.get());
 	runtime *r = runtime_new();
-	durable::map_guard guard;
+	test_guard guard;
 	const std::uint32_t gen = guard.gen.load();
 	constexpr std::size_t sz = 512 * 1024 + 77;
 	auto src = pattern(sz, 8);
 	std::vector<unsigned char> dst(sz), dst2(sz, 0x42);
 
 	for (unsigned g : {0u, 1u, 2u}) {	// byte, cache line, page granularity
-		std::uint64_t flags = durable::encode(g, 0, gen);
+		std::uint64_t flags = encode_request(g, 0, gen);
 		std::fill(dst.begin(), dst.end(), 0);
 		auto f = vdm_memcpy(v, dst.data(), src.data(), sz, flags);
-		durable::set_guard(&f.data.operation.data, &guard);
+		durable::set_guard(f.data.operation, &guard);
 		runtime_wait(r, &f.base);
 		EXPECT_EQ(f.output.result, VDM_SUCCESS) << g;
 		EXPECT_EQ(std::memcmp(dst.data(), src.data(), sz), 0) << g;
 
 		auto s = vdm_memset(v, dst.data(), 0x5e, sz, flags);
-		durable::set_guard(&s.data.operation.data, &guard);
+		durable::set_guard(s.data.operation, &guard);
 		runtime_wait(r, &s.base);
 		EXPECT_EQ(s.output.result, VDM_SUCCESS);
 		EXPECT_EQ(dst[sz - 1], 0x5e);
 
 		auto fl = vdm_flush(v, dst.data(), sz, flags);
-		durable::set_guard(&fl.data.operation.data, &guard);
+		durable::set_guard(fl.data.operation, &guard);
 		runtime_wait(r, &fl.base);
 		EXPECT_EQ(fl.output.result, VDM_SUCCESS);
 		EXPECT_EQ(guard.inflight.load(), 0u);
@@ -747,8 +765,8 @@ TEST_P(ThreadsMoverDurable, CopiesInsideTheGuardAndFailsAfterRetire)
 	reset_hooks();
 	data_mover_threads_set_memmove_fn(m.get(), count_memmove);
 	auto mv = vdm_memmove(v, dst.data(), src.data(), sz,
-		durable::encode(1, 0, gen) | VDM_F_MEM_DURABLE);
-	durable::set_guard(&mv.data.operation.data, &guard);
+		encode_request(1, 0, gen) | VDM_F_MEM_DURABLE);
+	durable::set_guard(mv.data.operation, &guard);
 	runtime_wait(r, &mv.base);
 	EXPECT_EQ(mv.output.result, VDM_SUCCESS);
 	EXPECT_GE(hook_calls.load(), 1);
@@ -757,8 +775,8 @@ TEST_P(ThreadsMoverDurable, CopiesInsideTheGuardAndFailsAfterRetire)
 	data_mover_threads_set_memmove_fn(m.get(), nullptr);
 
 	// Created before the map goes away, polled after: nothing is written.
-	auto late = vdm_memcpy(v, dst2.data(), src.data(), sz, durable::encode(1, 0, gen));
-	durable::set_guard(&late.data.operation.data, &guard);
+	auto late = vdm_memcpy(v, dst2.data(), src.data(), sz, encode_request(1, 0, gen));
+	durable::set_guard(late.data.operation, &guard);
 	durable::guard_retire(&guard);
 	EXPECT_NE(guard.gen.load(), gen);
 	runtime_wait(r, &late.base);
@@ -767,8 +785,8 @@ TEST_P(ThreadsMoverDurable, CopiesInsideTheGuardAndFailsAfterRetire)
 	EXPECT_TRUE(std::all_of(dst2.begin(), dst2.end(), [](unsigned char c) { return c == 0x42; }));
 	EXPECT_EQ(guard.inflight.load(), 0u);
 
-	auto late_set = vdm_memset(v, dst2.data(), 0, sz, durable::encode(1, 0, gen));
-	durable::set_guard(&late_set.data.operation.data, &guard);
+	auto late_set = vdm_memset(v, dst2.data(), 0, sz, encode_request(1, 0, gen));
+	durable::set_guard(late_set.data.operation, &guard);
 	runtime_wait(r, &late_set.base);
 	EXPECT_EQ(late_set.output.result, VDM_ERROR_JOB_CORRUPTED);
 	EXPECT_EQ(dst2[0], 0x42);
@@ -782,15 +800,15 @@ TEST(ThreadsMover, RetireWaitsForOperationsInsideTheGuard)
 {
 	auto m = make_mover(2, 16, FUTURE_NOTIFIER_WAKER);
 	vdm *v = data_mover_threads_get_vdm(m.get());
-	durable::map_guard guard;
+	test_guard guard;
 	const std::uint32_t gen = guard.gen.load();
 	constexpr std::size_t sz = 8 * 1024 * 1024;
 	auto src = pattern(sz, 9);
 	std::vector<unsigned char> dst(sz);
 	std::vector<vdm_operation_future> fs;
 	for (int i = 0; i < 8; ++i) {
-		fs.push_back(vdm_memcpy(v, dst.data(), src.data(), sz, durable::encode(1, 0, gen)));
-		durable::set_guard(&fs.back().data.operation.data, &guard);
+		fs.push_back(vdm_memcpy(v, dst.data(), src.data(), sz, encode_request(1, 0, gen)));
+		durable::set_guard(fs.back().data.operation, &guard);
 		future_poll(FUTURE_AS_RUNNABLE(&fs.back()), nullptr);
 	}
 	durable::guard_retire(&guard);	// returns once no operation is inside
@@ -914,7 +932,7 @@ TEST(ThreadsMover, DurableOperationsPersistOnTheWorkers)
 		if (split)
 			pmem2::masync::set_split(m.get(), 64 * 1024, 16 * 1024);
 		vdm *v = data_mover_threads_get_vdm(m.get());
-		durable::map_guard guard;
+		test_guard guard;
 		constexpr std::size_t sz = 256 * 1024 + 100;
 		auto src = pattern(sz, 10);
 		std::vector<unsigned char> dst(sz + 64);
@@ -923,8 +941,8 @@ TEST(ThreadsMover, DurableOperationsPersistOnTheWorkers)
 		persist_log log;
 		pmem2::memops::set_recorder(&log);
 		pmem2::memops::redispatch(pmem2::memops::options_from_env());
-		auto f = vdm_memcpy(v, d, src.data(), sz, durable::encode(1, 0, guard.gen.load()));
-		durable::set_guard(&f.data.operation.data, &guard);
+		auto f = vdm_memcpy(v, d, src.data(), sz, encode_request(1, 0, guard.gen.load()));
+		durable::set_guard(f.data.operation, &guard);
 		FUTURE_BUSY_POLL(&f)
 		pmem2::memops::set_recorder(nullptr);
 		pmem2::memops::redispatch(pmem2::memops::options_from_env());
@@ -1070,8 +1088,8 @@ TEST(ThreadsMoverRuntime, WaitingCallerRunsDurableOperationsNoWorkerTook)
 	pmem2::masync::set_split(m.get(), 256 * 1024, 64 * 1024);
 	vdm *v = data_mover_threads_get_vdm(m.get());
 	runtime *r = runtime_new();
-	durable::map_guard guard;
-	const std::uint64_t flags = durable::encode(1, 0, guard.gen.load());
+	test_guard guard;
+	const std::uint64_t flags = encode_request(1, 0, guard.gen.load());
 	std::vector<char> scratch;
 	auto blockers = block_workers(m.get(), 2, scratch);
 
@@ -1086,7 +1104,7 @@ TEST(ThreadsMoverRuntime, WaitingCallerRunsDurableOperationsNoWorkerTook)
 	fs.reserve(n);
 	for (int i = 0; i < n; ++i) {
 		fs.push_back(vdm_memcpy(v, dst[i].data(), src.data(), sz, flags));
-		durable::set_guard(&fs.back().data.operation.data, &guard);
+		durable::set_guard(fs.back().data.operation, &guard);
 		ptrs.push_back(&fs.back().base);
 	}
 	std::uint64_t ops0 = mc.caller_ops.load(), chunks0 = mc.caller_chunks.load();
@@ -1103,7 +1121,7 @@ TEST(ThreadsMoverRuntime, WaitingCallerRunsDurableOperationsNoWorkerTook)
 	auto bsrc = pattern(big, 12);
 	std::vector<unsigned char> bdst(big);
 	auto b = vdm_memcpy(v, bdst.data(), bsrc.data(), big, flags);
-	durable::set_guard(&b.data.operation.data, &guard);
+	durable::set_guard(b.data.operation, &guard);
 	ops0 = mc.caller_ops.load();
 	chunks0 = mc.caller_chunks.load();
 	runtime_wait(r, &b.base);
@@ -1117,7 +1135,7 @@ TEST(ThreadsMoverRuntime, WaitingCallerRunsDurableOperationsNoWorkerTook)
 	durable::guard_retire(&guard);
 	std::vector<unsigned char> untouched(sz, 0x42);
 	auto late = vdm_memcpy(v, untouched.data(), src.data(), sz, flags);
-	durable::set_guard(&late.data.operation.data, &guard);
+	durable::set_guard(late.data.operation, &guard);
 	runtime_wait(r, &late.base);
 	EXPECT_EQ(late.output.result, VDM_ERROR_JOB_CORRUPTED);
 	EXPECT_TRUE(std::all_of(untouched.begin(), untouched.end(), [](unsigned char c) { return c == 0x42; }));
@@ -1134,7 +1152,7 @@ TEST(ThreadsMoverRuntime, CallerHelpLeavesPlainHookedAndPageOperationsToWorkers)
 	auto m = make_mover(1, 16, FUTURE_NOTIFIER_WAKER);
 	vdm *v = data_mover_threads_get_vdm(m.get());
 	runtime *r = runtime_new();
-	durable::map_guard guard;
+	test_guard guard;
 	char a[16] = "plain", b[16] = {}, c[16] = {};
 	std::uint64_t ops0 = mc.caller_ops.load();
 	// A plain operation and a durable one with a user hook: never run by
@@ -1142,8 +1160,8 @@ TEST(ThreadsMoverRuntime, CallerHelpLeavesPlainHookedAndPageOperationsToWorkers)
 	auto f = vdm_memcpy(v, b, a, 6, 0);
 	runtime_wait(r, &f.base);
 	data_mover_threads_set_memcpy_fn(m.get(), count_memcpy);
-	auto h = vdm_memcpy(v, c, a, 6, durable::encode(1, 0, guard.gen.load()));
-	durable::set_guard(&h.data.operation.data, &guard);
+	auto h = vdm_memcpy(v, c, a, 6, encode_request(1, 0, guard.gen.load()));
+	durable::set_guard(h.data.operation, &guard);
 	runtime_wait(r, &h.base);
 	data_mover_threads_set_memcpy_fn(m.get(), nullptr);
 	EXPECT_STREQ(b, "plain");
@@ -1152,15 +1170,15 @@ TEST(ThreadsMoverRuntime, CallerHelpLeavesPlainHookedAndPageOperationsToWorkers)
 	// PAGE operations end in msync: always a worker's job, never the
 	// waiting caller's, even a small one waited for alone.
 	char pg[16] = {};
-	auto p = vdm_memcpy(v, pg, a, 6, durable::encode(2, 0, guard.gen.load()));
-	durable::set_guard(&p.data.operation.data, &guard);
+	auto p = vdm_memcpy(v, pg, a, 6, encode_request(2, 0, guard.gen.load()));
+	durable::set_guard(p.data.operation, &guard);
 	runtime_wait(r, &p.base);
 	EXPECT_EQ(p.output.result, VDM_SUCCESS);
 	EXPECT_STREQ(pg, "plain");
 	EXPECT_EQ(mc.caller_ops.load(), ops0);
 	// Busy polling outside a runtime wait never helps either.
-	auto d = vdm_memcpy(v, b, a, 6, durable::encode(1, 0, guard.gen.load()));
-	durable::set_guard(&d.data.operation.data, &guard);
+	auto d = vdm_memcpy(v, b, a, 6, encode_request(1, 0, guard.gen.load()));
+	durable::set_guard(d.data.operation, &guard);
 	FUTURE_BUSY_POLL(&d)
 	EXPECT_EQ(mc.caller_ops.load(), ops0);
 	runtime_delete(r);
@@ -1173,8 +1191,8 @@ TEST(ThreadsMoverRuntime, CallersAndWorkersShareDurableOperations)
 	auto m = make_mover(2, 8, FUTURE_NOTIFIER_WAKER);
 	pmem2::masync::set_split(m.get(), 128 * 1024, 32 * 1024);
 	vdm *v = data_mover_threads_get_vdm(m.get());
-	durable::map_guard guard;
-	const std::uint64_t flags = durable::encode(1, 0, guard.gen.load());
+	test_guard guard;
+	const std::uint64_t flags = encode_request(1, 0, guard.gen.load());
 	std::atomic<int> bad{0};
 	std::vector<std::thread> ts;
 	for (int t = 0; t < 3; ++t) {
@@ -1194,7 +1212,7 @@ TEST(ThreadsMoverRuntime, CallersAndWorkersShareDurableOperations)
 				for (int i = 0; i < k; ++i) {
 					std::fill(dst[i].begin(), dst[i].end(), 0);
 					fs.push_back(vdm_memcpy(v, dst[i].data(), src[i].data(), sizes[i], flags));
-					durable::set_guard(&fs.back().data.operation.data, &guard);
+					durable::set_guard(fs.back().data.operation, &guard);
 					ptrs.push_back(&fs.back().base);
 				}
 				runtime_wait_multiple(r, ptrs.data(), ptrs.size());
@@ -1216,7 +1234,7 @@ TEST(ThreadsMoverRuntime, CallersAndWorkersShareDurableOperations)
 // retire is still released by the last leave.
 TEST(MapGuard, RetireWaitsForTheLastLeave)
 {
-	durable::map_guard g;
+	test_guard g;
 	const std::uint32_t gen = g.gen.load();
 	ASSERT_TRUE(durable::guard_enter(&g, gen));
 	ASSERT_TRUE(durable::guard_enter(&g, gen));

@@ -1,4 +1,4 @@
-// The only place libminiasync sleeps: futex wait/wake on a 32-bit word,
+// The only way the libraries sleep: futex wait/wake on a 32-bit word,
 // with a relative CLOCK_MONOTONIC timeout.
 #pragma once
 
@@ -11,7 +11,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-namespace pmem2::masync {
+namespace pmem2 {
 
 static_assert(sizeof(std::atomic<std::uint32_t>) == sizeof(std::uint32_t));
 
@@ -48,4 +48,4 @@ inline void cpu_relax() noexcept
 #endif
 }
 
-} // namespace pmem2::masync
+} // namespace pmem2

@@ -1,0 +1,25 @@
+// Building a pmem2 future (pmem2_async.md): what pmem2_memcpy_async,
+// pmem2_memmove_async and pmem2_memset_async return.
+#pragma once
+
+#include <cstddef>
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+#include <libpmem2/async.h>
+#pragma GCC diagnostic pop
+
+namespace pmem2::async {
+
+struct op_args {
+	vdm_operation_type type;
+	void *dest;
+	const void *src;
+	int c;
+	std::size_t len;
+	unsigned flags;
+};
+
+pmem2_future make_future(pmem2_map *map, const op_args &a) noexcept;
+
+} // namespace pmem2::async

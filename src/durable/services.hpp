@@ -1,0 +1,23 @@
+// libpmem2's side of the durable-operation protocol: the services table
+// every guard points to (see durable/protocol.hpp).
+#pragma once
+
+#include <cstddef>
+
+#include "durable/protocol.hpp"
+
+namespace pmem2::durable {
+
+[[gnu::visibility("default")]] const services &pmem2_services() noexcept;
+
+} // namespace pmem2::durable
+
+namespace pmem2::durable {
+
+// The table's functions, for callers inside libpmem2 (the default mover and
+// the persist step call them directly).
+int run_move(void *dst, const void *src, std::size_t n, const request &r) noexcept;
+int run_fill(void *dst, int c, std::size_t n, const request &r) noexcept;
+int run_persist(const void *ptr, std::size_t n, const request &r) noexcept;
+
+} // namespace pmem2::durable
