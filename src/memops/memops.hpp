@@ -7,6 +7,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "common/export.hpp"
+
 namespace pmem2::memops {
 
 // Same values as enum pmem2_granularity.
@@ -28,7 +30,7 @@ struct ops_table {
 };
 
 // The table for a granularity. PAGE tables call page_sync() for msync.
-const ops_table &ops(granularity g) noexcept;
+PMEM2_TEST_SEAM const ops_table &ops(granularity g) noexcept;
 
 // PAGE-granularity persistence is msync of registered maps; the map layer
 // installs the function that does it (registry lookup + msync).
@@ -39,8 +41,8 @@ const ops_table &ops(granularity g) noexcept;
 // recorder (on_page_sync, with the caller's unrounded range) before calling
 // the installed function.
 using page_sync_fn = void (*)(const void *ptr, std::size_t len);
-void set_page_sync(page_sync_fn fn) noexcept;
-void page_sync(const void *ptr, std::size_t len) noexcept;
+PMEM2_TEST_SEAM void set_page_sync(page_sync_fn fn) noexcept;
+PMEM2_TEST_SEAM void page_sync(const void *ptr, std::size_t len) noexcept;
 
 // The same sync for callers that have an error channel (the threads
 // mover's workers): 0, or -errno of the failed msync; never stops the
@@ -48,14 +50,14 @@ void page_sync(const void *ptr, std::size_t len) noexcept;
 // page-rounded range (EINTR retried, ENOMEM counts as success);
 // set_page_sync_checked(nullptr) restores it.
 using page_sync_checked_fn = int (*)(const void *ptr, std::size_t len);
-void set_page_sync_checked(page_sync_checked_fn fn) noexcept;
-int page_sync_checked(const void *ptr, std::size_t len) noexcept;
+PMEM2_TEST_SEAM void set_page_sync_checked(page_sync_checked_fn fn) noexcept;
+PMEM2_TEST_SEAM int page_sync_checked(const void *ptr, std::size_t len) noexcept;
 
 // While one is alive on a thread, every page_sync() that thread issues
 // (the PAGE kernels, persist and flush) goes through page_sync_checked()
 // and the first failure is kept in error() instead of stopping the process.
 // Scopes nest; the innermost collects.
-class page_sync_errors {
+class PMEM2_TEST_SEAM page_sync_errors {
 public:
 	page_sync_errors() noexcept;
 	~page_sync_errors();
@@ -73,7 +75,7 @@ struct cpu_features {
 	bool sse2, avx, avx512f, clflush, clflushopt, clwb, movdir64b;
 	bool genuine_intel;
 };
-const cpu_features &cpu() noexcept;
+PMEM2_TEST_SEAM const cpu_features &cpu() noexcept;
 
 // What was chosen at load (after the PMEM_* environment variables).
 struct selection {
@@ -83,7 +85,7 @@ struct selection {
 	std::size_t movnt_threshold;
 	bool wc_workaround;
 };
-const selection &selected() noexcept;
+PMEM2_TEST_SEAM const selection &selected() noexcept;
 
 // Options that normally come from the environment; tests re-run the dispatch
 // with explicit values to force a kernel.
@@ -94,7 +96,7 @@ struct dispatch_options {
 	int wc_workaround = -1;	// -1 vendor default, 0 off, 1 on
 	bool no_generic_memcpy = false;
 };
-dispatch_options options_from_env() noexcept;
+PMEM2_TEST_SEAM dispatch_options options_from_env() noexcept;
 // Re-select every table (not thread-safe against concurrent memory ops;
 // for tests and for library init). Unavailable features are ignored.
 // Runs once by itself at load (or at the first ops() call, whichever is
@@ -102,7 +104,7 @@ dispatch_options options_from_env() noexcept;
 // avx512f=false -> AVX, avx=avx512f=false -> SSE2, movdir64b=true ->
 // MOVDIR64B streaming, no_movnt -> "generic", plus no_generic_memcpy ->
 // "libc"; no_clwb/no_clflushopt pick the flush instruction.
-void redispatch(const dispatch_options &opt) noexcept;
+PMEM2_TEST_SEAM void redispatch(const dispatch_options &opt) noexcept;
 
 // The flags the per-granularity functions understand (PMEM2_F_MEM_*).
 inline constexpr unsigned f_nodrain = 1u << 0;
@@ -129,8 +131,8 @@ struct recorder {
 	virtual void on_kernel(const char *name) noexcept { (void)name; }
 	virtual ~recorder() = default;
 };
-void set_recorder(recorder *r) noexcept;
-recorder *current_recorder() noexcept;
+PMEM2_TEST_SEAM void set_recorder(recorder *r) noexcept;
+PMEM2_TEST_SEAM recorder *current_recorder() noexcept;
 
 // Plain primitives for other components (movers, deep flush).
 void flush_lines(const void *ptr, std::size_t len) noexcept;	// selected instruction, no fence

@@ -6,6 +6,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "common/export.hpp"
+
 struct data_mover_threads;
 
 namespace pmem2::masync {
@@ -16,7 +18,7 @@ struct runtime_counters {
 	std::atomic<std::uint64_t> sleeps{0};	// futex sleeps entered
 	std::atomic<std::uint64_t> woken{0};	// sleeps ended before the backstop
 };
-runtime_counters &runtime_stats() noexcept;
+PMEM2_TEST_SEAM runtime_counters &runtime_stats() noexcept;
 
 // Threads mover activity, process-wide, relaxed (observation only).
 struct mover_counters {
@@ -24,7 +26,7 @@ struct mover_counters {
 	std::atomic<std::uint64_t> caller_chunks{0};	// chunks a waiting caller ran
 	std::atomic<std::uint64_t> worker_split_chunks{0};	// chunks of split operations workers ran
 };
-mover_counters &mover_stats() noexcept;
+PMEM2_TEST_SEAM mover_counters &mover_stats() noexcept;
 
 // Set while the thread waits in runtime_wait_multiple: the threads mover
 // then lets it run unclaimed durable operations of its own futures instead
@@ -38,12 +40,12 @@ extern thread_local int caller_may_help;
 
 // Worker creation fails for the Nth pthread_create from now (1 = next one);
 // 0 disables. Counts down across movers.
-extern std::atomic<int> fail_thread_create_at;
+extern PMEM2_TEST_SEAM std::atomic<int> fail_thread_create_at;
 
 // Operations of at least `threshold` bytes (and at least two minimum
 // chunks) are split into chunks of about `min_chunk` bytes (at least 4096)
 // run by several workers.
-void set_split(data_mover_threads *dmt, std::size_t threshold,
+PMEM2_TEST_SEAM void set_split(data_mover_threads *dmt, std::size_t threshold,
 	std::size_t min_chunk) noexcept;
 
 // How a splittable operation of `len` bytes writing at `dest` is cut: the
@@ -89,6 +91,6 @@ inline void chunk_range(const chunk_plan &p, std::size_t len, std::uint32_t c,
 }
 
 // Per-operation slots the mover preallocated.
-std::size_t pool_capacity(const data_mover_threads *dmt) noexcept;
+PMEM2_TEST_SEAM std::size_t pool_capacity(const data_mover_threads *dmt) noexcept;
 
 } // namespace pmem2::masync

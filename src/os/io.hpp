@@ -16,6 +16,8 @@
 #include <vector>
 #include <sys/types.h>
 
+#include "common/export.hpp"
+
 namespace pmem2::os {
 
 // Write `data` to an existing file (a sysfs attribute) with one write(2).
@@ -33,15 +35,15 @@ struct extent {
 	std::uint64_t physical;	// byte offset on the block device
 	std::uint64_t length;
 };
-int fiemap(int fd, std::vector<extent> &out);
+PMEM2_TEST_SEAM int fiemap(int fd, std::vector<extent> &out);
 
 int sigaction(int sig, const struct sigaction *act, struct sigaction *old) noexcept;
 
 enum class io_call { write_file, pread, pwrite, fallocate, fiemap, sigaction, count_ };
-void io_fail_next(io_call which, int err, unsigned skip = 0) noexcept;
-void io_clear_faults() noexcept;
-void set_io_chunk_limit(std::size_t n) noexcept;	// 0: no limit
+PMEM2_TEST_SEAM void io_fail_next(io_call which, int err, unsigned skip = 0) noexcept;
+PMEM2_TEST_SEAM void io_clear_faults() noexcept;
+PMEM2_TEST_SEAM void set_io_chunk_limit(std::size_t n) noexcept;	// 0: no limit
 using write_observer = void (*)(const std::string &path, std::string_view data);
-void set_write_observer(write_observer obs) noexcept;
+PMEM2_TEST_SEAM void set_write_observer(write_observer obs) noexcept;
 
 } // namespace pmem2::os

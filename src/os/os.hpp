@@ -17,6 +17,8 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
+#include "common/export.hpp"
+
 namespace pmem2::os {
 
 // Page size, captured once.
@@ -55,19 +57,19 @@ const char *getenv(const char *name) noexcept;
 
 // sysfs/dev root. "" (the default) means the real "/". Paths passed to
 // sys_path() are absolute ("/sys/...", "/dev/...").
-void set_sysfs_root(std::string_view root);
+PMEM2_TEST_SEAM void set_sysfs_root(std::string_view root);
 std::string sys_path(std::string_view abs_path);
 
 // Fault injection: the (skip+1)-th next call of `which` fails with -err
 // without reaching the OS. One pending fault per primitive.
 enum class call { mmap, munmap, msync, fcntl, fstat, realpath, read_file, count_ };
-void fail_next(call which, int err, unsigned skip = 0) noexcept;
-void clear_faults() noexcept;
+PMEM2_TEST_SEAM void fail_next(call which, int err, unsigned skip = 0) noexcept;
+PMEM2_TEST_SEAM void clear_faults() noexcept;
 
 // msync observation: every msync (attempted, after fault injection) is
 // counted and reported to the observer, if any.
 using msync_observer = void (*)(const void *addr, std::size_t len, int result);
-void set_msync_observer(msync_observer obs) noexcept;
-std::uint64_t msync_calls() noexcept;
+PMEM2_TEST_SEAM void set_msync_observer(msync_observer obs) noexcept;
+PMEM2_TEST_SEAM std::uint64_t msync_calls() noexcept;
 
 } // namespace pmem2::os
