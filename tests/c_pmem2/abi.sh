@@ -1,0 +1,56 @@
+#!/bin/sh
+# The ABI of the two shared libraries, as their version scripts pin it:
+#   * libpmem2: exactly the functions src/libpmem2.map names, all under
+#     LIBPMEM2_1.0, SONAME libpmem2.so.1;
+#   * libminiasync: exactly the functions LIBMINIASYNC_1.0 names, SONAME
+#     libminiasync.so.0;
+#   * beyond those, only the private nodes (PMEM2_PRIVATE_1,
+#     LIBMINIASYNC_PRIVATE_1: test seams and libpmem2's hook, never API),
+#     each symbol of them one of that library's internal namespaces.
+# Nothing else leaks: every defined dynamic symbol is one of these.
+#   abi.sh <libpmem2.so.1> <libminiasync.so.0> <src dir>
+# Exit 77 (skip) without nm/readelf/c++filt.
+set -eu
+lib=$1 malib=$2 src=$3
+for t in nm readelf c++filt; do
+	command -v $t >/dev/null || { echo "SKIP: $t not installed"; exit 77; }
+done
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/abi.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+
+# Defined dynamic symbols (not the version-name entries, type A) as
+# "name@@VERSION", demangled.
+exports() {
+	nm -D --defined-only "$1" | awk '$2 != "A" {print $3}' | c++filt | sort -u
+}
+# The C names of one version node of a map.
+public_names() {
+	awk -v node="$2" '$1 == node {on = 1; next} on && /^}/ {exit}
+		on && /^[ \t]+[a-z_0-9]+;/ {sub(/;/, ""); print $1}' "$1" | sort
+}
+fail=0
+check() {	# check <lib> <map> <public node> <private node> <private regex> <soname>
+	exports "$1" >"$tmp/all"
+	grep "@@$3\$" "$tmp/all" | sed "s/@@$3\$//" >"$tmp/public" || true
+	public_names "$2" "$3" >"$tmp/expected"
+	if ! diff "$tmp/expected" "$tmp/public"; then
+		echo "$1: $3 differs from $2 (< expected, > exported)"
+		fail=1
+	fi
+	grep -v "@@$3\$" "$tmp/all" >"$tmp/rest" || true
+	if grep -v "@@$4\$" "$tmp/rest"; then
+		echo "$1: the symbols above are exported outside $3 and $4"
+		fail=1
+	fi
+	if sed "s/@@$4\$//" "$tmp/rest" | grep -Ev "$5"; then
+		echo "$1: the $4 symbols above are not internal seams"
+		fail=1
+	fi
+	readelf -d "$1" | grep -q "SONAME.*\[$6\]" || { echo "$1: SONAME is not $6"; fail=1; }
+	echo "ABI: $(wc -l <"$tmp/public") $3 functions, $(wc -l <"$tmp/rest") $4 symbols, SONAME $6"
+}
+check "$lib" "$src/libpmem2.map" LIBPMEM2_1.0 PMEM2_PRIVATE_1 \
+	'^pmem2::(memops|os|durable)::' libpmem2.so.1
+check "$malib" "$src/miniasync/libminiasync.map" LIBMINIASYNC_1.0 LIBMINIASYNC_PRIVATE_1 \
+	'^(pmem2::masync::|miniasync_private_)' libminiasync.so.0
+exit $fail
