@@ -10,6 +10,11 @@
  * vdm_operation_impl re-reads it before calling op_check and op_delete.
  * While such a future is IDLE the threads mover may also keep a value in
  * `operation.padding`; it is 0 again once the operation has started.
+ * Once a pmem2 durable operation completes, our movers store its status in
+ * `padding` (the threads mover for an operation whose flags carry
+ * libpmem2's request, bit 63 set; libpmem2's default mover likewise): 0,
+ * 1 (the map was gone, nothing written) or the -errno of a failed persist
+ * (the bytes were written).
  */
 #ifndef VDM_H
 #define VDM_H 1

@@ -12,9 +12,9 @@
  * map that the default mover or the threads mover of libminiasync are
  * executing; a future of a deleted map that has not started completes with
  * output.result == PMEM2_E_MAPPING_NOT_FOUND and writes nothing. With any
- * other mover, operations already started must complete before the map is
- * deleted. A custom mover set with pmem2_config_set_vdm() must outlive every
- * map created with it.
+ * other mover, a future already started must be polled to completion before
+ * the map is deleted. A custom mover set with pmem2_config_set_vdm() must
+ * outlive every map created with it.
  */
 #ifndef LIBPMEM2_ASYNC
 #define LIBPMEM2_ASYNC 1
@@ -62,8 +62,9 @@ struct pmem2_future_data {
 /*
  * dest: the destination argument, always.
  * result: 0 once the data is durable, or a PMEM2_E_* / negative errno code
- * (invalid flags, destination outside the map, mover failure, map deleted);
- * on failure nothing was written. Extension over the original layout.
+ * (invalid flags, destination outside the map, out of memory, map deleted:
+ * nothing was written; -EIO: the mover failed, or the data was written but
+ * persisting it failed). Extension over the original layout.
  */
 struct pmem2_future_output {
 	void *dest;
