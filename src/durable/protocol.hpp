@@ -21,7 +21,7 @@
 // failed persist (the bytes were written but may not be durable).
 //
 // Generations are 32 bits, odd while the map lives. A guard whose
-// generation reaches gen_limit is never recycled (see map/guard.cpp), so a
+// generation reaches gen_limit is never recycled (see durable/guard_pool.cpp), so a
 // generation is never live twice on one guard and a stale request can never
 // match a later map.
 #pragma once
