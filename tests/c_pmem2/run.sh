@@ -46,11 +46,16 @@ both=$(pkg-config --define-prefix --cflags --libs libpmem2 libminiasync)
 set -x
 $cc -std=c11 -pedantic -Wall -Wextra -Werror $san -o "$tmp/c_miniasync" "$here/../c_miniasync/c_miniasync.c" $maflags
 $cc -std=c11 -Wall -Wextra -Werror -Wno-deprecated-declarations $san -o "$tmp/async_copy" "$here/../../examples/async_copy.c" $both
+$cc -std=c11 -Wall -Wextra -Werror $san -o "$tmp/durable_pair" "$here/durable_pair.c" $both -lpthread -ldl
 set +x
 ldd "$tmp/c_miniasync" | grep -q "$tmp/prefix/.*libminiasync.so.0" || { echo "c_miniasync does not load the installed libminiasync"; exit 1; }
 "$tmp/c_miniasync"
 "$tmp/async_copy" "$tmp/async.pmem" | grep -q "copied 65536 bytes durably"
 echo "libminiasync C program and the async example run against the install"
+# The durable protocol as a user meets it (map delete under a running
+# operation, a mover claiming every capability, a worker's failed msync).
+mkdir -p "$tmp/pair"
+"$tmp/durable_pair" "$tmp/pair"
 
 # The CMake package: a consumer project finds both libraries.
 mkdir -p "$tmp/consumer"
