@@ -9,8 +9,26 @@
 // worker never sees its slot reused under it.
 //
 // Workers: at most one spins (for a bounded time) waiting for work; the
-// others sleep on a futex. Submitters wake a sleeper only when nobody is
-// spinning.
+// others sleep on a futex. Wake-ups follow one exact count, `queued`:
+// items pushed and not yet popped (a submitter adds after its push, a
+// worker subtracts after its pop, so it may dip below 0 for a moment).
+//   * The submitter whose addition takes `queued` from 0 to 1 wakes one
+//     sleeper (none if a spinner is there to take the item); later items of
+//     a burst wake nobody: a worker that pops while `queued` stays above 0
+//     wakes the next one (after_pop), so a burst costs one wake-up per
+//     worker it needs, not one per item.
+//   * A worker parks only if, after counting itself in `sleepers`, it reads
+//     `queued` as 0 or less. Both sides are seq_cst on (their write, a fence,
+//     their read): either the worker sees the item counted and does not
+//     park, or the submitter sees the sleeper (and the spinner gone) and
+//     wakes it. A submitter that did not take `queued` from 0 knows that
+//     `queued` was already above 0, so no worker can be parking on 0.
+//   * The queue's try_pop may report empty while an earlier push is half
+//     done (its cell claimed, not yet published): a worker that sees
+//     `queued` above 0 but pops nothing yields and tries again instead of
+//     parking, so an item never waits behind a half-done push.
+// The park timeout (park_backstop) is a backstop only: no correct run
+// depends on it, and tests make it infinite.
 //
 // Split operations: operations from split_threshold bytes (1 MiB by
 // default) are cut into chunks of about min_chunk bytes (512 KiB) whose
@@ -129,7 +147,7 @@ constexpr std::size_t max_waiters = 64;
 constexpr long long spin_ns = 15'000;
 // Durable operations up to this size may run on a waiting caller.
 constexpr std::size_t help_max = std::size_t(64) << 10;
-constexpr long long park_backstop_ns = 1'000'000'000;
+std::atomic<long long> park_backstop_ns{1'000'000'000};
 
 thread_local bool in_space_wake = false;
 
@@ -179,6 +197,7 @@ struct data_mover_threads {
 	pmem2::masync::mpmc_queue work;	// slot indices to run (the ring)
 
 	alignas(64) std::atomic<std::uint32_t> work_seq{0};	// futex word of parked workers
+	std::atomic<std::int32_t> queued{0};	// pushed and not yet popped (see the top)
 	std::atomic<std::uint32_t> sleepers{0};	// workers parked or about to
 	std::atomic<std::uint32_t> spinners{0};	// 0 or 1
 	std::atomic<bool> stopping{false};
@@ -207,7 +226,10 @@ struct data_mover_threads {
 	op_slot *try_submit(vdm_operation_data *fd, future_notifier *n,
 		future_notifier_type notify, bool &run_here) noexcept;
 	// More items queued than workers: a waiting caller should help.
-	bool backlogged() const noexcept { return work.approx_size() > nthreads; }
+	bool backlogged() const noexcept
+	{
+		return queued.load(std::memory_order_relaxed) > std::int32_t(nthreads);
+	}
 	// Drops one reference; the last returns the slot to the pool.
 	void release_ref(op_slot &s) noexcept;
 
@@ -233,6 +255,9 @@ struct data_mover_threads {
 	// Leaves the guard, publishes completion, then calls the waker.
 	void finish(op_slot &s) noexcept;
 	void after_pop() noexcept;
+	// Counts `n` pushed items; wakes `wake` workers if any are parked, or
+	// one only when the count left 0 (see the top) and wake is 0.
+	void pushed_items(std::int32_t n, int wake) noexcept;
 	// Wakes up to `count` parked workers if any are parked.
 	void wake_workers(int count) noexcept;
 
@@ -495,15 +520,20 @@ data_mover_threads::op_slot *data_mover_threads::try_submit(vdm_operation_data *
 				break;
 			}
 		}
-		wake_workers(int(pushed + 1));
+		pushed_items(std::int32_t(pushed + 1), int(pushed + 1));
 		return &s;
 	}
-	// Only the first item of a burst wakes a worker: with an item ahead of
-	// this one still queued, the worker that pops it brings the next one
-	// (after_pop), or takes this one itself when it loops back.
-	if (work.approx_size() <= 1)
-		wake_workers(1);
+	pushed_items(1, 0);
 	return &s;
+}
+
+void data_mover_threads::pushed_items(std::int32_t n, int wake) noexcept
+{
+	std::int32_t before = queued.fetch_add(n, std::memory_order_seq_cst);
+	if (wake > 0)
+		wake_workers(wake);
+	else if (before <= 0 && before + n > 0)
+		wake_workers(1);	// 0 -> 1: this is the first item of a burst
 }
 
 void data_mover_threads::wake_workers(int count) noexcept
@@ -568,17 +598,21 @@ void data_mover_threads::worker() noexcept
 		}
 
 		std::uint32_t seq = work_seq.load(std::memory_order_acquire);
-		sleepers.fetch_add(1, std::memory_order_relaxed);
-		// Either this pop sees the submitter's item or it sees us counted.
+		sleepers.fetch_add(1, std::memory_order_seq_cst);
+		// Either this read sees the submitter's count or it sees us counted.
 		std::atomic_thread_fence(std::memory_order_seq_cst);
-		if (work.try_pop(idx)) {
+		if (queued.load(std::memory_order_seq_cst) > 0) {
 			sleepers.fetch_sub(1, std::memory_order_relaxed);
-			after_pop();
-			run_item(idx);
+			if (work.try_pop(idx)) {
+				after_pop();
+				run_item(idx);
+			} else {
+				sched_yield();	// behind a half-done push: it lands soon
+			}
 			continue;
 		}
 		if (!stopping.load(std::memory_order_seq_cst))
-			futex_wait(&work_seq, seq, park_backstop_ns);
+			futex_wait(&work_seq, seq, park_backstop_ns.load(std::memory_order_relaxed));
 		sleepers.fetch_sub(1, std::memory_order_relaxed);
 	}
 }
@@ -586,7 +620,7 @@ void data_mover_threads::worker() noexcept
 void data_mover_threads::after_pop() noexcept
 {
 	space_freed();	// a queue cell is free again
-	if (!work.maybe_empty())
+	if (queued.fetch_sub(1, std::memory_order_seq_cst) > 1)
 		wake_workers(1);	// more queued: bring another worker
 }
 
@@ -837,6 +871,11 @@ mover_counters &mover_stats() noexcept
 {
 	static mover_counters c;
 	return c;
+}
+
+void set_park_backstop(long long ns) noexcept
+{
+	park_backstop_ns.store(ns, std::memory_order_relaxed);
 }
 
 void set_split(data_mover_threads *dmt, std::size_t threshold, std::size_t chunk) noexcept

@@ -91,6 +91,10 @@ inline void chunk_range(const chunk_plan &p, std::size_t len, std::uint32_t c,
 }
 
 // Per-operation slots the mover preallocated.
+// How long a parked worker sleeps at most without a wake-up (1 s); a
+// backstop no correct run depends on: tests make it infinite.
+PMEM2_TEST_SEAM void set_park_backstop(long long ns) noexcept;
+
 PMEM2_TEST_SEAM std::size_t pool_capacity(const data_mover_threads *dmt) noexcept;
 
 } // namespace pmem2::masync
