@@ -24,6 +24,7 @@
 
 #include <unistd.h>
 
+#include "common/mapped_file.hpp"
 #include "common/tmpfile.hpp"
 #include "memops/memops.hpp"
 
@@ -204,51 +205,12 @@ struct mover {
 	}
 };
 
-// A file of `size` bytes in `dir` mapped with a forced granularity.
-struct mapped_file {
-	tmpfile file;
-	pmem2_map *map = nullptr;
-	char *base = nullptr;
-
-	mapped_file(std::size_t size, const std::string &dir, const char *force, struct vdm *vdm)
-		: file(size, dir)
-	{
-		if (force)
-			setenv("PMEM2_FORCE_GRANULARITY", force, 1);
-		pmem2_config *cfg = nullptr;
-		pmem2_source *src = nullptr;
-		EXPECT_EQ(pmem2_config_new(&cfg), 0);
-		EXPECT_EQ(pmem2_config_set_required_store_granularity(cfg, PMEM2_GRANULARITY_PAGE), 0);
-		if (vdm) {
-			EXPECT_EQ(pmem2_config_set_vdm(cfg, vdm), 0);
-		}
-		EXPECT_EQ(pmem2_source_from_fd(&src, file.fd()), 0);
-		EXPECT_EQ(pmem2_map_new(&map, cfg, src), 0) << pmem2_errormsg();
-		pmem2_source_delete(&src);
-		pmem2_config_delete(&cfg);
-		unsetenv("PMEM2_FORCE_GRANULARITY");
-		if (map)
-			base = static_cast<char *>(pmem2_map_get_address(map));
-	}
-	~mapped_file()
-	{
-		if (map)
-			pmem2_map_delete(&map);
-	}
-};
+using pmem2::test::mapped_file;
 
 enum class op_kind { memcpy, memmove, memset };
 
 using matrix_param = std::tuple<pmem2_granularity, std::string, mover_kind, op_kind>;
 
-const char *gran_env(pmem2_granularity g)
-{
-	switch (g) {
-	case PMEM2_GRANULARITY_BYTE: return "BYTE";
-	case PMEM2_GRANULARITY_CACHE_LINE: return "CACHE_LINE";
-	default: return "PAGE";
-	}
-}
 
 void fill_pattern(char *p, std::size_t n, unsigned seed)
 {
@@ -276,7 +238,7 @@ TEST_P(async_matrix, bytes_output_and_durability_at_completion)
 		ASSERT_NE(mv.vdm(), nullptr);
 	}
 	constexpr std::size_t size = 8 << 20;
-	mapped_file mf(size, dir, gran_env(gran), mv.vdm());
+	mapped_file mf(size, dir, pmem2::test::granularity_name(gran), mv.vdm());
 	ASSERT_NE(mf.map, nullptr);
 	ASSERT_EQ(pmem2_map_get_store_granularity(mf.map), gran);
 	runtime *rt = runtime_new();
@@ -331,7 +293,7 @@ std::string matrix_name(const ::testing::TestParamInfo<matrix_param> &info)
 	auto [g, dir, m, o] = info.param;
 	const char *ops[] = {"memcpy", "memmove", "memset"};
 	std::string d = dir == "/dev/shm" ? "shm" : "ext4";
-	return std::string(gran_env(g)) + "_" + d + "_" + mover_name(m) + "_" + ops[int(o)];
+	return std::string(pmem2::test::granularity_name(g)) + "_" + d + "_" + mover_name(m) + "_" + ops[int(o)];
 }
 
 INSTANTIATE_TEST_SUITE_P(all, async_matrix,
@@ -348,12 +310,12 @@ INSTANTIATE_TEST_SUITE_P(all, async_matrix,
 TEST(async_compat, default_mover_vdm_flags_before_polling)
 {
 	for (auto g : {PMEM2_GRANULARITY_BYTE, PMEM2_GRANULARITY_CACHE_LINE, PMEM2_GRANULARITY_PAGE}) {
-		mapped_file mf(1 << 20, "/dev/shm", gran_env(g), nullptr);
+		mapped_file mf(1 << 20, "/dev/shm", pmem2::test::granularity_name(g), nullptr);
 		ASSERT_NE(mf.map, nullptr);
 		for (std::size_t len : {64u, 4096u}) {
 			pmem2_future f = pmem2_memcpy_async(mf.map, mf.base, mf.base + len, len, 0);
 			std::uint64_t expect = g == PMEM2_GRANULARITY_CACHE_LINE ? VDM_F_MEM_DURABLE : 0;
-			EXPECT_EQ(f.data.op.fut.data.operation.data.memcpy.flags, expect) << gran_env(g);
+			EXPECT_EQ(f.data.op.fut.data.operation.data.memcpy.flags, expect) << pmem2::test::granularity_name(g);
 			EXPECT_EQ(f.data.op.fut.data.operation.type, VDM_OPERATION_MEMCPY);
 			EXPECT_EQ(f.data.op.fut.data.operation.data.memcpy.n, len);
 			FUTURE_BUSY_POLL(&f);
@@ -384,7 +346,7 @@ TEST(async_compat, layout_is_pinned)
 TEST(async_compat, one_fence_or_one_msync_per_future)
 {
 	for (auto g : {PMEM2_GRANULARITY_CACHE_LINE, PMEM2_GRANULARITY_PAGE}) {
-		mapped_file mf(1 << 20, "/dev/shm", gran_env(g), nullptr);
+		mapped_file mf(1 << 20, "/dev/shm", pmem2::test::granularity_name(g), nullptr);
 		ASSERT_NE(mf.map, nullptr);
 		g_log->clear();
 		pmem2_future f = pmem2_memcpy_async(mf.map, mf.base, mf.base + 8192, 4096, 0);

@@ -22,6 +22,7 @@
 
 #include <unistd.h>
 
+#include "common/mapped_file.hpp"
 #include "common/tmpfile.hpp"
 #include "durable/guard.hpp"
 #include "durable/guard_pool.hpp"
@@ -84,45 +85,9 @@ private:
 	std::thread t_;
 };
 
-const char *gran_name(pmem2_granularity g)
-{
-	switch (g) {
-	case PMEM2_GRANULARITY_BYTE: return "BYTE";
-	case PMEM2_GRANULARITY_CACHE_LINE: return "CACHE_LINE";
-	default: return "PAGE";
-	}
-}
+using pmem2::test::granularity_name;
+using pmem2::test::mapped_file;
 
-struct mapped_file {
-	tmpfile file;
-	pmem2_map *map = nullptr;
-	char *base = nullptr;
-
-	mapped_file(std::size_t size, pmem2_granularity g, struct vdm *vdm)
-		: file(size, "/dev/shm")
-	{
-		setenv("PMEM2_FORCE_GRANULARITY", gran_name(g), 1);
-		pmem2_config *cfg = nullptr;
-		pmem2_source *src = nullptr;
-		EXPECT_EQ(pmem2_config_new(&cfg), 0);
-		EXPECT_EQ(pmem2_config_set_required_store_granularity(cfg, PMEM2_GRANULARITY_PAGE), 0);
-		if (vdm) {
-			EXPECT_EQ(pmem2_config_set_vdm(cfg, vdm), 0);
-		}
-		EXPECT_EQ(pmem2_source_from_fd(&src, file.fd()), 0);
-		EXPECT_EQ(pmem2_map_new(&map, cfg, src), 0) << pmem2_errormsg();
-		pmem2_source_delete(&src);
-		pmem2_config_delete(&cfg);
-		unsetenv("PMEM2_FORCE_GRANULARITY");
-		if (map)
-			base = static_cast<char *>(pmem2_map_get_address(map));
-	}
-	~mapped_file()
-	{
-		if (map)
-			pmem2_map_delete(&map);
-	}
-};
 
 struct mover_ptr {
 	data_mover_threads *dmt;
@@ -359,7 +324,7 @@ INSTANTIATE_TEST_SUITE_P(movers, foreign,
 	[](const ::testing::TestParamInfo<foreign_param> &i) {
 		unsigned c = std::get<0>(i.param);
 		return std::string(c == 0 ? "caps0" : c == VDM_F_MEM_DURABLE ? "capsDURABLE" : "capsALL") +
-			"_" + gran_name(std::get<1>(i.param));
+			"_" + granularity_name(std::get<1>(i.param));
 	});
 
 // Whatever it claims, a user's mover gets libpmem2's persist step: the
@@ -483,6 +448,7 @@ TEST(generation, AGuardAtTheLimitIsNotRecycled)
 	durable::map_guard *ga = a->map->guard;
 	a.reset();
 	auto b = std::make_unique<mapped_file>(1 << 20, PMEM2_GRANULARITY_CACHE_LINE, nullptr);
+	ASSERT_NE(b->map, nullptr);
 	ASSERT_EQ(b->map->guard, ga) << "guards are recycled below the limit";
 
 	// Put b's guard at the last live generation before the limit.

@@ -163,7 +163,7 @@ TEST_F(Checker, EverySyncCallOfEveryKernelFamilyIsDurableOnReturn)
 					}
 					if (fl & PMEM2_F_MEM_NODRAIN)
 						pmem2_get_drain_fn(mf.map)();
-					ASSERT_EQ(chk->verify(mf.base + off, len, what.c_str()), "") << gran_name(g);
+					ASSERT_EQ(chk->verify(mf.base + off, len, what.c_str()), "") << granularity_name(g);
 				}
 			}
 		}
@@ -226,7 +226,7 @@ TEST_P(Promise, EveryCompletedFutureIsInTheDurableImage)
 std::string promise_name(const promise_param &p)
 {
 	static const char *const m[] = {"default", "threads", "sync"};
-	return std::string(gran_name(std::get<0>(p))) + "_" + m[int(std::get<1>(p))];
+	return std::string(granularity_name(std::get<0>(p))) + "_" + m[int(std::get<1>(p))];
 }
 
 INSTANTIATE_TEST_SUITE_P(All, Promise,
@@ -402,7 +402,7 @@ INSTANTIATE_TEST_SUITE_P(All, CrashRecovery,
 	::testing::Combine(::testing::Values(PMEM2_GRANULARITY_CACHE_LINE, PMEM2_GRANULARITY_PAGE),
 		::testing::Values(mv::dflt, mv::threads)),
 	[](const auto &info) {
-		return std::string(gran_name(std::get<0>(info.param))) +
+		return std::string(granularity_name(std::get<0>(info.param))) +
 			(std::get<1>(info.param) == mv::threads ? "_threads" : "_default");
 	});
 
