@@ -124,8 +124,9 @@ inline void set_status(vdm_operation &op, std::int32_t s) noexcept
 
 // libminiasync's private identity check, exported from libminiasync.so
 // under this name: non-zero when `v` is one of its movers that honour the
-// request (they make data durable through `services`). libpmem2 finds it at
-// run time; a mover it cannot recognise is treated as foreign.
+// request (they make data durable through `services`). libpmem2 binds it
+// weakly, or finds it at run time; a mover it cannot recognise is treated
+// as foreign (correct: a persist step then runs on the polling thread).
 inline constexpr const char identity_symbol[] = "miniasync_private_durable_mover";
 using identity_fn = int (*)(const struct vdm *v);
 

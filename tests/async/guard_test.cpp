@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "durable/guard.hpp"
+#include "durable/movers.hpp"
 #include "common/tmpfile.hpp"
 #include "memops/memops.hpp"
 
@@ -360,6 +361,27 @@ TEST_P(Guard, DeleteAndRecreateUnderRunningFutures)
 	std::printf("completed %ld, refused %ld\n", ok.load(), refused.load());
 	if (map)
 		pmem2_map_delete(&map);
+}
+
+} // namespace
+
+namespace {
+
+// A program that links both libraries statically (the pmem2 tool, these
+// tests) still recognises the threads mover by identity, so its workers
+// make the data durable themselves.
+TEST(StaticLink, TheThreadsMoverIsRecognised)
+{
+	data_mover_threads *dmt = data_mover_threads_new(1, 8, FUTURE_NOTIFIER_NONE);
+	ASSERT_NE(dmt, nullptr);
+	EXPECT_EQ(pmem2::durable::classify(data_mover_threads_get_vdm(dmt)),
+		pmem2::durable::mover_kind::ours);
+	data_mover_sync *dms = data_mover_sync_new();
+	EXPECT_EQ(pmem2::durable::classify(data_mover_sync_get_vdm(dms)),
+		pmem2::durable::mover_kind::foreign);
+	EXPECT_EQ(pmem2::durable::classify(nullptr), pmem2::durable::mover_kind::builtin);
+	data_mover_sync_delete(dms);
+	data_mover_threads_delete(dmt);
 }
 
 } // namespace
