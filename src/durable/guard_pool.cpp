@@ -12,6 +12,7 @@ namespace pmem2::durable {
 namespace {
 std::mutex pool_mtx;
 std::vector<map_guard *> *pool;	// never destroyed: guards outlive everything
+std::vector<map_guard *> *spent;	// at the generation limit: kept, never reused
 std::atomic<std::uint32_t> gen_limit{default_gen_limit};
 } // namespace
 
@@ -52,13 +53,14 @@ void guard_release(map_guard *g) noexcept
 {
 	// Recycling past the limit would make some generation live twice on
 	// this guard, and a future dropped long ago could then match a new map.
-	if (g->gen.load(std::memory_order_relaxed) >= gen_limit.load(std::memory_order_relaxed))
-		return;	// retired for good (a few bytes, never freed)
+	bool at_limit = g->gen.load(std::memory_order_relaxed) >=
+		gen_limit.load(std::memory_order_relaxed);
 	std::lock_guard lk(pool_mtx);
 	try {
-		if (pool == nullptr)
-			pool = new std::vector<map_guard *>;
-		pool->push_back(g);
+		std::vector<map_guard *> *&list = at_limit ? spent : pool;
+		if (list == nullptr)
+			list = new std::vector<map_guard *>;
+		list->push_back(g);	// spent: retired for good (a few bytes each)
 	} catch (...) {
 		// Out of memory: the guard is simply not recycled (still never freed).
 	}
