@@ -14,7 +14,8 @@
 //     the map lives; then the persist step persists on the polling thread.
 // Results: the op's status (durable/protocol.hpp) or, for a foreign mover,
 // its vdm result, then the persist step's status, land in output.result:
-// 0, PMEM2_E_MAPPING_NOT_FOUND (map gone, nothing written), -EIO (the
+// 0, PMEM2_E_MAPPING_NOT_FOUND (map gone, nothing written),
+// PMEM2_E_NO_ACCESS (a map without PMEM2_PROT_WRITE, nothing written), -EIO (the
 // bytes were written but persisting them failed, or the mover failed) or
 // -ENOMEM (the mover had no memory).
 #include "async/future.hpp"
@@ -250,7 +251,7 @@ pmem2_future make_future(pmem2_map *map, const op_args &a) noexcept
 {
 	pmem2_future f;
 	if (map && map->mover == durable::mover_kind::builtin && !(a.flags & ~allowed_flags) &&
-			a.len != 0 && dest_in_map(map, a)) [[likely]] {
+			a.len != 0 && dest_in_map(map, a) && map->writable) [[likely]] {
 		init_default(f, map, a);
 		return f;
 	}
@@ -286,6 +287,13 @@ pmem2_future make_future(pmem2_map *map, const op_args &a) noexcept
 		set_errormsg("destination range [%p, +%zu) is not inside the map [%p, +%zu)",
 			a.dest, a.len, map->addr, map->content_length);
 		complete_now(f, PMEM2_E_MAP_RANGE);
+		return f;
+	}
+	if (!map->writable) {
+		// Writing would fault (on a worker, with the threads mover).
+		set_errormsg("the map at %p is not writable (mapped without PMEM2_PROT_WRITE)",
+			map->addr);
+		complete_now(f, PMEM2_E_NO_ACCESS);
 		return f;
 	}
 	if (a.len == 0) {

@@ -190,6 +190,7 @@ int map_new(pmem2_map *&out, const pmem2_config &cfg, const source_info &src)
 	// A config's vdm is borrowed; none means the default mover.
 	m->vdm = cfg.vdm;
 	m->mover = durable::classify(cfg.vdm);
+	m->writable = (cfg.protection & PMEM2_PROT_WRITE) != 0;
 
 	// An overlap with a registered map is PMEM2_E_MAPPING_EXISTS, not -EEXIST (A17).
 	if ((r = registry::insert(m)) == 0 && (r = placement_commit(pl, m)) != 0)

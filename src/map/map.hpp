@@ -25,6 +25,7 @@ struct pmem2_map {
 	pmem2::source_info source;		// copy of the source, fd = -1
 	struct vdm *vdm = nullptr;		// the config's mover; nullptr: the default mover
 	pmem2::durable::mover_kind mover = pmem2::durable::mover_kind::builtin;	// what `vdm` is
+	bool writable = true;			// mapped with PMEM2_PROT_WRITE (map_from_existing: assumed)
 	pmem2_vm_reservation *reservation = nullptr;
 	std::size_t reservation_offset = 0;
 	pmem2::durable::map_guard *guard = nullptr;	// from the guard pool

@@ -471,6 +471,49 @@ TEST(async_errors, destination_outside_the_map)
 	EXPECT_EQ(mf.base[size - 1], 7);
 }
 
+// A map without PMEM2_PROT_WRITE: every future completes at once with
+// PMEM2_E_NO_ACCESS and writes nothing, on every mover (not a fault on the
+// polling thread or a worker).
+TEST(async_errors, read_only_map)
+{
+	for (mover_kind mk : {mover_kind::default_mover, mover_kind::sync, mover_kind::threads_waker}) {
+		mover mv(mk);
+		tmpfile file(1 << 20, "/dev/shm");
+		pmem2_config *cfg = nullptr;
+		pmem2_source *src = nullptr;
+		pmem2_map *map = nullptr;
+		ASSERT_EQ(pmem2_config_new(&cfg), 0);
+		ASSERT_EQ(pmem2_config_set_required_store_granularity(cfg, PMEM2_GRANULARITY_PAGE), 0);
+		ASSERT_EQ(pmem2_config_set_protection(cfg, PMEM2_PROT_READ), 0);
+		if (mv.vdm()) {
+			ASSERT_EQ(pmem2_config_set_vdm(cfg, mv.vdm()), 0);
+		}
+		ASSERT_EQ(pmem2_source_from_fd(&src, file.fd()), 0);
+		ASSERT_EQ(pmem2_map_new(&map, cfg, src), 0) << pmem2_errormsg();
+		pmem2_source_delete(&src);
+		pmem2_config_delete(&cfg);
+		auto *base = static_cast<char *>(pmem2_map_get_address(map));
+		char data[4096];
+		std::memset(data, 'w', sizeof(data));
+		pmem2_future fs[] = {
+			pmem2_memcpy_async(map, base, data, sizeof(data), 0),
+			pmem2_memmove_async(map, base + 64, data, 100, 0),
+			pmem2_memset_async(map, base, 'x', 4096, 0),
+			pmem2_memcpy_async(map, base, data, 0, 0),
+		};
+		for (auto &f : fs) {
+			EXPECT_EQ(FUTURE_STATE(&f), FUTURE_STATE_COMPLETE) << mover_name(mk);
+			FUTURE_BUSY_POLL(&f);
+			EXPECT_EQ(FUTURE_OUTPUT(&f)->result, PMEM2_E_NO_ACCESS) << mover_name(mk);
+		}
+		EXPECT_NE(std::string(pmem2_errormsg()).find("not writable"), std::string::npos);
+		std::vector<char> got(4096);
+		ASSERT_EQ(pread(file.fd(), got.data(), got.size(), 0), ssize_t(got.size()));
+		EXPECT_EQ(got, std::vector<char>(4096, 0)) << mover_name(mk);
+		EXPECT_EQ(pmem2_map_delete(&map), 0);
+	}
+}
+
 TEST(async_errors, null_map)
 {
 	char buf[8] = {};
