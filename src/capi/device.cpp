@@ -18,14 +18,21 @@ using pmem2::capi::null_arg;
 
 namespace {
 
-// The region behind a file source; `none` is returned when there is none.
+// The source's type is checked before the output pointers (as in PMDK): an
+// anonymous source is "not supported" whatever else the caller passed.
+int anonymous(const pmem2::source_info &src, const char *what) noexcept
+{
+	if (src.kind == pmem2::source_kind::fd)
+		return 0;
+	pmem2::set_errormsg("%s: an anonymous source has no device", what);
+	return PMEM2_E_NOSUPP;
+}
+
+// The region behind a file source (callers have ruled out anonymous ones);
+// `none` is returned when there is none.
 int find_region(const pmem2::source_info &src, pmem2::region::location &loc, int none,
 	const char *what)
 {
-	if (src.kind != pmem2::source_kind::fd) {
-		pmem2::set_errormsg("%s: an anonymous source has no device", what);
-		return PMEM2_E_NOSUPP;
-	}
 	if (int r = pmem2::region::lookup(src, loc))
 		return r;
 	if (!loc.found) {
@@ -49,6 +56,8 @@ PMEM2_EXPORT int pmem2_source_numa_node(const struct pmem2_source *src, int *num
 {
 	if (src == nullptr)
 		return null_arg(__func__, "src");
+	if (int r = anonymous(src->info, __func__))
+		return r;
 	if (numa_node == nullptr)
 		return null_arg(__func__, "numa_node");
 	return guarded([&] {
@@ -68,6 +77,8 @@ PMEM2_EXPORT int pmem2_source_device_usc(const struct pmem2_source *src, uint64_
 {
 	if (src == nullptr)
 		return null_arg(__func__, "src");
+	if (int r = anonymous(src->info, __func__))
+		return r;
 	if (usc == nullptr)
 		return null_arg(__func__, "usc");
 	return guarded([&] {
@@ -87,6 +98,8 @@ PMEM2_EXPORT int pmem2_source_device_id(const struct pmem2_source *src, char *id
 {
 	if (src == nullptr)
 		return null_arg(__func__, "src");
+	if (int r = anonymous(src->info, __func__))
+		return r;
 	if (len == nullptr)
 		return null_arg(__func__, "len");
 	return guarded([&] {

@@ -22,17 +22,56 @@ TEST(Identity, AnonymousSourceHasNoDevice)
 	EXPECT_EQ(len, 7u);
 }
 
-TEST(Identity, NullArguments)
+// The source type is checked first (as in PMDK): an anonymous source is
+// "not supported" whatever the output pointers are.
+TEST(Identity, AnonymousSourceIsNotSupportedEvenWithNullOutputs)
 {
 	source s(page(), 0);
-	int node;
-	uint64_t usc;
+	char id[8] = "xxxxxxx";
+	size_t len = sizeof(id);
+	EXPECT_PMEM2_ERR(pmem2_source_numa_node(s, nullptr), PMEM2_E_NOSUPP);
+	EXPECT_PMEM2_ERR(pmem2_source_device_usc(s, nullptr), PMEM2_E_NOSUPP);
+	EXPECT_PMEM2_ERR(pmem2_source_device_id(s, nullptr, nullptr), PMEM2_E_NOSUPP);
+	EXPECT_PMEM2_ERR(pmem2_source_device_id(s, id, nullptr), PMEM2_E_NOSUPP);
+	// Non-NULL outputs: the same code, outputs untouched.
+	EXPECT_PMEM2_ERR(pmem2_source_device_id(s, id, &len), PMEM2_E_NOSUPP);
+	EXPECT_STREQ(id, "xxxxxxx");
+	EXPECT_EQ(len, sizeof(id));
+	int node = 7;
+	uint64_t usc = 7;
+	EXPECT_PMEM2_ERR(pmem2_source_numa_node(s, &node), PMEM2_E_NOSUPP);
+	EXPECT_PMEM2_ERR(pmem2_source_device_usc(s, &usc), PMEM2_E_NOSUPP);
+	EXPECT_EQ(node, 7);
+	EXPECT_EQ(usc, 7u);
+	// The message names the function and the reason.
+	pmem2::clear_errormsg();
+	ASSERT_EQ(pmem2_source_numa_node(s, nullptr), PMEM2_E_NOSUPP);
+	EXPECT_NE(std::strstr(pmem2_errormsg(), "pmem2_source_numa_node"), nullptr)
+		<< pmem2_errormsg();
+	EXPECT_NE(std::strstr(pmem2_errormsg(), "anonymous"), nullptr) << pmem2_errormsg();
+}
+
+// A NULL source, and NULL outputs of a file source: -EINVAL. (For a file
+// source a NULL id is the size query, tested below.)
+TEST(Identity, NullArguments)
+{
+	scratch f(page());
+	source s(f.fd());
+	int node = 7;
+	uint64_t usc = 7;
+	char id[8] = "xxxxxxx";
 	EXPECT_PMEM2_ERR(pmem2_source_numa_node(nullptr, &node), -EINVAL);
+	EXPECT_PMEM2_ERR(pmem2_source_numa_node(nullptr, nullptr), -EINVAL);
 	EXPECT_PMEM2_ERR(pmem2_source_numa_node(s, nullptr), -EINVAL);
 	EXPECT_PMEM2_ERR(pmem2_source_device_usc(nullptr, &usc), -EINVAL);
+	EXPECT_PMEM2_ERR(pmem2_source_device_usc(nullptr, nullptr), -EINVAL);
 	EXPECT_PMEM2_ERR(pmem2_source_device_usc(s, nullptr), -EINVAL);
 	EXPECT_PMEM2_ERR(pmem2_source_device_id(s, nullptr, nullptr), -EINVAL);
+	EXPECT_PMEM2_ERR(pmem2_source_device_id(s, id, nullptr), -EINVAL);
 	EXPECT_PMEM2_ERR(pmem2_source_device_id(nullptr, nullptr, nullptr), -EINVAL);
+	EXPECT_EQ(node, 7);
+	EXPECT_EQ(usc, 7u);
+	EXPECT_STREQ(id, "xxxxxxx");
 }
 
 // A file whose device has no sysfs node (or one outside any region):
