@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <cstddef>
+#include <cstdint>
 #include <cstring>
 #include <vector>
 
@@ -263,6 +264,36 @@ TEST(SyncMover, DroppedFuturesHoldNothing)
 		auto f = vdm_memcpy(data_mover_sync_get_vdm(dms), b, a, 8, 0);
 		ASSERT_NE(FUTURE_STATE(&f), FUTURE_STATE_COMPLETE);	// never OOM
 	}
+	data_mover_sync_delete(dms);
+}
+
+// No per-operation limit: more outstanding futures than 0.2.1's per-thread
+// membuf could hold (about 174 k sync operations) are all created first,
+// then polled, and every one succeeds.
+TEST(SyncMover, NoLimitOnOutstandingFutures)
+{
+	constexpr std::size_t count = 200000;
+	data_mover_sync *dms = data_mover_sync_new();
+	ASSERT_NE(dms, nullptr);
+	vdm *v = data_mover_sync_get_vdm(dms);
+	std::vector<std::uint64_t> src(count), dst(count, 0);
+	for (std::size_t i = 0; i < count; ++i)
+		src[i] = i * 0x9e3779b97f4a7c15ull + 1;
+	std::vector<vdm_operation_future> futs;
+	futs.reserve(count);
+	for (std::size_t i = 0; i < count; ++i) {
+		futs.push_back(vdm_memcpy(v, &dst[i], &src[i], sizeof(src[i]), 0));
+		ASSERT_NE(FUTURE_STATE(&futs.back()), FUTURE_STATE_COMPLETE) << i;
+		ASSERT_EQ(futs.back().output.result, VDM_SUCCESS) << i;
+	}
+	EXPECT_EQ(dst[count - 1], 0u);	// nothing ran before the polls
+	for (std::size_t i = 0; i < count; ++i) {
+		ASSERT_EQ(future_poll(FUTURE_AS_RUNNABLE(&futs[i]), nullptr),
+			FUTURE_STATE_COMPLETE) << i;
+		ASSERT_EQ(futs[i].output.result, VDM_SUCCESS) << i;
+		ASSERT_EQ(futs[i].output.output.memcpy.dest, &dst[i]) << i;
+	}
+	EXPECT_EQ(dst, src);
 	data_mover_sync_delete(dms);
 }
 
