@@ -95,6 +95,7 @@ void wait_all(struct future **futs, std::size_t n, std::size_t *order,
 
 	for (;;) {
 		std::size_t count = n;
+		std::size_t n_async = 0;	// order[0..n_async) are the asynchronous ones
 		// A round starts: futures that complete asynchronously go first,
 		// so their work starts before synchronous ones hold the thread.
 		if (order != nullptr) {
@@ -103,6 +104,7 @@ void wait_all(struct future **futs, std::size_t n, std::size_t *order,
 				if (futs[i]->context.state != FUTURE_STATE_COMPLETE &&
 				    future_has_property(futs[i], FUTURE_PROPERTY_ASYNC))
 					order[k++] = i;
+			n_async = k;
 			for (std::size_t i = 0; i < n; ++i)
 				if (futs[i]->context.state != FUTURE_STATE_COMPLETE &&
 				    !future_has_property(futs[i], FUTURE_PROPERTY_ASYNC))
@@ -121,6 +123,9 @@ void wait_all(struct future **futs, std::size_t n, std::size_t *order,
 			bool all_waker = notes != nullptr;
 			std::uint64_t *monitor = nullptr;
 			std::size_t pending = 0;
+			// A synchronous future that became asynchronous (a chain
+			// whose next entry is): the next pass polls it first.
+			bool reorder = false;
 
 			for (std::size_t j = 0; j < count; ++j) {
 				std::size_t i = order != nullptr ? order[j] : j;
@@ -134,6 +139,9 @@ void wait_all(struct future **futs, std::size_t n, std::size_t *order,
 				if (future_poll(f, &notifier) == FUTURE_STATE_COMPLETE)
 					continue;
 				++pending;
+				if (order != nullptr && j >= n_async && !reorder &&
+				    future_has_property(f, FUTURE_PROPERTY_ASYNC))
+					reorder = true;
 				note = {notifier.notifier_used, notifier.poller.ptr_to_monitor};
 				if (notes != nullptr)
 					notes[i] = note;
@@ -145,6 +153,8 @@ void wait_all(struct future **futs, std::size_t n, std::size_t *order,
 			}
 			if (pending == 0)
 				return;
+			if (reorder)
+				break;	// new round, in the new order
 
 			if (!all_waker) {
 				if (monitor != nullptr) {
@@ -157,8 +167,6 @@ void wait_all(struct future **futs, std::size_t n, std::size_t *order,
 					cpu_relax();
 				else
 					sched_yield();
-				if (pass >= 4096)
-					break;	// new round: properties may have changed
 				continue;
 			}
 

@@ -119,6 +119,37 @@ TEST(Runtime, PollsAsyncFuturesFirst)
 	runtime_delete(r);
 }
 
+// A chain whose current entry turns from synchronous to asynchronous is
+// polled with the asynchronous futures from the next pass on.
+TEST(Runtime, AChainTurningAsynchronousIsPolledFirstFromTheNextPass)
+{
+	struct chain_data {
+		FUTURE_CHAIN_ENTRY(struct tagged_future, a);
+		FUTURE_CHAIN_ENTRY_LAST(struct tagged_future, b);
+	};
+	struct chain_output {
+		std::uint64_t unused;
+	};
+	FUTURE(chain_future, struct chain_data, struct chain_output);
+	struct chain_future x;
+	FUTURE_CHAIN_ENTRY_INIT(&x.data.a, tagged(10, 1, false), nullptr, nullptr);
+	FUTURE_CHAIN_ENTRY_INIT(&x.data.b, tagged(11, 3, true), nullptr, nullptr);
+	FUTURE_CHAIN_INIT(&x);
+	auto y = tagged(20, 5, false);
+	runtime *r = runtime_new();
+	poll_log.clear();
+	future *futs[] = {&y.base, &x.base};	// both synchronous at the start
+	runtime_wait_multiple(r, futs, 2);
+	// Pass 0 in array order: y, then x (its synchronous entry completes and
+	// its asynchronous one is polled once). Pass 1: x first.
+	ASSERT_GE(poll_log.size(), 5u);
+	EXPECT_EQ((std::vector<int>(poll_log.begin(), poll_log.begin() + 5)),
+		(std::vector<int>{20, 10, 11, 11, 20}));
+	EXPECT_EQ(FUTURE_STATE(&x), FUTURE_STATE_COMPLETE);
+	EXPECT_EQ(FUTURE_STATE(&y), FUTURE_STATE_COMPLETE);
+	runtime_delete(r);
+}
+
 TEST(Runtime, SleepsUntilWakerFires)
 {
 	auto &st = pmem2::masync::runtime_stats();
