@@ -27,9 +27,10 @@ namespace {
 // copied must not allocate, as lazily allocated TLS would.
 __attribute__((tls_model("initial-exec"))) thread_local sigjmp_buf *volatile landing = nullptr;
 
-struct sigaction previous;	// what SIGBUS did before the handler was installed
+// What SIGBUS did before our handler was (last) installed: the handler
+// forwards every SIGBUS that is not a fault of an armed copy to it.
+struct sigaction previous;
 std::mutex install_mtx;
-std::atomic<bool> installed{false};
 
 void on_sigbus(int sig, siginfo_t *info, void *ctx)
 {
@@ -63,19 +64,27 @@ void on_sigbus(int sig, siginfo_t *info, void *ctx)
 
 } // namespace
 
+// The contract with an application's own SIGBUS handler: every mcsafe
+// copy first checks that ours is the installed one. If the application
+// installed another since (or ours never was), that one becomes the
+// handler ours forwards to and ours is installed in front of it. So a
+// handler the application installs at any time still gets every SIGBUS
+// that is not a machine check of an mcsafe copy, and mcsafe copies still
+// return PMEM2_E_IO_FAIL. (An application that installs its handler from
+// inside another thread's mcsafe copy may see that one copy crash.)
 int install_handler() noexcept
 {
-	if (installed.load(std::memory_order_acquire))
-		return 0;
 	std::lock_guard lk(install_mtx);
-	if (installed.load(std::memory_order_relaxed))
-		return 0;
-	// Record the disposition before ours can run, so a SIGBUS arriving the
-	// moment the handler is in place already finds where to forward.
-	if (int r = os::sigaction(SIGBUS, nullptr, &previous)) {
+	struct sigaction cur;
+	if (int r = os::sigaction(SIGBUS, nullptr, &cur)) {
 		set_errormsg_errno(-r, "reading the SIGBUS disposition");
 		return r;
 	}
+	if ((cur.sa_flags & SA_SIGINFO) && cur.sa_sigaction == &on_sigbus)
+		return 0;
+	// Record the disposition before ours can run, so a SIGBUS arriving the
+	// moment the handler is in place already finds where to forward.
+	previous = cur;
 	struct sigaction sa = {};
 	sa.sa_sigaction = &on_sigbus;
 	sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
@@ -84,7 +93,6 @@ int install_handler() noexcept
 		set_errormsg_errno(-r, "installing the SIGBUS handler");
 		return r;
 	}
-	installed.store(true, std::memory_order_release);
 	return 0;
 }
 

@@ -255,6 +255,34 @@ TEST(McsafeSigbusDeathTest, UnrelatedSigbusGoesToThePreviousHandler)
 	}, ::testing::ExitedWithCode(42), "");
 }
 
+// The application installs its own SIGBUS handler after the library's:
+// mcsafe copies still return PMEM2_E_IO_FAIL, and a SIGBUS that is not a
+// machine check of a copy still reaches the application's handler.
+volatile sig_atomic_t app_phase = 0;
+void app_handler(int, siginfo_t *, void *) { _exit(40 + app_phase); }
+
+TEST(McsafeSigbusDeathTest, ApplicationHandlerInstalledLaterIsChained)
+{
+	GTEST_FLAG_SET(death_test_style, "threadsafe");
+	EXPECT_EXIT({
+		sigbus_area a;
+		char buf[8];
+		if (pmem2::mcsafe::guarded_copy(buf, a.bad(), 8, false) != PMEM2_E_IO_FAIL)
+			_exit(1);	// the library's handler is now installed
+		struct sigaction sa = {};
+		sa.sa_sigaction = app_handler;
+		sa.sa_flags = SA_SIGINFO;
+		sigemptyset(&sa.sa_mask);
+		::sigaction(SIGBUS, &sa, nullptr);
+		app_phase = 1;	// a copy's fault reaching the application exits 41
+		if (pmem2::mcsafe::guarded_copy(buf, a.bad(), 8, false) != PMEM2_E_IO_FAIL)
+			_exit(3);
+		app_phase = 2;
+		*static_cast<volatile char *>(a.bad()) = 1;	// not a copy: the application's
+		_exit(2);
+	}, ::testing::ExitedWithCode(42), "");
+}
+
 TEST(McsafeSigbusDeathTest, UnrelatedSigbusWithDefaultDispositionKills)
 {
 	GTEST_FLAG_SET(death_test_style, "threadsafe");
