@@ -95,7 +95,7 @@ info)
 	expect 0 "$PMEM2" info "$work/empty"
 	contains "$out" "size:           0" "info empty file"
 	expect 1 "$PMEM2" info "$work/missing"
-	contains "$err" "cannot access" "info missing"
+	contains "$err" "cannot open" "info missing"
 	expect 1 "$PMEM2" info --json "$work/missing"
 	if have_python; then
 		[ "$(json_get "$out" 'j["status"]')" = error ] || fail "json error: $out"
@@ -328,6 +328,100 @@ for e in sys.argv[3:]:
 		json_checks "default granularity" 'j["pmdk"]["granularity"] == j["granularity"]' 'sync_compared()'
 	fi
 	[ -z "$(ls "$work/b")" ] || fail "bench left files: $(ls "$work/b")"
+	;;
+cp_special)
+	# Neither SRC nor DST may be anything but a regular file or a device DAX;
+	# such a copy fails at once (exit 1, not a timeout), leaving DST as it was.
+	gen "$work/src" 100000
+	gen "$work/dst" 70000
+	cp "$work/dst" "$work/dst.orig"
+	unchanged() { # unchanged WHAT
+		[ "$(stat -c %s "$work/dst")" = 70000 ] || fail "$1: DST size now $(stat -c %s "$work/dst")"
+		cmp -s "$work/dst" "$work/dst.orig" || fail "$1: DST bytes changed"
+	}
+	mkfifo "$work/fifo"
+	mkdir "$work/dir"
+	specials=("$work/fifo:FIFO" "$work/dir:directory" "/dev/null:not a device DAX")
+	if have_python; then
+		python3 -c 'import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$work/sock" &&
+			specials+=("$work/sock:socket")
+	fi
+	for s in "${specials[@]}"; do
+		path=${s%%:*} kind=${s#*:}
+		expect 1 timeout 10 "$PMEM2" cp "$path" "$work/dst"
+		[ "$rc" -eq 124 ] && fail "cp from $kind hangs"
+		contains "$err" "source '$path' cannot be mapped" "cp from $kind"
+		contains "$err" "$kind" "cp from $kind"
+		contains "$err" "only regular files and device DAX" "cp from $kind"
+		unchanged "cp from $kind"
+		expect 1 timeout 10 "$PMEM2" cp "$path" "$work/new"
+		[ -e "$work/new" ] && fail "cp from $kind created DST" && rm -f "$work/new"
+		expect 1 timeout 10 "$PMEM2" cp --json "$path" "$work/dst"
+		if have_python; then
+			[ "$(json_get "$out" 'j["status"]')" = error ] || fail "cp --json from $kind: $out"
+			[ "$(json_get "$out" 'j["code"]')" = -100005 ] || fail "cp --json from $kind code: $out"
+		fi
+		unchanged "cp --json from $kind"
+		expect 1 timeout 10 "$PMEM2" cp "$work/src" "$path"
+		[ "$rc" -eq 124 ] && fail "cp to $kind hangs"
+		contains "$err" "destination '$path' cannot be mapped" "cp to $kind"
+		contains "$err" "$kind" "cp to $kind"
+		expect 1 timeout 10 "$PMEM2" info "$path"
+		[ "$rc" -eq 124 ] && fail "info of $kind hangs"
+		contains "$err" "'$path' cannot be mapped" "info of $kind"
+		contains "$err" "$kind" "info of $kind"
+	done
+	[ -p "$work/fifo" ] || fail "the FIFO is gone"
+	# A FIFO only readable: opened read-only, which blocks without O_NONBLOCK.
+	mkfifo -m 444 "$work/rofifo"
+	if [ "$(id -u)" -ne 0 ]; then
+		expect 1 timeout 10 "$PMEM2" info "$work/rofifo"
+		[ "$rc" -eq 124 ] && fail "info of a read-only FIFO hangs"
+	fi
+	# Through a symbolic link, too.
+	ln -s "$work/fifo" "$work/link"
+	expect 1 timeout 10 "$PMEM2" cp "$work/link" "$work/dst"
+	contains "$err" "FIFO" "cp from a link to a FIFO"
+	unchanged "cp from a link to a FIFO"
+	;;
+json_utf8)
+	# Every --json output is UTF-8 JSON, whatever bytes the file names hold.
+	have_python || exit 77
+	name=$'n\xff\xfe-\x01\x1f-"q"-\\b-\t-\xc3\xa9-\xe2\x82-end'
+	gen "$work/$name" 5000
+	# strict_json WHAT: $out must be strict UTF-8 JSON; prints nothing when it is.
+	strict_json() {
+		printf '%s' "$out" | python3 -c 'import json,sys; json.loads(sys.stdin.buffer.read().decode("utf-8"))' ||
+			fail "$1: not UTF-8 JSON: $(printf '%s' "$out" | od -c | head -5)"
+	}
+	# The name as a reader sees it: invalid bytes become U+FFFD.
+	want=$(python3 -c 'import os,sys; print(ascii(os.fsencode(sys.argv[1]).decode("utf-8","replace")))' "$work/$name")
+	is_name() { # is_name WHAT EXPR
+		local got
+		got=$(printf '%s' "$out" | python3 -c 'import json,sys; j=json.loads(sys.stdin.buffer.read().decode("utf-8")); print(ascii(eval(sys.argv[1])))' "$2")
+		[ "$got" = "$want" ] || fail "$1: name $got, expected $want"
+	}
+	expect 0 "$PMEM2" info --json "$work/$name"
+	strict_json "info --json"
+	is_name "info --json" 'j["path"]["path"]'
+	expect 0 "$PMEM2" cp --json "$work/$name" "$work/$name.copy"
+	strict_json "cp --json"
+	is_name "cp --json" 'j["src"]'
+	cmp -s "$work/$name" "$work/$name.copy" || fail "copy differs"
+	# Errors name the file too.
+	expect 1 "$PMEM2" info --json "$work/$name.missing"
+	strict_json "info --json error"
+	expect 1 "$PMEM2" cp --json "$work/$name.missing" "$work/dst"
+	strict_json "cp --json error"
+	mkfifo "$work/$name.fifo"
+	expect 1 timeout 10 "$PMEM2" cp --json "$work/$name.fifo" "$work/dst"
+	strict_json "cp --json error (FIFO)"
+	expect 1 timeout 10 "$PMEM2" cp --json "$work/$name" "$work/$name.fifo"
+	strict_json "cp --json error (FIFO DST)"
+	# A scratch directory with such a name shows in bench's "file".
+	mkdir "$work/$name.d"
+	expect 0 "$PMEM2" bench --json --time 1 --file-size 1M --no-pmdk --dir "$work/$name.d"
+	strict_json "bench --json"
 	;;
 *)
 	echo "unknown case $case_name" >&2

@@ -155,17 +155,20 @@ int run_cp(const cp_options &o)
 {
 	auto failed = [&](const std::string &msg, int code) { return fail("cp", o.json, msg, code); };
 
-	// Source: must be mappable (regular file or device DAX).
-	auto src = source::try_open(o.src, open_mode::read_only);
-	if (!src) {
-		int c = src.code();
-		if (c < 0 && c > PMEM2_E_UNKNOWN)
-			return failed("cannot open source '" + o.src + "': " + errno_text(-c), c);
-		return failed("source '" + o.src + "' cannot be mapped: " + src.error().message, c);
-	}
+	struct fd_closer {
+		int fd;
+		~fd_closer() { ::close(fd); }
+	};
+	std::string err;
 	struct stat sst, dst_st;
-	if (::fstat(src->fd(), &sst) != 0)
-		return failed("cannot stat source '" + o.src + "': " + errno_text(errno), -errno);
+	// Source: a regular file or device DAX, checked without blocking.
+	int sfd = open_mappable(o.src, O_RDONLY, "source ", sst, err);
+	if (sfd < 0)
+		return failed(err, sfd);
+	fd_closer src_closer{sfd};
+	auto src = source::try_from_fd(sfd);
+	if (!src)
+		return failed("source '" + o.src + "' cannot be mapped: " + src.error().message, src.code());
 	auto ssize = src->try_size();
 	if (!ssize)
 		return failed("cannot size source '" + o.src + "': " + ssize.error().message, ssize.code());
@@ -174,17 +177,13 @@ int run_cp(const cp_options &o)
 	if (::stat(o.dst.c_str(), &dst_st) == 0 && dst_st.st_dev == sst.st_dev && dst_st.st_ino == sst.st_ino)
 		return failed("'" + o.src + "' and '" + o.dst + "' are the same file", -EINVAL);
 
-	// Destination: created if missing, sized to the source and its blocks
-	// allocated up front, so running out of space fails here, not in a store.
-	int fd = ::open(o.dst.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	// Destination: created if missing, the same check as the source's before
+	// anything is changed; then sized to the source and its blocks allocated
+	// up front, so running out of space fails here, not in a store.
+	int fd = open_mappable(o.dst, O_RDWR | O_CREAT, "destination ", dst_st, err);
 	if (fd < 0)
-		return failed("cannot open destination '" + o.dst + "': " + errno_text(errno), -errno);
-	struct fd_closer {
-		int fd;
-		~fd_closer() { ::close(fd); }
-	} closer{fd};
-	if (::fstat(fd, &dst_st) != 0)
-		return failed("cannot stat destination '" + o.dst + "': " + errno_text(errno), -errno);
+		return failed(err, fd);
+	fd_closer closer{fd};
 	// While copying, a regular DST is as long as the mapping (whole pages);
 	// it gets SRC's exact size just before the final sync.
 	std::size_t page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
@@ -199,8 +198,6 @@ int run_cp(const cp_options &o)
 				return failed("not enough space for " + std::to_string(total) + " bytes in '" + o.dst +
 					"': " + errno_text(e), -e);
 		}
-	} else if (!S_ISCHR(dst_st.st_mode)) {
-		return failed("destination '" + o.dst + "' is not a regular file or device DAX", PMEM2_E_INVALID_FILE_TYPE);
 	}
 
 	auto dsrc = source::try_from_fd(fd);
@@ -247,7 +244,7 @@ int run_cp(const cp_options &o)
 		if (!dmap)
 			return failed("destination '" + o.dst + "' cannot be mapped: " + dmap.error().message, dmap.code());
 		// The source is only read: a plain read-only mapping, any length.
-		void *sp = ::mmap(nullptr, total, PROT_READ, MAP_SHARED, src->fd(), 0);
+		void *sp = ::mmap(nullptr, total, PROT_READ, MAP_SHARED, sfd, 0);
 		if (sp == MAP_FAILED)
 			return failed("source '" + o.src + "' cannot be mapped: " + errno_text(errno), -errno);
 		struct unmapper {

@@ -62,21 +62,6 @@ struct path_info {
 	std::optional<int> numa_node;
 };
 
-bool is_devdax(const struct stat &st)
-{
-	if (!S_ISCHR(st.st_mode))
-		return false;
-	char link[256];
-	std::snprintf(link, sizeof link, "/sys/dev/char/%u:%u/subsystem", major(st.st_rdev), minor(st.st_rdev));
-	char target[512];
-	ssize_t n = ::readlink(link, target, sizeof target - 1);
-	if (n <= 0)
-		return false;
-	target[n] = '\0';
-	std::string t(target);
-	return t.size() >= 4 && t.compare(t.size() - 4, 4, "/dax") == 0;
-}
-
 // Whether the kernel accepts a MAP_SYNC mapping of `fd` (DAX file systems, device DAX).
 bool probe_map_sync(int fd, bool writable)
 {
@@ -95,32 +80,32 @@ int describe_path(const std::string &path, path_info &pi, std::string &err)
 {
 	pi.path = path;
 	struct stat st;
-	if (::stat(path.c_str(), &st) != 0) {
-		err = "cannot access '" + path + "': " + std::strerror(errno);
-		return errno;
-	}
 	bool writable = ::access(path.c_str(), W_OK) == 0;
-	auto src = source::try_open(path, writable ? open_mode::read_write : open_mode::read_only);
+	int fd = open_mappable(path, writable ? O_RDWR : O_RDONLY, "", st, err);
+	if (fd < 0)
+		return fd;
+	struct fd_closer {
+		int fd;
+		~fd_closer() { ::close(fd); }
+	} closer{fd};
+	auto src = source::try_from_fd(fd);
 	if (!src) {
 		err = src.error().message;
 		return src.code();
 	}
 	if (is_devdax(st)) {
 		pi.kind = "device DAX";
-	} else if (S_ISREG(st.st_mode)) {
+		pi.map_sync = true;	// device DAX needs no MAP_SYNC: stores reach the device directly
+	} else {
 		struct statfs sfs;
-		pi.map_sync = probe_map_sync(src->fd(), writable);
-		if (::fstatfs(src->fd(), &sfs) == 0 && sfs.f_type == TMPFS_MAGIC)
+		pi.map_sync = probe_map_sync(fd, writable);
+		if (::fstatfs(fd, &sfs) == 0 && sfs.f_type == TMPFS_MAGIC)
 			pi.kind = "tmpfs";
 		else if (pi.map_sync)
 			pi.kind = "DAX file";
 		else
 			pi.kind = "regular file";
-	} else {
-		pi.kind = "other";
 	}
-	if (pi.kind == "device DAX")
-		pi.map_sync = true;	// device DAX needs no MAP_SYNC: stores reach the device directly
 	pi.eadr = pmem2::eadr_scan() == 1;
 
 	auto size = src->try_size();

@@ -2,6 +2,8 @@
 // output (text and JSON), exit codes.
 #pragma once
 
+#include <sys/stat.h>
+
 #include <cstddef>
 #include <cstdio>
 #include <string>
@@ -25,7 +27,10 @@ std::size_t parse_count(std::string_view option, std::string_view text, std::siz
 // "4.0 MiB", "512 B".
 std::string human_size(double bytes);
 
-// Minimal JSON writer: objects and arrays built as text.
+// Minimal JSON writer: objects and arrays built as text. Every string goes
+// through quote(), so the output is UTF-8 JSON whatever the input bytes:
+// '"', '\\' and control characters are escaped, and bytes that are not
+// valid UTF-8 become U+FFFD (one per maximal invalid subsequence).
 class json {
 public:
 	json &begin_object(std::string_view key = {});
@@ -50,6 +55,19 @@ private:
 	std::string out_;
 	std::vector<bool> first_;
 };
+
+// Whether `st` is a device DAX: a character device whose sysfs subsystem is dax.
+bool is_devdax(const struct stat &st);
+
+// Opens PATH (open(2) `flags`, e.g. O_RDONLY or O_RDWR | O_CREAT) for
+// mapping, accepting only a regular file or a device DAX. Never blocks: the
+// type is checked with stat() before opening, the open is O_NONBLOCK (cleared
+// afterwards) and the descriptor's own type is checked again with fstat().
+// Returns the descriptor and fills `st`; or returns a negative code (-errno,
+// PMEM2_E_INVALID_FILE_TYPE) and sets `err`, "cannot open ROLE'PATH': ..."
+// or "ROLE'PATH' cannot be mapped: a FIFO (...)". `role` is "source ",
+// "destination " or empty.
+int open_mappable(const std::string &path, int flags, std::string_view role, struct stat &st, std::string &err);
 
 // Iterates over argv after the command name.
 class args {
