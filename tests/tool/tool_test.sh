@@ -175,6 +175,7 @@ cp_errors)
 		gen "$work/big" 4000000
 		expect 1 "$PMEM2" cp "$work/big" "$work/small/dst"
 		contains "$err" "No space left on device" "full file system"
+		[ -e "$work/small/dst" ] && fail "a copy that did not fit left a new DST behind"
 		umount "$work/small"
 	else
 		echo "note: cannot mount a small tmpfs; ENOSPC case not run" >&2
@@ -422,6 +423,36 @@ json_utf8)
 	mkdir "$work/$name.d"
 	expect 0 "$PMEM2" bench --json --time 1 --file-size 1M --no-pmdk --dir "$work/$name.d"
 	strict_json "bench --json"
+	;;
+cp_full_fs)
+	# A copy onto an existing DST that does not fit: nothing about DST
+	# changes (size, bytes), and once there is room a rerun completes it.
+	mkdir "$work/small"
+	if ! mount -t tmpfs -o size=1m tmpfs "$work/small" 2>"$work/mount.err"; then
+		echo "SKIP: cp_full_fs needs a 1 MiB tmpfs (run as root): mount failed: $(cat "$work/mount.err")" >&2
+		exit 77
+	fi
+	trap 'umount "$work/small" 2>/dev/null; rm -rf "$work"' EXIT
+	gen "$work/src" 921600          # 900 KB
+	gen "$work/small/dst" 512000    # 500 KB, known bytes
+	cp "$work/small/dst" "$work/dst.orig"
+	head -c 2M /dev/zero >"$work/small/fill" 2>/dev/null # fills the rest
+	[ "$(df --output=avail -B1 "$work/small" | tail -1)" -lt 409600 ] || fail "the file system is not full"
+	for json in "" --json; do
+		expect 1 "$PMEM2" cp $json "$work/src" "$work/small/dst"
+		contains "$err" "No space left on device" "cp $json onto a full file system"
+		contains "$err" "$work/small/dst" "cp $json onto a full file system"
+		[ "$(stat -c %s "$work/small/dst")" = 512000 ] ||
+			fail "cp $json: DST size now $(stat -c %s "$work/small/dst"), was 512000"
+		cmp -s "$work/small/dst" "$work/dst.orig" || fail "cp $json: DST bytes changed"
+	done
+	if have_python; then
+		[ "$(json_get "$out" 'j["code"]')" = -28 ] || fail "json code: $out"
+	fi
+	rm -f "$work/small/fill"
+	expect 0 "$PMEM2" cp --verify "$work/src" "$work/small/dst"
+	contains "$out" "durable and verified" "rerun with room"
+	cmp -s "$work/src" "$work/small/dst" || fail "rerun: DST differs from SRC"
 	;;
 *)
 	echo "unknown case $case_name" >&2

@@ -1,16 +1,19 @@
 // pmem2 cp SRC DST: copies a file into DST through a pmem2 map with
 // asynchronous durable operations.
 //
-// Crash behaviour: DST is sized first, then every chunk is written with an
-// operation that completes only once its bytes are durable; "done" is
-// printed only after every chunk completed and DST's size is synced. A run
-// killed at any point leaves DST possibly incomplete and never reported
-// complete; running the same command again rewrites every chunk from SRC,
-// so it converges to the same result however often it is interrupted.
+// Crash behaviour: DST's space is reserved first, leaving an existing DST
+// exactly as it was if that fails; then DST is sized and every chunk is
+// written with an operation that completes only once its bytes are durable;
+// "done" is printed only after every chunk completed and DST's size is
+// synced. A run killed at any point leaves DST possibly incomplete and never
+// reported complete; running the same command again rewrites every chunk
+// from SRC, so it converges to the same result however often it is
+// interrupted.
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -151,6 +154,56 @@ std::string errno_text(int e)
 	return std::strerror(e);
 }
 
+// Makes sure a regular file FD (now OLD_SIZE bytes long) has blocks for its
+// first LEN bytes, changing neither its size nor its bytes when it cannot:
+// returns 0, or the errno of the failure with FD as it was.
+//
+// fallocate (mode 0) allocates only what is missing and leaves the bytes
+// there; it is called directly, as posix_fallocate would emulate a missing
+// fallocate by writing into the file. A file system may have allocated part
+// of the range, and grown the file, before failing (ext4 does): the size is
+// then set back, which also frees those blocks. Where fallocate is not
+// supported, the free space is checked first (nothing is changed if it is
+// short), then the file is grown and its new part written with zeros, and
+// on a failure (the space taken meanwhile) cut back to OLD_SIZE. Holes
+// within OLD_SIZE are left to the copy then.
+int reserve_space(int fd, off_t old_size, off_t len)
+{
+	auto restore = [&](int e) {
+		struct stat st;
+		if (::fstat(fd, &st) == 0 && st.st_size != old_size)
+			(void)::ftruncate(fd, old_size);
+		return e;
+	};
+	if (::fallocate(fd, 0, 0, len) == 0)
+		return 0;
+	int e = errno;
+	if (e != EOPNOTSUPP && e != ENOSYS && e != EINVAL)
+		return restore(e);
+	if (len <= old_size)
+		return 0;
+	struct stat st;
+	struct statvfs vfs;
+	if (::fstat(fd, &st) != 0)
+		return errno;
+	if (::fstatvfs(fd, &vfs) == 0 && vfs.f_frsize != 0) {
+		unsigned long long have = static_cast<unsigned long long>(st.st_blocks) * 512;
+		unsigned long long need = static_cast<unsigned long long>(len) > have ? len - have : 0;
+		if (static_cast<unsigned long long>(vfs.f_bavail) < (need + vfs.f_frsize - 1) / vfs.f_frsize)
+			return ENOSPC;
+	}
+	if (::ftruncate(fd, len) != 0)
+		return restore(errno);
+	static const char zeros[64 << 10] = {};
+	for (off_t off = old_size; off < len;) {
+		ssize_t n = ::pwrite(fd, zeros, std::size_t(std::min<off_t>(len - off, off_t(sizeof zeros))), off);
+		if (n <= 0)
+			return restore(n < 0 ? errno : ENOSPC);
+		off += n;
+	}
+	return 0;
+}
+
 int run_cp(const cp_options &o)
 {
 	auto failed = [&](const std::string &msg, int code) { return fail("cp", o.json, msg, code); };
@@ -178,8 +231,11 @@ int run_cp(const cp_options &o)
 		return failed("'" + o.src + "' and '" + o.dst + "' are the same file", -EINVAL);
 
 	// Destination: created if missing, the same check as the source's before
-	// anything is changed; then sized to the source and its blocks allocated
-	// up front, so running out of space fails here, not in a store.
+	// anything is changed; then its blocks are allocated up front, so running
+	// out of space fails here, not in a store, and before DST is resized or
+	// written: an existing DST is then left as it was, a new one removed.
+	struct stat before;
+	bool existed = ::lstat(o.dst.c_str(), &before) == 0;
 	int fd = open_mappable(o.dst, O_RDWR | O_CREAT, "destination ", dst_st, err);
 	if (fd < 0)
 		return failed(err, fd);
@@ -189,15 +245,22 @@ int run_cp(const cp_options &o)
 	std::size_t page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
 	std::size_t map_len = (total + page - 1) / page * page;
 	if (S_ISREG(dst_st.st_mode)) {
-		if (static_cast<std::size_t>(dst_st.st_size) != map_len && ::ftruncate(fd, off_t(map_len)) != 0)
-			return failed("cannot resize destination '" + o.dst + "' to " + std::to_string(map_len) +
-				" bytes: " + errno_text(errno), -errno);
 		if (map_len != 0) {
-			int e = ::posix_fallocate(fd, 0, off_t(map_len));
-			if (e != 0 && e != EOPNOTSUPP && e != EINVAL)
+			if (int e = reserve_space(fd, dst_st.st_size, off_t(map_len))) {
+				struct stat now;
+				if (!existed && ::lstat(o.dst.c_str(), &now) == 0 && now.st_dev == dst_st.st_dev &&
+					now.st_ino == dst_st.st_ino)
+					::unlink(o.dst.c_str());
 				return failed("not enough space for " + std::to_string(total) + " bytes in '" + o.dst +
 					"': " + errno_text(e), -e);
+			}
 		}
+		// The space is there: only now does DST change.
+		struct stat now;
+		if (::fstat(fd, &now) != 0 ||
+			(static_cast<std::size_t>(now.st_size) != map_len && ::ftruncate(fd, off_t(map_len)) != 0))
+			return failed("cannot resize destination '" + o.dst + "' to " + std::to_string(map_len) +
+				" bytes: " + errno_text(errno), -errno);
 	}
 
 	auto dsrc = source::try_from_fd(fd);
