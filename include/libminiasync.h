@@ -12,5 +12,6 @@
 #include "libminiasync/data_mover_threads.h"
 #include "libminiasync/data_mover_sync.h"
 #include "libminiasync/runtime.h"
+#include "libminiasync/wake.h"	/* pmem2 extension */
 
 #endif /* LIBMINIASYNC_H */

@@ -14,9 +14,10 @@ extern "C" {
 
 struct runtime;
 
-/* NULL when out of memory. */
+/* Never NULL here: a runtime holds no state (waits keep theirs on their
+ * stack), so every call returns the same one. */
 struct runtime *runtime_new(void);
-/* Accepts NULL. No wait may be in progress. */
+/* Accepts NULL; leaves the shared runtime in place. */
 void runtime_delete(struct runtime *runtime);
 /* Returns once all nfuts futures are COMPLETE; the array is not reordered. */
 void runtime_wait_multiple(struct runtime *runtime, struct future *futs[],

@@ -3,13 +3,10 @@
 // operation (struct pmem2_future); pmem2::vdm_future a plain mover operation.
 #pragma once
 
-#include <atomic>
 #include <cerrno>
-#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <coroutine>
-#include <mutex>
 #include <thread>
 #include <type_traits>
 #include <utility>
@@ -59,114 +56,37 @@ class basic_future;
 
 namespace detail {
 
-// How long an awaiter without an event loop waits, after its future reads
-// as complete, for a wake-up the mover promised but has not delivered yet
-// (movers publish completion first, then wake).
-inline constexpr std::chrono::milliseconds stray_wake_grace{100};
-
-// Where blocked wait() calls sleep; static storage, so a late waker call
-// always touches live memory. Threads share cells by hash: a wake meant
-// for another thread costs one extra poll.
-struct sleep_cell {
-	alignas(64) std::atomic<std::uint32_t> seq{0};
-};
-inline constexpr std::size_t n_sleep_cells = 64;
-inline sleep_cell sleep_cells[n_sleep_cells];
-
-inline sleep_cell &my_sleep_cell() noexcept
-{
-	static std::atomic<std::size_t> next{0};
-	thread_local std::size_t idx = next.fetch_add(1, std::memory_order_relaxed) % n_sleep_cells;
-	return sleep_cells[idx];
-}
-
-inline void sleep_cell_wake(void *p) noexcept
-{
-	auto *c = static_cast<sleep_cell *>(p);
-	c->seq.fetch_add(1, std::memory_order_release);
-	c->seq.notify_all();
-}
-
-// Blocks the calling thread until `poll` reports completion, sleeping
-// while the future has promised a wake-up (wait() when this thread has no
-// miniasync runtime).
-template <class Poll>
-void block_until_complete(Poll &&poll) noexcept
-{
-	sleep_cell &cell = my_sleep_cell();
-	future_notifier n{};
-	n.waker.data = &cell;
-	n.waker.wake = &sleep_cell_wake;
-	// A wake-up costs a futex round trip (tens of µs on some VMs): poll
-	// for a short, timed while before the first sleep.
-	const auto spin_until = std::chrono::steady_clock::now() + std::chrono::microseconds(20);
-	// Movers declare the notifier when an operation starts, not on every
-	// poll: a promised wake-up stays promised until completion.
-	bool promised = false;
-	for (;;) {
-		// Read before polling: a wake after this point ends the sleep.
-		std::uint32_t seq = cell.seq.load(std::memory_order_acquire);
-		n.notifier_used = FUTURE_NOTIFIER_NONE;
-		if (poll(&n) == FUTURE_STATE_COMPLETE)
-			return;
-		if (n.notifier_used == FUTURE_NOTIFIER_WAKER)
-			promised = true;
-		if (promised && std::chrono::steady_clock::now() < spin_until)
-			continue;
-		if (promised)
-			cell.seq.wait(seq, std::memory_order_acquire);
-		else
-			std::this_thread::yield();
-	}
-}
-
-// Suspends a coroutine on a future and resumes it when the future is
-// complete; the notifier lives here, in the coroutine frame.
+// Suspends a coroutine on a future and resumes it once the future is
+// complete. Either way, no waker points into the coroutine frame (the wake
+// contract, <libminiasync/wake.h>):
 //
-// On an event loop (sync_wait, when_all under it) the waker is the loop's
-// static wake cell: a wake re-polls the parked futures on the loop thread,
-// which resumes those that completed. Without a loop (a coroutine type of
-// the caller's own), the waker points at this awaiter and resumes the
-// coroutine on the thread that called it.
+// - On an event loop (sync_wait, when_all under it), the loop watches the
+//   future: it polls it inside its runtime wait, with the runtime's
+//   notifier, and resumes the coroutine on the loop thread.
+// - Without a loop (a coroutine type of the caller's own), the waker is a
+//   wake slot in callback mode: the wake that finds this awaiter parked
+//   polls again on the waking thread and resumes the coroutine there once
+//   the future is complete.
 template <class Future, bool Throw>
-class future_awaiter : loop_node {
+class future_awaiter : watch_node {
 public:
 	explicit future_awaiter(Future &&f) noexcept : fut_(std::forward<Future>(f))
 	{
-		run = &future_awaiter::run_node;
+		run = &future_awaiter::resume_node;
 	}
 	future_awaiter(const future_awaiter &) = delete;
 	future_awaiter &operator=(const future_awaiter &) = delete;
+	~future_awaiter() { miniasync_wake_slot_release(slot_); }
 
 	bool await_ready() const noexcept { return fut_.ready(); }
 
 	bool await_suspend(std::coroutine_handle<> h) noexcept
 	{
 		h_ = h;
-		loop_ = event_loop::current();
-		wake_cell *cell = loop_ != nullptr ? loop_->cell() : nullptr;
-		if (cell != nullptr) {
-			n_.waker.data = cell;
-			n_.waker.wake = &wake_cell_wake;
-		} else {
-			n_.waker.data = this;
-			n_.waker.wake = &future_awaiter::on_wake;
-		}
-		on_cell_ = cell != nullptr;
-		if (on_cell_) {
-			poll = &future_awaiter::poll_node;
-			if (loop_->alone()) {
-				// Nothing else waits on this loop: the mover may run a
-				// small operation on this thread at start.
-				bool done = false;
-				auto once = [this, &done]() noexcept { done = poll_once(); };
-				if (detail::poll_as_lone_waiter(once)) {
-					if (done)
-						return false;
-					wait_on_loop();
-					return true;
-				}
-			}
+		if (event_loop *loop = event_loop::current()) {
+			fut = fut_.runnable();
+			loop->watch(this);
+			return true;
 		}
 		return !drive();
 	}
@@ -180,122 +100,56 @@ public:
 	}
 
 private:
-	enum : int { idle, arming, parked, woken };
+	static void resume_node(loop_node *n) noexcept
+	{
+		static_cast<future_awaiter *>(n)->h_.resume();
+	}
 
-	// Waker without a loop cell.
+	// The slot's callback: this awaiter was parked and a wake came.
 	static void on_wake(void *p) noexcept
 	{
 		auto *self = static_cast<future_awaiter *>(p);
-		event_loop *loop = self->loop_;
-		// After this exchange `self` may be gone unless it was parked.
-		if (self->phase_.exchange(woken, std::memory_order_acq_rel) != parked)
-			return;
-		if (loop != nullptr)
-			loop->post(self);
-		else
-			run_node(self);
-	}
-
-	static void run_node(loop_node *n) noexcept
-	{
-		auto *self = static_cast<future_awaiter *>(n);
-		// Posted by on_wake: the wake-up it waited for arrived. (On a
-		// loop's cell a wake may be meant for another future: the promise
-		// holds until this one completes.)
-		if (!self->on_cell_)
-			self->promised_ = false;
 		if (self->drive())
-			self->h_.resume();
+			self->h_.resume();	// the frame may be gone after this
 	}
 
-	// loop_node::poll of a parked awaiter: true when it should run (its
-	// future completed, or no longer promises a wake-up).
-	static bool poll_node(loop_node *n) noexcept
-	{
-		auto *self = static_cast<future_awaiter *>(n);
-		return self->poll_once() || !self->promised_;
-	}
-
-	// On a loop's cell: one poll; true when complete.
-	bool poll_once() noexcept
-	{
-		n_.notifier_used = FUTURE_NOTIFIER_NONE;
-		bool done = fut_.poll(&n_) == FUTURE_STATE_COMPLETE;
-		// Movers declare the notifier when an operation starts, not on
-		// every poll: a promised wake-up stays promised until completion.
-		if (n_.notifier_used == FUTURE_NOTIFIER_WAKER)
-			promised_ = true;
-		return done;
-	}
-
-	// On a loop's cell, not complete: wait for the wake-up, or poll again
-	// soon when none was promised.
-	void wait_on_loop() noexcept
-	{
-		if (promised_)
-			loop_->park(this);
-		else
-			loop_->repoll_later(this);
-	}
-
-	// Polls until complete (true) or until a wake-up or a re-poll is
-	// arranged (false; the coroutine stays suspended).
+	// Without a loop: polls until complete (true), or until parked on the
+	// slot (false; the next wake calls on_wake). Without a slot (no memory
+	// for the pool to grow), polls without a notifier.
 	bool drive() noexcept
 	{
-		if (on_cell_) {
-			if (poll_once())
-				return true;
-			// A wake that already happened has set the loop's flag: the
-			// loop polls the parked futures once this item returns.
-			wait_on_loop();
-			return false;
+		if (slot_ == nullptr && !no_slot_) {
+			slot_ = miniasync_wake_slot_acquire();
+			no_slot_ = slot_ == nullptr;
 		}
-		for (;;) {
-			// acq_rel: a wake that raced with us published its progress first.
-			phase_.exchange(arming, std::memory_order_acq_rel);
-			n_.notifier_used = FUTURE_NOTIFIER_NONE;
-			future_state st = fut_.poll(&n_);
-			bool waker = n_.notifier_used == FUTURE_NOTIFIER_WAKER;
-			if (waker)
-				promised_ = true;
-			if (st == FUTURE_STATE_COMPLETE) {
-				if (promised_)
-					await_stray_wake();
+		future_notifier n{};
+		if (slot_ != nullptr)
+			n.waker = miniasync_wake_slot_waker(slot_);
+		for (unsigned pass = 0;; ++pass) {
+			if (slot_ != nullptr)
+				miniasync_wake_slot_arm(slot_, &future_awaiter::on_wake, this);
+			// A promised wake-up stays promised until completion.
+			n.notifier_used = used;
+			if (fut_.poll(slot_ != nullptr ? &n : nullptr) == FUTURE_STATE_COMPLETE) {
+				// Late wakes reach the slot, not this frame.
+				miniasync_wake_slot_release(std::exchange(slot_, nullptr));
 				return true;
 			}
-			if (waker) {
-				int expected = arming;
-				if (phase_.compare_exchange_strong(expected, parked,
-						std::memory_order_acq_rel, std::memory_order_acquire))
+			used = n.notifier_used;
+			if (slot_ != nullptr && used == FUTURE_NOTIFIER_WAKER) {
+				if (miniasync_wake_slot_park(slot_) != 0)
 					return false;
-				promised_ = false;	// woken while polling: poll again
-				continue;
+				continue;	// woken while polling: poll again
 			}
-			if (loop_ != nullptr) {
-				loop_->repoll_later(this);
-				return false;
-			}
-			std::this_thread::yield();
+			if (pass >= 64)
+				std::this_thread::yield();
 		}
-	}
-
-	// The waker points at this object: do not let it go while a promised
-	// wake-up may still be on its way.
-	void await_stray_wake() noexcept
-	{
-		auto until = std::chrono::steady_clock::now() + stray_wake_grace;
-		while (phase_.load(std::memory_order_acquire) != woken &&
-		       std::chrono::steady_clock::now() < until)
-			std::this_thread::yield();
 	}
 
 	Future fut_;
-	future_notifier n_{};
-	std::atomic<int> phase_{idle};
-	bool promised_ = false;
-	bool on_cell_ = false;
 	std::coroutine_handle<> h_;
-	event_loop *loop_ = nullptr;
+	struct miniasync_wake_slot *slot_ = nullptr;
+	bool no_slot_ = false;
 };
 
 } // namespace detail
@@ -389,15 +243,11 @@ private:
 	{
 		if (ready())
 			return;
-		// The miniasync runtime, as runtime_wait(f.runnable()) would: it
-		// polls for a short timed while before it sleeps, and lets the
-		// threads mover run a small durable operation on this thread.
-		if (struct runtime *rt = detail::thread_runtime()) {
-			started_ = true;
-			runtime_wait(rt, FUTURE_AS_RUNNABLE(&f_));
-			return;
-		}
-		detail::block_until_complete([this](future_notifier *n) { return poll(n); });
+		// The runtime's wait: it polls for a short timed while before it
+		// sleeps, and lets the threads mover run a small durable operation
+		// on this thread.
+		started_ = true;
+		runtime_wait(detail::shared_runtime(), FUTURE_AS_RUNNABLE(&f_));
 	}
 	void finish_quietly() noexcept
 	{

@@ -1,29 +1,20 @@
-// pmem2::event_loop: a single-threaded executor. Wakers (called on mover
-// threads) hand work back to the thread that runs the loop, so coroutines
-// awaiting pmem2 futures always resume on that thread.
+// pmem2::event_loop: a single-threaded executor. Coroutines that await
+// pmem2 futures on a loop always resume on the loop's thread.
 //
-// Movers may call a waker after its future already reads as complete
-// (they publish completion first, then wake). So what a waker points at
-// must outlive every awaiter: a loop's wakers point at a wake cell in
-// static storage, which the loop detaches from before it goes away. A wake
-// makes the loop poll every future parked on it again; a parked future
-// that is still running stays parked (its wake-up is still to come).
-//
-// Waiting: a wake-up costs a futex round trip (tens of µs on some VMs),
-// about a hundred times a small durable copy. So an idle loop whose parked
-// items can all be polled waits inside the miniasync runtime
-// (runtime_wait on a future that polls them and ends when one completes
-// or the loop gets work): the runtime polls for a short timed while before
-// it sleeps, and lets the threads mover run a small durable operation that
-// no worker has claimed yet on this thread. Every event of the loop (post,
-// wake, stop) then also calls the runtime's waker, so a wake-up that comes
-// while the runtime sleeps, or is about to, is never lost. Other idle
-// loops poll for the same short while, then sleep on a condition variable.
+// The loop waits as the miniasync runtime waits, by calling it: when it has
+// nothing to run, it hands the futures its coroutines await to
+// runtime_wait_multiple (one runtime future each, ending the wait as soon as
+// one of them completes or the loop gets an event). So the runtime's rules
+// hold unchanged: its first pass starts every future, a lone small durable
+// operation may run on this thread, and the thread polls for a short timed
+// while, then sleeps on its wake slot while every future promised a wake-up
+// (the wake contract, <libminiasync/wake.h>). Futures are polled only inside
+// that wait, with the runtime's notifier: no waker ever points into a
+// coroutine frame or at the loop. Posts and stops call the runtime's waker,
+// so they end the wait.
 #pragma once
 
 #include <atomic>
-#include <chrono>
-#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <mutex>
@@ -31,6 +22,7 @@
 
 #include <libminiasync/future.h>
 #include <libminiasync/runtime.h>
+#include <libminiasync/wake.h>
 
 namespace pmem2 {
 // Versioned: distinct symbols from the library internals and future versions.
@@ -43,11 +35,19 @@ namespace detail {
 // Intrusive work item: no allocation to queue one.
 struct loop_node {
 	void (*run)(loop_node *self) noexcept = nullptr;
-	// Parked items only, optional: one poll of what the item waits for,
-	// without resuming anything; true when run() should be called now.
-	// Lets the loop watch its parked items while it waits.
-	bool (*poll)(loop_node *self) noexcept = nullptr;
 	loop_node *next = nullptr;
+};
+
+// A future a coroutine on the loop awaits: the loop polls it while idle
+// and runs the node once it completes.
+struct watch_node : loop_node {
+	struct future *fut = nullptr;
+	bool done = false;
+	// What the future said of its notifier in its last poll: movers
+	// declare it when an operation starts, not on every poll.
+	future_notifier_type used = FUTURE_NOTIFIER_NONE;
+	std::uint64_t *monitor = nullptr;
+	void *promised_to = nullptr;	// the waker data `used` was declared with
 };
 
 // FIFO of nodes.
@@ -80,103 +80,61 @@ struct node_queue {
 
 inline thread_local event_loop *current_loop = nullptr;
 
-// Where a loop's wakers knock; static storage, so late wakers are harmless.
-struct wake_cell {
-	std::mutex m;
-	event_loop *loop = nullptr;	// guarded by m; nullptr once the loop is gone
-	std::atomic<bool> taken{false};
-};
-
-inline constexpr std::size_t n_wake_cells = 256;
-inline wake_cell wake_cells[n_wake_cells];
-
-inline void wake_cell_wake(void *p) noexcept;
-
-// This thread's miniasync runtime (nullptr when it cannot be made).
-inline struct runtime *thread_runtime() noexcept
+// The runtime the C++ API waits with (runtime_new never fails here).
+inline struct runtime *shared_runtime() noexcept
 {
-	struct holder {
-		struct runtime *rt = runtime_new();
-		~holder()
-		{
-			// Futures destroyed later in this thread's exit wait without it.
-			if (rt != nullptr)
-				runtime_delete(std::exchange(rt, nullptr));
-		}
-	};
-	thread_local holder h;
-	return h.rt;
+	static struct runtime *const rt = runtime_new();
+	return rt;
 }
 
-// A miniasync future made of a callback: poll(arg, notifier) is its task.
+// A miniasync future made of callbacks: poll(arg, notifier) is its task,
+// property(arg, p) its has_property.
 struct callback_future {
 	struct future base;
 	future_state (*fn)(void *arg, future_notifier *n) noexcept;
+	int (*prop)(void *arg, future_property p) noexcept;
 	void *arg;
 
-	callback_future(future_state (*f)(void *, future_notifier *) noexcept, void *a) noexcept
-		: base{}, fn(f), arg(a)
+	// Uninitialised until init(): a wait keeps an array of them.
+	callback_future() noexcept = default;
+	void init(future_state (*f)(void *, future_notifier *) noexcept,
+		int (*p)(void *, future_property) noexcept, void *a) noexcept
 	{
+		fn = f;
+		prop = p;
+		arg = a;
+		base = {};
 		base.task = &callback_future::task;
-		base.has_property = &callback_future::no_property;
+		base.has_property = &callback_future::property;
 		base.context.state = FUTURE_STATE_IDLE;
 	}
 	callback_future(const callback_future &) = delete;
 	callback_future &operator=(const callback_future &) = delete;
 
+	static callback_future *of(struct future *f) noexcept
+	{
+		return reinterpret_cast<callback_future *>(f);	// base is the first member
+	}
 	static future_state task(future_context *ctx, future_notifier *n) noexcept
 	{
 		auto *f = reinterpret_cast<struct future *>(
 			reinterpret_cast<char *>(ctx) - offsetof(struct future, context));
-		auto *self = reinterpret_cast<callback_future *>(f);	// base is the first member
+		callback_future *self = of(f);
 		return self->fn(self->arg, n);
 	}
-	static int no_property(void *, future_property) noexcept { return 0; }
+	static int property(void *f, future_property p) noexcept
+	{
+		callback_future *self = of(static_cast<struct future *>(f));
+		return self->prop != nullptr ? self->prop(self->arg, p) : 0;
+	}
 };
-
-// Runs fn(arg) once as the only future a runtime_wait waits for: movers
-// may then run a small operation that fn starts on this thread, at once,
-// instead of queueing it for a worker. False when there is no runtime
-// (fn did not run).
-template <class Fn>
-bool poll_as_lone_waiter(Fn &fn) noexcept
-{
-	struct runtime *rt = thread_runtime();
-	if (rt == nullptr)
-		return false;
-	callback_future cf([](void *a, future_notifier *) noexcept {
-		(*static_cast<Fn *>(a))();
-		return FUTURE_STATE_COMPLETE;
-	}, &fn);
-	runtime_wait(rt, &cf.base);
-	return true;
-}
 
 } // namespace detail
 
 class event_loop {
 public:
-	event_loop() noexcept
-	{
-		for (detail::wake_cell &c : detail::wake_cells) {
-			if (!c.taken.exchange(true, std::memory_order_acq_rel)) {
-				std::lock_guard lk(c.m);
-				c.loop = this;
-				cell_ = &c;
-				break;
-			}
-		}
-	}
-	~event_loop()
-	{
-		if (cell_ != nullptr) {
-			{
-				std::lock_guard lk(cell_->m);
-				cell_->loop = nullptr;
-			}
-			cell_->taken.store(false, std::memory_order_release);
-		}
-	}
+	event_loop() noexcept = default;
+	~event_loop() = default;
 	event_loop(const event_loop &) = delete;
 	event_loop &operator=(const event_loop &) = delete;
 
@@ -191,46 +149,13 @@ public:
 		signal_locked();
 	}
 
-	// The waker for futures polled on this loop's thread, or nullptr when
-	// every wake cell is in use (awaiters then bring their own).
-	detail::wake_cell *cell() const noexcept { return cell_; }
-
-	// Loop thread only: poll `n` again after the next wake-up of this loop.
-	void park(detail::loop_node *n) noexcept { parked_.push(n); }
-
-	// Loop thread only: run `n` again soon, for futures that promised no
-	// wake-up (movers without a waker).
-	void repoll_later(detail::loop_node *n) noexcept { repoll_.push(n); }
-
-	// Loop thread only: true when nothing but the caller waits on this
-	// loop (no parked, re-polled or pending item, no task being started
-	// beside it). A small operation the caller starts may then run on this
-	// thread at once, as runtime_wait runs the lone future it waits for.
-	bool alone() const noexcept
+	// Loop thread only: poll w->fut while the loop is idle, run `w` once it
+	// has completed.
+	void watch(detail::watch_node *w) noexcept
 	{
-		return parked_.empty() && repoll_.empty() && batch_.empty() && starting_ == 0;
+		w->done = false;
+		watched_.push(w);
 	}
-
-	// Loop thread only: while one lives, tasks are being started side by
-	// side (when_all), so none of them is alone().
-	class starting_scope {
-	public:
-		explicit starting_scope(event_loop *loop) noexcept : loop_(loop)
-		{
-			if (loop_ != nullptr)
-				++loop_->starting_;
-		}
-		~starting_scope()
-		{
-			if (loop_ != nullptr)
-				--loop_->starting_;
-		}
-		starting_scope(const starting_scope &) = delete;
-		starting_scope &operator=(const starting_scope &) = delete;
-
-	private:
-		event_loop *loop_;
-	};
 
 	// Makes run() return once the current item is done. Any thread.
 	void stop() noexcept
@@ -240,52 +165,28 @@ public:
 		signal_locked();
 	}
 
-	// Runs posted items until stop(); waits while there is nothing to do.
+	// Runs posted items and completed watches until stop(); waits in the
+	// runtime while there is nothing to do.
 	void run() noexcept
 	{
 		scope s(this);
 		for (;;) {
 			detail::loop_node *n = nullptr;
-			bool woken = std::exchange(parked_due_, false);
-			bool idle = false;
 			std::uint64_t seen = 0;
 			{
-				std::unique_lock lk(mtx_);
-				auto has_work = [&] { return !ready_.empty() || woken_ || stopped_; };
-				if (!has_work() && !woken) {
-					if (!spun_) {
-						// Wait actively first (see the top of the file).
-						idle = true;
-						seen = events_.load(std::memory_order_relaxed);
-					} else if (repoll_.empty()) {
-						cv_.wait(lk, has_work);
-					} else {
-						// Nothing will wake us for those: look again shortly.
-						cv_.wait_for(lk, repoll_interval, has_work);
-					}
+				std::lock_guard lk(mtx_);
+				n = ready_.pop();
+				if (n == nullptr && stopped_) {
+					stopped_ = false;
+					return;
 				}
-				if (!idle) {
-					if (ready_.empty() && stopped_) {
-						stopped_ = false;
-						spun_ = false;
-						return;
-					}
-					n = ready_.pop();
-					woken = std::exchange(woken_, false) || woken;
-				}
+				// Nothing to run: any later post or stop changes events_.
+				seen = events_.load(std::memory_order_relaxed);
 			}
-			if (idle) {
-				wait_actively(seen);
-				continue;
-			}
-			// Something happened: the next idle spell polls again first.
-			spun_ = false;
 			if (n != nullptr)
 				n->run(n);
-			if (woken)
-				run_all(parked_);
-			if (n == nullptr && !woken)
-				run_all(repoll_);
+			else
+				wait_idle(seen);
 		}
 	}
 
@@ -304,155 +205,157 @@ public:
 		event_loop *prev_;
 	};
 
-	static constexpr std::chrono::microseconds repoll_interval{50};
-	// How long an idle loop polls before it sleeps (about one wake-up).
-	static constexpr std::chrono::microseconds spin_before_sleep{15};
+	// At most this many runtime futures per wait; beyond it, the last one
+	// polls the rest of the watches (so a wait never allocates).
+	static constexpr std::size_t max_wait_futures = 64;
 
 private:
-	friend void detail::wake_cell_wake(void *p) noexcept;
-
-	// A waker fired: poll the parked futures again. Any thread.
-	void wake() noexcept
-	{
-		std::lock_guard lk(mtx_);
-		woken_ = true;
-		signal_locked();
-	}
-
-	// Under mtx_: wakes whoever waits for this loop's events.
+	// Under mtx_: ends a runtime wait in progress, or the next one.
 	void signal_locked() noexcept
 	{
 		events_.fetch_add(1, std::memory_order_release);
-		// Notify under the lock: the loop (and this object) may be gone
-		// as soon as the lock is released.
-		cv_.notify_one();
-		// The runtime's waker points at static storage: harmless if the
-		// runtime wait already ended.
+		// Under the lock: the loop may be gone as soon as it is released.
+		// The runtime's waker points at a wake slot: harmless if the wait
+		// already ended.
 		if (ext_waker_.wake != nullptr)
 			ext_waker_.wake(ext_waker_.data);
 	}
 
-	// Loop thread, nothing to run: polls the parked items (with the
-	// runtime's help when it can) until one of them can go on, an event
-	// arrives, or the active wait is over. `seen`: events_ when the loop
-	// found nothing to do.
-	void wait_actively(std::uint64_t seen) noexcept
+	// One runtime future of a wait: watches [first, last) (last nullptr:
+	// to the end of the list).
+	struct wait_part {
+		event_loop *loop;
+		detail::watch_node *first;
+		detail::watch_node *last;
+	};
+
+	struct wait_state {
+		std::uint64_t seen;	// events_ when the wait began
+		bool due = false;	// a watch completed or an event came: end the wait
+	};
+
+	// Nothing to run: waits in the runtime until a watched future completes
+	// or an event arrives. `seen`: events_ when the loop found nothing to run.
+	void wait_idle(std::uint64_t seen) noexcept
 	{
-		spun_ = true;
-		if (cell_ != nullptr && repoll_.empty() && !parked_.empty() && all_pollable()) {
-			if (struct runtime *rt = detail::thread_runtime()) {
-				wait_in_runtime(rt, seen);
-				return;
+		state_.seen = seen;
+		state_.due = false;
+		wait_part parts[max_wait_futures];
+		detail::callback_future futs[max_wait_futures];
+		struct future *ptrs[max_wait_futures];
+		std::size_t k = 0;
+		auto *w = static_cast<detail::watch_node *>(watched_.head);
+		if (w == nullptr) {
+			// Events only.
+			parts[0] = {this, nullptr, nullptr};
+			k = 1;
+		}
+		for (; w != nullptr && k < max_wait_futures; ++k) {
+			auto *next = static_cast<detail::watch_node *>(w->next);
+			parts[k] = {this, w, k + 1 == max_wait_futures ? nullptr : next};
+			w = next;
+		}
+		for (std::size_t i = 0; i < k; ++i) {
+			futs[i].init(&event_loop::poll_part, &event_loop::part_property, &parts[i]);
+			ptrs[i] = &futs[i].base;
+		}
+		// ext_waker_ stays set after the wait: it is this thread's wake
+		// slot, which a later event may knock harmlessly.
+		runtime_wait_multiple(detail::shared_runtime(), ptrs, k);
+		run_completed();
+	}
+
+	// The task of one runtime future of a wait.
+	static future_state poll_part(void *arg, future_notifier *n) noexcept
+	{
+		auto *part = static_cast<wait_part *>(arg);
+		event_loop *l = part->loop;
+		wait_state &st = l->state_;
+		if (st.due)
+			return FUTURE_STATE_COMPLETE;
+		if (n != nullptr &&
+		    (l->ext_waker_.wake != n->waker.wake || l->ext_waker_.data != n->waker.data)) {
+			std::lock_guard lk(l->mtx_);
+			l->ext_waker_ = n->waker;
+		}
+		// After the waker is in place: an event from here on calls it.
+		if (l->events_.load(std::memory_order_acquire) != st.seen) {
+			st.due = true;
+			return FUTURE_STATE_COMPLETE;
+		}
+		if (part->first == nullptr) {
+			if (n != nullptr)
+				n->notifier_used = FUTURE_NOTIFIER_WAKER;	// events call it
+			return FUTURE_STATE_RUNNING;
+		}
+		future_notifier_type used = FUTURE_NOTIFIER_WAKER;
+		std::uint64_t *monitor = nullptr;
+		for (detail::watch_node *w = part->first; w != part->last;
+		     w = static_cast<detail::watch_node *>(w->next)) {
+			if (n != nullptr) {
+				// A promise made to another thread's waker is not ours.
+				n->notifier_used = w->promised_to == n->waker.data ?
+					w->used : FUTURE_NOTIFIER_NONE;
+				n->poller.ptr_to_monitor = w->monitor;
+			}
+			if (future_poll(w->fut, n) == FUTURE_STATE_COMPLETE) {
+				w->done = true;
+				st.due = true;
+				return FUTURE_STATE_COMPLETE;
+			}
+			if (n == nullptr)
+				continue;
+			w->used = n->notifier_used;
+			w->monitor = n->poller.ptr_to_monitor;
+			w->promised_to = n->waker.data;
+			if (w->used != FUTURE_NOTIFIER_WAKER && used == FUTURE_NOTIFIER_WAKER) {
+				used = w->used;
+				monitor = w->monitor;
 			}
 		}
-		const auto until = std::chrono::steady_clock::now() + spin_before_sleep;
-		unsigned pass = 0;
-		do {
-			if (events_.load(std::memory_order_acquire) != seen)
-				return;
-			if (poll_parked()) {
-				parked_due_ = true;
-				return;
-			}
-			cpu_relax();
-		} while (++pass % 8 != 0 || std::chrono::steady_clock::now() < until);
+		if (n != nullptr) {
+			// The part promises a wake-up only when all its futures did.
+			n->notifier_used = used;
+			n->poller.ptr_to_monitor = monitor;
+		}
+		return FUTURE_STATE_RUNNING;
 	}
 
-	// runtime_wait over one future: it polls the parked items and completes
-	// when one can go on or the loop has an event. Every parked item is a
-	// future that promised a wake-up, and every loop event calls the
-	// runtime's waker, so the runtime may sleep when it sees fit.
-	void wait_in_runtime(struct runtime *rt, std::uint64_t seen) noexcept
+	// A part is asynchronous when one of its futures is.
+	static int part_property(void *arg, future_property p) noexcept
 	{
-		struct state {
-			event_loop *loop;
-			std::uint64_t seen;
-		} st{this, seen};
-		detail::callback_future cf([](void *a, future_notifier *n) noexcept {
-			auto *s = static_cast<state *>(a);
-			event_loop *l = s->loop;
-			if (n == nullptr)
-				return FUTURE_STATE_COMPLETE;	// no notifier: do not hold the thread
-			if (l->ext_waker_.wake != n->waker.wake || l->ext_waker_.data != n->waker.data) {
-				std::lock_guard lk(l->mtx_);
-				l->ext_waker_ = n->waker;
-			}
-			// After the waker is in place: an event from here on calls it.
-			if (l->events_.load(std::memory_order_acquire) != s->seen)
-				return FUTURE_STATE_COMPLETE;
-			if (l->poll_parked()) {
-				l->parked_due_ = true;
-				return FUTURE_STATE_COMPLETE;
-			}
-			n->notifier_used = FUTURE_NOTIFIER_WAKER;
-			return FUTURE_STATE_RUNNING;
-		}, &st);
-		runtime_wait(rt, &cf.base);
-		std::lock_guard lk(mtx_);
-		ext_waker_ = {};
+		auto *part = static_cast<wait_part *>(arg);
+		for (detail::watch_node *w = part->first; w != part->last;
+		     w = static_cast<detail::watch_node *>(w->next))
+			if (future_has_property(w->fut, p))
+				return 1;
+		return 0;
 	}
 
-	bool all_pollable() const noexcept
+	// Runs the watches whose futures completed, in the order they were watched.
+	void run_completed() noexcept
 	{
-		for (detail::loop_node *p = parked_.head; p != nullptr; p = p->next)
-			if (p->poll == nullptr)
-				return false;
-		return true;
-	}
-
-	// One poll of every parked item that can be polled; true when one of
-	// them should run now.
-	bool poll_parked() noexcept
-	{
-		for (detail::loop_node *p = parked_.head; p != nullptr; p = p->next)
-			if (p->poll != nullptr && p->poll(p))
-				return true;
-		return false;
-	}
-
-	static void cpu_relax() noexcept
-	{
-#if defined(__x86_64__) || defined(__i386__)
-		__builtin_ia32_pause();
-#endif
-	}
-
-	void run_all(detail::node_queue &q) noexcept
-	{
-		// Kept in a member so alone() sees the items still to run.
-		batch_ = std::exchange(q, {});
-		while (detail::loop_node *r = batch_.pop())
-			r->run(r);
+		detail::node_queue done;
+		detail::node_queue rest;
+		while (detail::loop_node *n = watched_.pop()) {
+			if (static_cast<detail::watch_node *>(n)->done)
+				done.push(n);
+			else
+				rest.push(n);
+		}
+		watched_ = rest;
+		while (detail::loop_node *n = done.pop())
+			n->run(n);
 	}
 
 	std::mutex mtx_;
-	std::condition_variable cv_;
 	detail::node_queue ready_;	// guarded by mtx_
 	bool stopped_ = false;		// guarded by mtx_
-	bool woken_ = false;		// guarded by mtx_
 	future_waker ext_waker_{};	// guarded by mtx_ (read unlocked by the loop thread)
-	std::atomic<std::uint64_t> events_{0};	// posts, wakes and stops (written under mtx_)
-	detail::node_queue parked_;	// loop thread only
-	detail::node_queue repoll_;	// loop thread only
-	detail::node_queue batch_;	// loop thread only: the items run_all still has to run
-	unsigned starting_ = 0;		// loop thread only
-	bool spun_ = false;		// loop thread only: this idle spell already waited actively
-	bool parked_due_ = false;	// loop thread only: a parked item can go on
-	detail::wake_cell *cell_ = nullptr;
+	std::atomic<std::uint64_t> events_{0};	// posts and stops (written under mtx_)
+	detail::node_queue watched_;	// loop thread only
+	wait_state state_{};		// loop thread only: the wait in progress
 };
-
-namespace detail {
-
-// The waker function of loop-polled futures.
-inline void wake_cell_wake(void *p) noexcept
-{
-	auto *c = static_cast<wake_cell *>(p);
-	std::lock_guard lk(c->m);	// the loop detaches under this lock
-	if (c->loop != nullptr)
-		c->loop->wake();
-}
-
-} // namespace detail
 
 } // namespace v1
 } // namespace pmem2

@@ -108,7 +108,9 @@ public:
 	void deep_flush(std::span<std::byte> r) const { deep_flush(r.data(), r.size()); }
 
 	// Durable memory operations (the map's functions, chosen for its
-	// granularity); the destination must lie inside the map.
+	// granularity); the destination must lie inside the map. On a map made
+	// without write access they write nothing and return nullptr
+	// (pmem2_errormsg() says why).
 	void *memcpy(void *dst, const void *src, std::size_t n, mem_flags f = {}) const noexcept
 	{
 		return memcpy_(dst, src, n, f.bits());
@@ -131,14 +133,17 @@ public:
 		memset_(dst.data(), static_cast<int>(value), dst.size(), f.bits());
 	}
 
-	// Offset-based, range-checked: throws PMEM2_E_LENGTH_OUT_OF_RANGE.
+	// Offset-based, range-checked: throws PMEM2_E_LENGTH_OUT_OF_RANGE, and
+	// PMEM2_E_NO_ACCESS on a map made without write access (nothing written).
 	void write(std::size_t offset, std::span<const std::byte> src, mem_flags f = {}) const
 	{
-		memcpy_(range(offset, src.size()).data(), src.data(), src.size(), f.bits());
+		if (memcpy_(range(offset, src.size()).data(), src.data(), src.size(), f.bits()) == nullptr)
+			detail::throw_error(detail::last_error(PMEM2_E_NO_ACCESS, "pmem2::map"));
 	}
 	void fill(std::size_t offset, std::size_t n, std::byte value, mem_flags f = {}) const
 	{
-		memset_(range(offset, n).data(), static_cast<int>(value), n, f.bits());
+		if (memset_(range(offset, n).data(), static_cast<int>(value), n, f.bits()) == nullptr)
+			detail::throw_error(detail::last_error(PMEM2_E_NO_ACCESS, "pmem2::map"));
 	}
 	// The bytes [offset, offset + n), or throws.
 	std::span<std::byte> range(std::size_t offset, std::size_t n) const

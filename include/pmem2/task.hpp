@@ -243,12 +243,8 @@ struct when_all_awaiter {
 			d.h.promise().on_done = &when_all_state::arrive;
 			d.h.promise().arg = &state;
 		}
-		{
-			// Started side by side: none of them waits alone.
-			event_loop::starting_scope starting(event_loop::current());
-			for (driver &d : children)
-				d.h.resume();
-		}
+		for (driver &d : children)
+			d.h.resume();
 		// The +1 above is ours: the last to arrive resumes the parent.
 		return state.pending.fetch_sub(1, std::memory_order_acq_rel) != 1;
 	}

@@ -9,6 +9,7 @@
 #include "common/errormsg.hpp"
 #include "map/config.hpp"
 #include "map/granularity.hpp"
+#include "map/read_only.hpp"
 #include "durable/guard.hpp"
 #include "durable/guard_pool.hpp"
 #include "durable/movers.hpp"
@@ -174,7 +175,9 @@ int map_new(pmem2_map *&out, const pmem2_config &cfg, const source_info &src)
 	m->content_length = len;
 	m->reserved_length = pl.reserved_length;
 	m->granularity = avail;
-	m->ops = &memops::ops(to_memops(avail));
+	m->writable = (cfg.protection & PMEM2_PROT_WRITE) != 0;
+	// Without PMEM2_PROT_WRITE the copy and fill functions refuse, not fault.
+	m->ops = m->writable ? &memops::ops(to_memops(avail)) : &read_only_ops(to_memops(avail));
 	m->source = src;
 	m->source.fd = -1;
 	m->reservation = cfg.reservation;
@@ -190,7 +193,6 @@ int map_new(pmem2_map *&out, const pmem2_config &cfg, const source_info &src)
 	// A config's vdm is borrowed; none means the default mover.
 	m->vdm = cfg.vdm;
 	m->mover = durable::classify(cfg.vdm);
-	m->writable = (cfg.protection & PMEM2_PROT_WRITE) != 0;
 
 	// An overlap with a registered map is PMEM2_E_MAPPING_EXISTS, not -EEXIST (A17).
 	if ((r = registry::insert(m)) == 0 && (r = placement_commit(pl, m)) != 0)

@@ -1,5 +1,6 @@
-// runtime_wait_multiple: polls on the caller's thread and sleeps on a futex
-// while every pending future promised a waker call.
+// runtime_wait_multiple: polls on the caller's thread and sleeps on the
+// thread's wake slot while every pending future promised a waker call (the
+// wake contract, include/libminiasync/wake.h).
 #include <libminiasync/runtime.h>
 
 #include <sched.h>
@@ -12,40 +13,10 @@
 #include "common/export.hpp"
 #include "common/futex.hpp"
 #include "internal.hpp"
+#include "wake_slot.hpp"
 
 namespace pmem2::masync {
 namespace {
-
-// Where waits sleep and wakers knock. Static storage, so a waker called
-// after its wait returned (movers publish completion before waking) always
-// touches live memory. Threads share cells by hash; a wake meant for a
-// neighbour only costs an extra polling pass.
-struct alignas(64) wait_cell {
-	std::atomic<std::uint32_t> seq{0};
-	std::atomic<std::uint32_t> sleepers{0};
-};
-constexpr unsigned n_cells = 64;
-wait_cell cells[n_cells];
-
-std::atomic<unsigned> next_cell{0};
-
-wait_cell &my_cell() noexcept
-{
-	thread_local unsigned idx = next_cell.fetch_add(1, std::memory_order_relaxed) % n_cells;
-	return cells[idx];
-}
-
-runtime_counters counters;
-
-void wake_cell(void *data) noexcept
-{
-	auto *c = static_cast<wait_cell *>(data);
-	counters.wakes.fetch_add(1, std::memory_order_relaxed);
-	c->seq.fetch_add(1, std::memory_order_seq_cst);
-	// Pairs with the sleeper's increment of `sleepers` before it re-reads seq.
-	if (c->sleepers.load(std::memory_order_seq_cst) != 0)
-		futex_wake_all(&c->seq);
-}
 
 // Before the first sleep of a wait, poll this long (about one wake-up)
 // while every pending future promised a waker; after a wake-up, poll once
@@ -76,15 +47,19 @@ struct future_note {
 	std::uint64_t *monitor;
 };
 
+void ignore_wake(void *) noexcept {}
+
 // Polls until every future is complete. `order` and `notes` have room for
 // n entries, or are both null (then: array order, and never sleep).
 void wait_all(struct future **futs, std::size_t n, std::size_t *order,
 	future_note *notes)
 {
-	wait_cell &cell = my_cell();
+	wake_slot *slot = thread_slot();
 	future_notifier notifier{};
-	notifier.waker.data = &cell;
-	notifier.waker.wake = wake_cell;
+	notifier.waker.data = slot;
+	notifier.waker.wake = slot != nullptr ? wake_slot_wake : ignore_wake;
+	if (slot == nullptr)
+		notes = nullptr;	// nothing to sleep on: poll, never sleep
 	if (notes != nullptr)
 		for (std::size_t i = 0; i < n; ++i)
 			notes[i] = {FUTURE_NOTIFIER_NONE, nullptr};
@@ -98,7 +73,14 @@ void wait_all(struct future **futs, std::size_t n, std::size_t *order,
 		std::size_t n_async = 0;	// order[0..n_async) are the asynchronous ones
 		// A round starts: futures that complete asynchronously go first,
 		// so their work starts before synchronous ones hold the thread.
-		if (order != nullptr) {
+		if (order != nullptr && n == 1) {
+			// One future: no order to choose, no property to ask.
+			if (futs[0]->context.state == FUTURE_STATE_COMPLETE)
+				return;
+			order[0] = 0;
+			n_async = 1;
+			count = 1;
+		} else if (order != nullptr) {
 			std::size_t k = 0;
 			for (std::size_t i = 0; i < n; ++i)
 				if (futs[i]->context.state != FUTURE_STATE_COMPLETE &&
@@ -119,7 +101,8 @@ void wait_all(struct future **futs, std::size_t n, std::size_t *order,
 			caller_may_help = pass != 0 ? help_queued :
 				count == 1 ? help_all : help_none;
 			// Read before polling: a wake after this point ends the sleep.
-			std::uint32_t seq = cell.seq.load(std::memory_order_acquire);
+			std::uint32_t seq = slot != nullptr ?
+				slot->seq.load(std::memory_order_acquire) : 0;
 			bool all_waker = notes != nullptr;
 			std::uint64_t *monitor = nullptr;
 			std::size_t pending = 0;
@@ -182,19 +165,14 @@ void wait_all(struct future **futs, std::size_t n, std::size_t *order,
 			}
 
 			// Every pending future promised a waker call: sleep until one.
-			cell.sleepers.fetch_add(1, std::memory_order_seq_cst);
-			if (cell.seq.load(std::memory_order_seq_cst) == seq) {
-				counters.sleeps.fetch_add(1, std::memory_order_relaxed);
-				futex_wait(&cell.seq, seq, backstop_ns);
-				if (cell.seq.load(std::memory_order_relaxed) != seq)
-					counters.woken.fetch_add(1, std::memory_order_relaxed);
-			}
-			cell.sleepers.fetch_sub(1, std::memory_order_relaxed);
+			sleep_on(*slot, seq, backstop_ns);
 			slept = true;
 			// Same round: the order stays, completed futures are skipped.
 		}
 	}
 }
+
+runtime_counters counters;
 
 } // namespace
 
@@ -202,19 +180,25 @@ runtime_counters &runtime_stats() noexcept { return counters; }
 
 } // namespace pmem2::masync
 
+// Waits keep their state on their own stack and sleep on their thread's
+// wake slot, so a runtime holds nothing: every runtime_new returns the one
+// runtime, which never fails and which runtime_delete leaves alone.
 struct runtime {
-	// Waits keep their state on their own stack; nothing shared is needed.
 	unsigned char unused;
 };
 
+namespace {
+struct runtime the_runtime;
+}
+
 PMEM2_EXPORT struct runtime *runtime_new(void)
 {
-	return new (std::nothrow) runtime{};
+	return &the_runtime;
 }
 
 PMEM2_EXPORT void runtime_delete(struct runtime *runtime)
 {
-	delete runtime;
+	(void)runtime;
 }
 
 PMEM2_EXPORT void runtime_wait_multiple(struct runtime *runtime,

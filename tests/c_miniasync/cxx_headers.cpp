@@ -4,6 +4,7 @@
 #include <libminiasync/data_mover_threads.h>
 #include <libminiasync/future.h>
 #include <libminiasync/runtime.h>
+#include <libminiasync/wake.h>
 #include <libminiasync/vdm.h>
 
 #include <cstdint>

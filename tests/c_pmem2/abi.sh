@@ -3,7 +3,8 @@
 #   * libpmem2: exactly the functions src/libpmem2.map names, all under
 #     LIBPMEM2_1.0, SONAME libpmem2.so.1;
 #   * libminiasync: exactly the functions LIBMINIASYNC_1.0 names, SONAME
-#     libminiasync.so.0;
+#     libminiasync.so.0, and exactly the extensions LIBMINIASYNC_PMEM2_1.0
+#     names (include/libminiasync/wake.h);
 #   * beyond those, only the private nodes (PMEM2_PRIVATE_1,
 #     LIBMINIASYNC_PRIVATE_1: test seams and libpmem2's hook, never API),
 #     each symbol of them one of that library's internal namespaces.
@@ -29,15 +30,26 @@ public_names() {
 		on && /^[ \t]+[a-z_0-9]+;/ {sub(/;/, ""); print $1}' "$1" | sort
 }
 fail=0
-check() {	# check <lib> <map> <public node> <private node> <private regex> <soname>
-	exports "$1" >"$tmp/all"
+# Exactly the names node <node> of <map> lists are exported under it.
+node_matches() {	# node_matches <lib> <map> <node>
 	grep "@@$3\$" "$tmp/all" | sed "s/@@$3\$//" >"$tmp/public" || true
 	public_names "$2" "$3" >"$tmp/expected"
-	if ! diff "$tmp/expected" "$tmp/public"; then
+	if ! [ -s "$tmp/expected" ] || ! diff "$tmp/expected" "$tmp/public"; then
 		echo "$1: $3 differs from $2 (< expected, > exported)"
 		fail=1
 	fi
+	echo "ABI: $(wc -l <"$tmp/public") $3 functions"
+}
+# check <lib> <map> <public node> <private node> <private regex> <soname> [<extension node>]
+check() {
+	exports "$1" >"$tmp/all"
 	grep -v "@@$3\$" "$tmp/all" >"$tmp/rest" || true
+	if [ $# -ge 7 ]; then
+		node_matches "$1" "$2" "$7"
+		grep -v "@@$7\$" "$tmp/rest" >"$tmp/rest2" || true
+		mv "$tmp/rest2" "$tmp/rest"
+	fi
+	node_matches "$1" "$2" "$3"
 	if grep -v "@@$4\$" "$tmp/rest"; then
 		echo "$1: the symbols above are exported outside $3 and $4"
 		fail=1
@@ -47,10 +59,10 @@ check() {	# check <lib> <map> <public node> <private node> <private regex> <sona
 		fail=1
 	fi
 	readelf -d "$1" | grep -q "SONAME.*\[$6\]" || { echo "$1: SONAME is not $6"; fail=1; }
-	echo "ABI: $(wc -l <"$tmp/public") $3 functions, $(wc -l <"$tmp/rest") $4 symbols, SONAME $6"
+	echo "ABI: $(wc -l <"$tmp/rest") $4 symbols, SONAME $6"
 }
 check "$lib" "$src/libpmem2.map" LIBPMEM2_1.0 PMEM2_PRIVATE_1 \
 	'^pmem2::(memops|os|durable)::' libpmem2.so.1
 check "$malib" "$src/miniasync/libminiasync.map" LIBMINIASYNC_1.0 LIBMINIASYNC_PRIVATE_1 \
-	'^(pmem2::masync::|miniasync_private_)' libminiasync.so.0
+	'^(pmem2::masync::|miniasync_private_)' libminiasync.so.0 LIBMINIASYNC_PMEM2_1.0
 exit $fail

@@ -1,12 +1,14 @@
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
+#include <string>
 #include <vector>
 
 #include <linux/fs.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 
+#include "common/errormsg.hpp"
 #include "helpers.hpp"
 #include "map/map.hpp"
 #include "map/registry.hpp"
@@ -202,6 +204,50 @@ TEST(MapNew, ReadOnlyFd)
 	char c0 = 1;
 	ASSERT_EQ(pread(f.fd(), &c0, 1, 0), 1);
 	EXPECT_EQ(c0, 0) << "private writes stay private";
+	EXPECT_EQ(pmem2_map_delete(&m), 0);
+}
+
+// A map without PMEM2_PROT_WRITE: its copy and fill functions write
+// nothing and return NULL with a message (the original faults on the first
+// store); persist, flush and drain work as on any map of that granularity.
+TEST(MapNew, ReadOnlyMapFunctionsRefuseToWrite)
+{
+	scratch f(page());
+	ASSERT_EQ(pwrite(f.fd(), "abc", 3, 0), 3);
+	source s(f.fd());
+	config c;
+	ASSERT_EQ(pmem2_config_set_protection(c, PMEM2_PROT_READ), 0);
+	pmem2_map *m = nullptr;
+	ASSERT_EQ(pmem2_map_new(&m, c, s), 0) << pmem2_errormsg();
+	auto *base = static_cast<char *>(pmem2_map_get_address(m));
+	char data[64];
+	std::memset(data, 'w', sizeof(data));
+	pmem2::set_errormsg("(cleared)");
+	EXPECT_EQ(pmem2_get_memcpy_fn(m)(base, data, sizeof(data), 0), nullptr);
+	EXPECT_NE(std::string(pmem2_errormsg()).find("not writable"), std::string::npos) << pmem2_errormsg();
+	pmem2::set_errormsg("(cleared)");
+	EXPECT_EQ(pmem2_get_memmove_fn(m)(base + 1, data, 10, PMEM2_F_MEM_NODRAIN), nullptr);
+	EXPECT_NE(std::string(pmem2_errormsg()).find("not writable"), std::string::npos);
+	pmem2::set_errormsg("(cleared)");
+	EXPECT_EQ(pmem2_get_memset_fn(m)(base, 'x', page(), PMEM2_F_MEM_NONTEMPORAL), nullptr);
+	EXPECT_NE(std::string(pmem2_errormsg()).find("not writable"), std::string::npos);
+	EXPECT_EQ(pmem2_get_memcpy_fn(m)(base, data, 0, 0), nullptr) << "refused whatever the length";
+	EXPECT_EQ(std::string(base, 3), "abc");
+	// Reading, and persisting what is there, are fine.
+	pmem2_get_persist_fn(m)(base, page());
+	pmem2_get_flush_fn(m)(base, 64);
+	pmem2_get_drain_fn(m)();
+	char got[3] = {};
+	ASSERT_EQ(pread(f.fd(), got, 3, 0), 3);
+	EXPECT_EQ(std::string(got, 3), "abc");
+	EXPECT_EQ(pmem2_map_delete(&m), 0);
+
+	// The same file mapped writable gets the granularity's own functions.
+	ASSERT_EQ(pmem2_config_set_protection(c, PMEM2_PROT_READ | PMEM2_PROT_WRITE), 0);
+	ASSERT_EQ(pmem2_map_new(&m, c, s), 0) << pmem2_errormsg();
+	base = static_cast<char *>(pmem2_map_get_address(m));
+	EXPECT_EQ(pmem2_get_memcpy_fn(m)(base, data, 3, 0), base);
+	EXPECT_EQ(base[0], 'w');
 	EXPECT_EQ(pmem2_map_delete(&m), 0);
 }
 

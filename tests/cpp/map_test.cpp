@@ -145,6 +145,26 @@ TEST(cpp_map, read_only_protection_maps_read_only_file)
 	map m = map::open(f.path(), o);
 	EXPECT_EQ(m.size(), 4096u);
 	EXPECT_EQ(m.data()[0], std::byte{0});
+	// Writes are refused, not faults: nothing written.
+	std::vector<std::byte> data(64, std::byte{7});
+	try {
+		m.write(0, data);
+		ADD_FAILURE() << "write to a read-only map did not throw";
+	} catch (const pmem2::error &e) {
+		EXPECT_EQ(e.code(), PMEM2_E_NO_ACCESS);
+	}
+	try {
+		m.fill(0, 64, std::byte{9});
+		ADD_FAILURE() << "fill of a read-only map did not throw";
+	} catch (const pmem2::error &e) {
+		EXPECT_EQ(e.code(), PMEM2_E_NO_ACCESS);
+	}
+	EXPECT_EQ(m.memcpy(m.data(), data.data(), data.size()), nullptr);
+	EXPECT_EQ(m.memset(m.data(), 1, 8), nullptr);
+	EXPECT_EQ(m.data()[0], std::byte{0});
+	auto fut = m.write_async(0, data);
+	EXPECT_EQ(fut.try_wait().code(), PMEM2_E_NO_ACCESS);
+	EXPECT_EQ(m.data()[0], std::byte{0});
 }
 
 TEST(cpp_map, create_file_creates_and_extends)
