@@ -1,7 +1,8 @@
-// Map guards entered through per-thread hazard slots (the default mover and
-// the persist step): a retire never misses an operation inside the guard,
-// in both orderings (membarrier, and the seq_cst fallback forced by the
-// test switch), and a map deleted under running futures is never written.
+// Map guards, counted (the threads mover) and entered through per-thread
+// hazard slots (the default mover and the persist step): a retire never
+// misses an operation inside the guard, in both orderings of the slots
+// (membarrier, and the seq_cst fallback forced by the test switch), and a
+// map deleted under running futures is never written.
 #define PMEM2_USE_MINIASYNC 1
 #include <libpmem2.h>
 #include <libminiasync.h>
@@ -23,6 +24,7 @@
 
 #include "durable/guard.hpp"
 #include "durable/movers.hpp"
+#include "durable/services.hpp"
 #include "common/tmpfile.hpp"
 #include "memops/memops.hpp"
 
@@ -361,6 +363,45 @@ TEST_P(Guard, DeleteAndRecreateUnderRunningFutures)
 	std::printf("completed %ld, refused %ld\n", ok.load(), refused.load());
 	if (map)
 		pmem2_map_delete(&map);
+}
+
+} // namespace
+
+namespace {
+
+// A guard as libpmem2 makes them: its services are libpmem2's.
+struct test_guard : durable::map_guard {
+	test_guard() { svc = &durable::pmem2_services(); }
+};
+
+// Counted entry (guard_enter/guard_leave, the threads mover's way in):
+// guard_leave skips the notification unless a retire waits; a waiting
+// retire is still released by the last leave.
+TEST(MapGuard, RetireWaitsForTheLastLeave)
+{
+	test_guard g;
+	const std::uint32_t gen = g.gen.load();
+	ASSERT_TRUE(durable::guard_enter(&g, gen));
+	ASSERT_TRUE(durable::guard_enter(&g, gen));
+	durable::guard_leave(&g);
+	EXPECT_EQ(g.waiters.load(), 0u);
+	std::atomic<bool> retired{false};
+	std::thread deleter([&] {
+		durable::guard_retire(&g);
+		retired = true;
+	});
+	EXPECT_TRUE(wait_for([&] { return g.waiters.load() == 1; }));
+	EXPECT_FALSE(retired.load());
+	EXPECT_FALSE(durable::guard_enter(&g, gen));	// retired: refused, and not counted
+	EXPECT_FALSE(retired.load());
+	durable::guard_leave(&g);
+	deleter.join();
+	EXPECT_TRUE(retired.load());
+	EXPECT_EQ(g.inflight.load(), 0u);
+	EXPECT_EQ(g.waiters.load(), 0u);
+	// Nobody inside: retire returns at once.
+	durable::guard_retire(&g);
+	EXPECT_EQ(g.waiters.load(), 0u);
 }
 
 } // namespace

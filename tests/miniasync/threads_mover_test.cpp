@@ -18,7 +18,6 @@
 #include "durable/services.hpp"
 #include "memops/memops.hpp"
 #include "miniasync/internal.hpp"
-#include "miniasync/mpmc_queue.hpp"
 #include "test_futures.hpp"
 
 namespace durable = pmem2::durable;
@@ -1020,28 +1019,6 @@ TEST(ThreadsMoverRuntime, WaiterRegistrationIsWithdrawnWhenTheFutureStarts)
 		EXPECT_EQ(wakes[i].load(), after[i]) << i;
 }
 
-TEST(MpmcQueue, HoldsExactlyItsCapacity)
-{
-	for (std::size_t cap : {1u, 2u, 4u, 128u}) {
-		pmem2::masync::mpmc_queue q(cap);
-		std::uint32_t v = 0;
-		EXPECT_FALSE(q.try_pop(v));
-		for (std::uint32_t i = 0; i < cap; ++i)
-			EXPECT_TRUE(q.try_push(i + 10)) << cap;
-		EXPECT_FALSE(q.try_push(99)) << cap;
-		for (int round = 0; round < 3; ++round) {	// wraps around
-			ASSERT_TRUE(q.try_pop(v));
-			EXPECT_TRUE(q.try_push(v));
-			EXPECT_FALSE(q.try_push(99));
-		}
-		std::set<std::uint32_t> seen;
-		while (q.try_pop(v))
-			seen.insert(v);
-		EXPECT_EQ(seen.size(), cap);
-		EXPECT_TRUE(q.maybe_empty());
-	}
-}
-
 // Caller help: a thread waiting in runtime_wait_multiple runs durable
 // operations no worker has claimed. Checked on the mover's counters, with
 // the workers held in a gated hook so nobody else can take the work.
@@ -1228,33 +1205,4 @@ TEST(ThreadsMoverRuntime, CallersAndWorkersShareDurableOperations)
 		t.join();
 	EXPECT_EQ(bad.load(), 0);
 	EXPECT_EQ(guard.inflight.load(), 0u);
-}
-
-// guard_leave skips the notification unless a retire waits; a waiting
-// retire is still released by the last leave.
-TEST(MapGuard, RetireWaitsForTheLastLeave)
-{
-	test_guard g;
-	const std::uint32_t gen = g.gen.load();
-	ASSERT_TRUE(durable::guard_enter(&g, gen));
-	ASSERT_TRUE(durable::guard_enter(&g, gen));
-	durable::guard_leave(&g);
-	EXPECT_EQ(g.waiters.load(), 0u);
-	std::atomic<bool> retired{false};
-	std::thread deleter([&] {
-		durable::guard_retire(&g);
-		retired = true;
-	});
-	EXPECT_TRUE(masync_test::wait_for([&] { return g.waiters.load() == 1; }));
-	EXPECT_FALSE(retired.load());
-	EXPECT_FALSE(durable::guard_enter(&g, gen));	// retired: refused, and not counted
-	EXPECT_FALSE(retired.load());
-	durable::guard_leave(&g);
-	deleter.join();
-	EXPECT_TRUE(retired.load());
-	EXPECT_EQ(g.inflight.load(), 0u);
-	EXPECT_EQ(g.waiters.load(), 0u);
-	// Nobody inside: retire returns at once.
-	durable::guard_retire(&g);
-	EXPECT_EQ(g.waiters.load(), 0u);
 }
