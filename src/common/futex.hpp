@@ -39,13 +39,4 @@ inline void futex_wake_all(std::atomic<std::uint32_t> *word) noexcept
 	futex_wake(word, INT_MAX);
 }
 
-inline void cpu_relax() noexcept
-{
-#if defined(__x86_64__) || defined(__i386__)
-	__builtin_ia32_pause();
-#elif defined(__aarch64__)
-	asm volatile("yield" ::: "memory");
-#endif
-}
-
 } // namespace pmem2

@@ -12,6 +12,7 @@
 #endif
 
 #include "common/futex.hpp"
+#include "common/spin.hpp"
 
 #if defined(__SANITIZE_THREAD__)
 #define PMEM2_DURABLE_TSAN 1

@@ -68,7 +68,6 @@
 
 #include <pthread.h>
 #include <sched.h>
-#include <time.h>
 
 #include <algorithm>
 #include <atomic>
@@ -84,6 +83,7 @@
 
 #include "common/export.hpp"
 #include "common/futex.hpp"
+#include "common/spin.hpp"
 #include "durable/protocol.hpp"
 #include "internal.hpp"
 #include "mpmc_queue.hpp"
@@ -159,13 +159,6 @@ int create_thread(pthread_t *t, void *(*fn)(void *), void *arg) noexcept
 	if (n == 1)
 		return EAGAIN;
 	return pthread_create(t, nullptr, fn, arg);
-}
-
-long long now_ns() noexcept
-{
-	timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1'000'000'000LL + ts.tv_nsec;
 }
 
 std::size_t pow2_at_least(std::size_t v) noexcept
@@ -347,6 +340,7 @@ void *worker_main(void *arg) noexcept
 
 using namespace pmem2::masync;
 using pmem2::cpu_relax;
+using pmem2::now_ns;
 using pmem2::futex_wait;
 using pmem2::futex_wake;
 using pmem2::futex_wake_all;

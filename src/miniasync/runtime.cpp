@@ -4,14 +4,13 @@
 #include <libminiasync/runtime.h>
 
 #include <sched.h>
-#include <time.h>
 
 #include <atomic>
 #include <cstdint>
 #include <new>
 
 #include "common/export.hpp"
-#include "common/futex.hpp"
+#include "common/spin.hpp"
 #include "internal.hpp"
 #include "wake_slot.hpp"
 
@@ -25,13 +24,6 @@ constexpr long long spin_before_sleep_ns = 10'000;
 constexpr unsigned spins_before_yield = 64;
 constexpr long long backstop_ns = 100'000'000;	// defence only
 constexpr std::size_t stack_order = 64;
-
-long long now_ns() noexcept
-{
-	timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1'000'000'000LL + ts.tv_nsec;
-}
 
 // Lets the threads mover run unclaimed operations on this waiting thread;
 // restores the previous value (waits may nest inside futures).
