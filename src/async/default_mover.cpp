@@ -5,6 +5,7 @@
 #include <libpmem2/base.h>
 
 #include "durable/guard.hpp"
+#include "durable/run.hpp"
 #include "durable/services.hpp"
 
 namespace pmem2::async {
@@ -41,23 +42,8 @@ int dm_op_start(void *data, const struct vdm_operation *cop, struct future_notif
 	if (r.granularity == PMEM2_GRANULARITY_CACHE_LINE &&
 	    !(r.hints & (PMEM2_F_MEM_TEMPORAL | PMEM2_F_MEM_WB)))
 		r.hints |= PMEM2_F_MEM_NONTEMPORAL;
-	int st;
-	switch (op.type) {
-	case VDM_OPERATION_MEMCPY:
-	case VDM_OPERATION_MEMMOVE:
-		st = durable::run_move(op.data.memcpy.dest, op.data.memcpy.src, op.data.memcpy.n, r);
-		break;
-	case VDM_OPERATION_MEMSET:
-		st = durable::run_fill(op.data.memset.str, op.data.memset.c, op.data.memset.n, r);
-		break;
-	case VDM_OPERATION_FLUSH:
-		// gap B9: the original aborts here; flush means persist.
-		st = durable::run_persist(op.data.flush.dest, op.data.flush.n, r);
-		break;
-	default:
-		st = durable::status_refused;
-		break;
-	}
+	// gap B9: the original aborts on FLUSH; here flush means persist.
+	int st = durable::run_range(op, durable::whole_op{}, r, durable::direct_kernels{});
 	durable::guard_leave_here(g, held);
 	durable::set_status(op, st);
 	return 0;

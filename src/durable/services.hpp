@@ -20,4 +20,21 @@ int run_move(void *dst, const void *src, std::size_t n, const request &r) noexce
 int run_fill(void *dst, int c, std::size_t n, const request &r) noexcept;
 int run_persist(const void *ptr, std::size_t n, const request &r) noexcept;
 
+// The same functions as durable/run.hpp's kernels: called directly, not
+// through the table.
+struct direct_kernels {
+	static int move(void *dst, const void *src, std::size_t n, const request &r) noexcept
+	{
+		return run_move(dst, src, n, r);
+	}
+	static int fill(void *dst, int c, std::size_t n, const request &r) noexcept
+	{
+		return run_fill(dst, c, n, r);
+	}
+	static int persist(const void *ptr, std::size_t n, const request &r) noexcept
+	{
+		return run_persist(ptr, n, r);
+	}
+};
+
 } // namespace pmem2::durable

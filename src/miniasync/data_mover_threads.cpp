@@ -85,6 +85,7 @@
 #include "common/futex.hpp"
 #include "common/spin.hpp"
 #include "durable/protocol.hpp"
+#include "durable/run.hpp"
 #include "internal.hpp"
 #include "mpmc_queue.hpp"
 #include "ops.hpp"
@@ -724,6 +725,31 @@ void data_mover_threads::run_plain_range(const vdm_operation &op, std::size_t of
 	}
 }
 
+namespace {
+
+// The hooks as durable/run.hpp asks for them: nullptr while a hook is the
+// default (then libpmem2's kernels copy).
+struct user_hooks {
+	const data_mover_threads &m;
+	memcpy_fn memcpy() const noexcept
+	{
+		memcpy_fn h = m.hook_memcpy.load(std::memory_order_acquire);
+		return h != default_memcpy ? h : nullptr;
+	}
+	memmove_fn memmove() const noexcept
+	{
+		memmove_fn h = m.hook_memmove.load(std::memory_order_acquire);
+		return h != default_memmove ? h : nullptr;
+	}
+	memset_fn memset() const noexcept
+	{
+		memset_fn h = m.hook_memset.load(std::memory_order_acquire);
+		return h != default_memset ? h : nullptr;
+	}
+};
+
+} // namespace
+
 int data_mover_threads::run_durable_range(const vdm_operation &op,
 	const durable::services &svc, std::size_t off, std::size_t part) noexcept
 {
@@ -731,37 +757,8 @@ int data_mover_threads::run_durable_range(const vdm_operation &op,
 	// libpmem2's kernels; a user hook copies, then libpmem2 persists.
 	if (part == 0)
 		return 0;
-	std::uint64_t flags = durable::flags_of(op);
-	durable::request r = durable::unpack(flags);
-	char *dst = static_cast<char *>(op_dest(op)) + off;
-	auto vflags = unsigned(flags & VDM_F_VALID_FLAGS);
-	switch (op.type) {
-	case VDM_OPERATION_FLUSH:
-		return svc.persist(dst, part, r);
-	case VDM_OPERATION_MEMCPY: {
-		const char *src = static_cast<const char *>(op.data.memcpy.src) + off;
-		memcpy_fn h = hook_memcpy.load(std::memory_order_acquire);
-		if (h == default_memcpy)
-			return svc.move(dst, src, part, r);
-		h(dst, src, part, vflags);
-		return svc.persist(dst, part, r);
-	}
-	case VDM_OPERATION_MEMMOVE: {
-		const char *src = static_cast<const char *>(op.data.memmove.src) + off;
-		memmove_fn h = hook_memmove.load(std::memory_order_acquire);
-		if (h == default_memmove)
-			return svc.move(dst, src, part, r);
-		h(dst, src, part, vflags);
-		return svc.persist(dst, part, r);
-	}
-	default: {
-		memset_fn h = hook_memset.load(std::memory_order_acquire);
-		if (h == default_memset)
-			return svc.fill(dst, op.data.memset.c, part, r);
-		h(dst, op.data.memset.c, part, vflags);
-		return svc.persist(dst, part, r);
-	}
-	}
+	return durable::run_range(op, durable::op_chunk{off, part},
+		durable::unpack(durable::flags_of(op)), svc, user_hooks{*this});
 }
 
 void data_mover_threads::finish(op_slot &s) noexcept
