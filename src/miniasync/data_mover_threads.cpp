@@ -85,7 +85,7 @@
 #include "common/futex.hpp"
 #include "common/spin.hpp"
 #include "durable/protocol.hpp"
-#include "durable/run.hpp"
+#include "hooks.hpp"
 #include "internal.hpp"
 #include "mpmc_queue.hpp"
 #include "ops.hpp"
@@ -97,21 +97,6 @@ std::atomic<int> fail_thread_create_at{0};
 namespace {
 
 namespace durable = pmem2::durable;
-
-void *default_memcpy(void *dst, const void *src, std::size_t n, unsigned) noexcept
-{
-	return n != 0 ? std::memcpy(dst, src, n) : dst;
-}
-
-void *default_memmove(void *dst, const void *src, std::size_t n, unsigned) noexcept
-{
-	return n != 0 ? std::memmove(dst, src, n) : dst;
-}
-
-void *default_memset(void *str, int c, std::size_t n, unsigned) noexcept
-{
-	return n != 0 ? std::memset(str, c, n) : str;
-}
 
 struct alignas(64) op_slot {
 	std::atomic<std::uint64_t> complete{0};	// POLLER futures watch this word
@@ -179,9 +164,7 @@ struct data_mover_threads {
 	vdm base;	// first: the vdm pointer handed out converts back to the mover
 	future_notifier_type desired;
 	std::size_t nthreads;
-	std::atomic<memcpy_fn> hook_memcpy{pmem2::masync::default_memcpy};
-	std::atomic<memmove_fn> hook_memmove{pmem2::masync::default_memmove};
-	std::atomic<memset_fn> hook_memset{pmem2::masync::default_memset};
+	pmem2::masync::mover_hooks hooks;
 	std::atomic<std::size_t> split_threshold{std::size_t(1) << 20};
 	std::atomic<std::size_t> min_chunk{std::size_t(512) << 10};
 
@@ -240,12 +223,6 @@ struct data_mover_threads {
 	};
 	std::uint32_t run_claims(op_slot &s, claim_counters counters) noexcept;
 	void run_chunk(op_slot &s, std::uint32_t c) noexcept;
-	// Bytes [off, off + part) of a plain operation, with the user's hooks.
-	void run_plain_range(const vdm_operation &op, std::size_t off, std::size_t part) noexcept;
-	// Bytes [off, off + part) of a durable operation, made durable through
-	// libpmem2's services: 0, or -errno of a failed persist.
-	int run_durable_range(const vdm_operation &op, const pmem2::durable::services &svc,
-		std::size_t off, std::size_t part) noexcept;
 	// Leaves the guard, publishes completion, then calls the waker.
 	void finish(op_slot &s) noexcept;
 	void after_pop() noexcept;
@@ -473,10 +450,7 @@ data_mover_threads::op_slot *data_mover_threads::try_submit(vdm_operation_data *
 	s.pending.store(s.nchunks, std::memory_order_relaxed);
 	// Helping runs the durable kernels on the caller; user hooks and plain
 	// operations stay on the workers.
-	bool default_fn = s.op.type == VDM_OPERATION_FLUSH ||
-		(s.op.type == VDM_OPERATION_MEMCPY ? hook_memcpy.load(std::memory_order_relaxed) == default_memcpy :
-		 s.op.type == VDM_OPERATION_MEMMOVE ? hook_memmove.load(std::memory_order_relaxed) == default_memmove :
-		 hook_memset.load(std::memory_order_relaxed) == default_memset);
+	bool default_fn = hooks.kernels_copy(s.op.type);
 	// PAGE operations end in msync, a blocking system call: they always run
 	// on the workers, so a waiting caller never blocks on persistence.
 	constexpr unsigned page_granularity = 2;	// PMEM2_GRANULARITY_PAGE
@@ -688,77 +662,13 @@ void data_mover_threads::run_chunk(op_slot &s, std::uint32_t c) noexcept
 {
 	std::size_t off, part;
 	chunk_range(chunk_plan{s.nchunks, s.chunk_size, s.skew}, op_length(s.op), c, off, part);
-	if (s.guard == nullptr) {
-		run_plain_range(s.op, off, part);
-		return;
-	}
 	// A failed persist becomes the operation's status instead of stopping
 	// the process; the first one wins.
-	if (int st = run_durable_range(s.op, *s.guard->svc, off, part); st != 0) {
+	if (int st = hooks.run(s.op, off, part, s.guard != nullptr ? s.guard->svc : nullptr);
+	    st != 0) {
 		std::int32_t expected = durable::status_ok;
 		s.status.compare_exchange_strong(expected, st, std::memory_order_relaxed);
 	}
-}
-
-void data_mover_threads::run_plain_range(const vdm_operation &op, std::size_t off,
-	std::size_t part) noexcept
-{
-	if (op.type == VDM_OPERATION_FLUSH) {
-		run_plain(op, off, part);
-		return;
-	}
-	// memcpy and memmove share the union layout (dest, src, n, flags).
-	char *dst = static_cast<char *>(op_dest(op)) + off;
-	auto uflags = unsigned(durable::flags_of(op));
-	switch (op.type) {
-	case VDM_OPERATION_MEMCPY:
-		hook_memcpy.load(std::memory_order_acquire)(dst,
-			static_cast<const char *>(op.data.memcpy.src) + off, part, uflags);
-		break;
-	case VDM_OPERATION_MEMMOVE:
-		hook_memmove.load(std::memory_order_acquire)(dst,
-			static_cast<const char *>(op.data.memmove.src) + off, part, uflags);
-		break;
-	default:
-		hook_memset.load(std::memory_order_acquire)(dst, op.data.memset.c, part, uflags);
-		break;
-	}
-}
-
-namespace {
-
-// The hooks as durable/run.hpp asks for them: nullptr while a hook is the
-// default (then libpmem2's kernels copy).
-struct user_hooks {
-	const data_mover_threads &m;
-	memcpy_fn memcpy() const noexcept
-	{
-		memcpy_fn h = m.hook_memcpy.load(std::memory_order_acquire);
-		return h != default_memcpy ? h : nullptr;
-	}
-	memmove_fn memmove() const noexcept
-	{
-		memmove_fn h = m.hook_memmove.load(std::memory_order_acquire);
-		return h != default_memmove ? h : nullptr;
-	}
-	memset_fn memset() const noexcept
-	{
-		memset_fn h = m.hook_memset.load(std::memory_order_acquire);
-		return h != default_memset ? h : nullptr;
-	}
-};
-
-} // namespace
-
-int data_mover_threads::run_durable_range(const vdm_operation &op,
-	const durable::services &svc, std::size_t off, std::size_t part) noexcept
-{
-	// The copy and its persistence happen here, on this thread, with
-	// libpmem2's kernels; a user hook copies, then libpmem2 persists.
-	if (part == 0)
-		return 0;
-	return durable::run_range(op, durable::op_chunk{off, part},
-		durable::unpack(durable::flags_of(op)), svc, user_hooks{*this});
 }
 
 void data_mover_threads::finish(op_slot &s) noexcept
@@ -931,22 +841,19 @@ PMEM2_EXPORT void data_mover_threads_delete(struct data_mover_threads *dmt)
 PMEM2_EXPORT void data_mover_threads_set_memcpy_fn(struct data_mover_threads *dmt,
 	memcpy_fn op_memcpy)
 {
-	dmt->hook_memcpy.store(op_memcpy != nullptr ? op_memcpy : default_memcpy,
-		std::memory_order_release);
+	dmt->hooks.set_memcpy(op_memcpy);
 }
 
 PMEM2_EXPORT void data_mover_threads_set_memmove_fn(struct data_mover_threads *dmt,
 	memmove_fn op_memmove)
 {
-	dmt->hook_memmove.store(op_memmove != nullptr ? op_memmove : default_memmove,
-		std::memory_order_release);
+	dmt->hooks.set_memmove(op_memmove);
 }
 
 PMEM2_EXPORT void data_mover_threads_set_memset_fn(struct data_mover_threads *dmt,
 	memset_fn op_memset)
 {
-	dmt->hook_memset.store(op_memset != nullptr ? op_memset : default_memset,
-		std::memory_order_release);
+	dmt->hooks.set_memset(op_memset);
 }
 
 PMEM2_EXPORT int miniasync_private_durable_mover(const struct vdm *v)
