@@ -76,7 +76,6 @@
 #include <cstdint>
 #include <cstring>
 #include <memory>
-#include <mutex>
 #include <new>
 #include <type_traits>
 #include <vector>
@@ -89,6 +88,7 @@
 #include "internal.hpp"
 #include "mpmc_queue.hpp"
 #include "ops.hpp"
+#include "room_waiters.hpp"
 
 namespace pmem2::masync {
 
@@ -124,7 +124,6 @@ constexpr std::uint32_t gate_entering = 1;	// the first taker is entering the gu
 constexpr std::uint32_t gate_open = 2;
 constexpr std::uint32_t gate_failed = 3;	// the map is gone: nothing is claimed
 
-constexpr std::size_t max_waiters = 64;
 // A worker that finds no work spins this long before parking: about two
 // futex wake-ups here, so a steady stream of operations finds it awake.
 // Longer spins cost more than they save on a loaded two-core machine: the
@@ -134,8 +133,6 @@ constexpr long long spin_ns = 15'000;
 // Durable operations up to this size may run on a waiting caller.
 constexpr std::size_t help_max = std::size_t(64) << 10;
 std::atomic<long long> park_backstop_ns{1'000'000'000};
-
-thread_local bool in_space_wake = false;
 
 int create_thread(pthread_t *t, void *(*fn)(void *), void *arg) noexcept
 {
@@ -179,16 +176,7 @@ struct data_mover_threads {
 	std::atomic<std::uint32_t> spinners{0};	// 0 or 1
 	std::atomic<bool> stopping{false};
 
-	// Wakers of callers whose op_start found no room; called when room frees.
-	alignas(64) std::atomic<std::uint32_t> nwaiters{0};
-	std::atomic<std::uint32_t> waking{0};
-	std::mutex waiters_mtx;
-	struct waiter {
-		future_waker waker;
-		unsigned count;
-	} waiters[pmem2::masync::max_waiters];
-	std::size_t waiters_len = 0;
-	std::uint32_t waiters_epoch = 1;	// bumped whenever the list is flushed
+	pmem2::masync::room_waiters room;	// callers whose op_start found no room
 
 	std::vector<pthread_t> threads;
 
@@ -231,10 +219,6 @@ struct data_mover_threads {
 	void pushed_items(std::int32_t n, int wake) noexcept;
 	// Wakes up to `count` parked workers if any are parked.
 	void wake_workers(int count) noexcept;
-
-	std::uint32_t add_waiter(const future_waker &w, std::uint32_t prev) noexcept;
-	void remove_waiter(const future_waker &w, std::uint32_t epoch) noexcept;
-	void space_freed() noexcept;
 
 	std::uint32_t index_of(const op_slot &s) const noexcept
 	{
@@ -373,7 +357,7 @@ int data_mover_threads::op_start(vdm_operation_data *fd, future_notifier *n) noe
 		// No room. A caller that sleeps on its waker gets woken when room
 		// frees; others keep polling.
 		std::uint32_t epoch = notify == FUTURE_NOTIFIER_WAKER ?
-			add_waiter(n->waker, registered) : 0;
+			room.add(n->waker, registered) : 0;
 		if (epoch == 0) {
 			if (n != nullptr)
 				n->notifier_used = FUTURE_NOTIFIER_NONE;
@@ -391,7 +375,7 @@ int data_mover_threads::op_start(vdm_operation_data *fd, future_notifier *n) noe
 		// Started: withdraw the registration so the waker is not called
 		// after the future completes.
 		if (notify == FUTURE_NOTIFIER_WAKER)
-			remove_waiter(n->waker, registered);
+			room.remove(n->waker, registered);
 		fd->operation.padding = 0;
 	}
 	if (n != nullptr) {
@@ -521,7 +505,7 @@ void data_mover_threads::release_ref(op_slot &s) noexcept
 {
 	if (s.refs.fetch_sub(1, std::memory_order_acq_rel) == 1) {
 		free_slots.try_push(index_of(s));
-		space_freed();
+		room.space_freed();
 	}
 }
 
@@ -588,7 +572,7 @@ void data_mover_threads::worker() noexcept
 
 void data_mover_threads::after_pop() noexcept
 {
-	space_freed();	// a queue cell is free again
+	room.space_freed();	// a queue cell is free again
 	if (queued.fetch_sub(1, std::memory_order_seq_cst) > 1)
 		wake_workers(1);	// more queued: bring another worker
 }
@@ -684,84 +668,6 @@ void data_mover_threads::finish(op_slot &s) noexcept
 	s.complete.store(1, std::memory_order_release);
 	if (notify == FUTURE_NOTIFIER_WAKER)
 		w.wake(w.data);
-}
-
-// Registers a waker (counted per distinct waker) and returns the list's
-// epoch, or 0 when the list is full. `prev` is the epoch this future
-// registered in before: if still current, it is already counted.
-std::uint32_t data_mover_threads::add_waiter(const future_waker &w, std::uint32_t prev) noexcept
-{
-	std::uint32_t epoch;
-	{
-		std::lock_guard lk(waiters_mtx);
-		std::size_t i = 0;
-		for (; i < waiters_len; ++i)
-			if (waiters[i].waker.data == w.data && waiters[i].waker.wake == w.wake)
-				break;
-		if (i < waiters_len) {
-			if (prev != waiters_epoch)
-				++waiters[i].count;
-		} else if (waiters_len < max_waiters) {
-			waiters[waiters_len++] = {w, 1};
-		} else {
-			return 0;
-		}
-		nwaiters.store(std::uint32_t(waiters_len), std::memory_order_relaxed);
-		epoch = waiters_epoch;
-	}
-	// Pairs with the fence in space_freed: the retry that follows sees the
-	// freed room, or the freer sees this waiter.
-	std::atomic_thread_fence(std::memory_order_seq_cst);
-	return epoch;
-}
-
-void data_mover_threads::remove_waiter(const future_waker &w, std::uint32_t epoch) noexcept
-{
-	bool found = false;
-	{
-		std::lock_guard lk(waiters_mtx);
-		for (std::size_t i = 0; epoch == waiters_epoch && i < waiters_len; ++i) {
-			if (waiters[i].waker.data == w.data && waiters[i].waker.wake == w.wake) {
-				if (--waiters[i].count == 0)
-					waiters[i] = waiters[--waiters_len];
-				found = true;
-				break;
-			}
-		}
-		nwaiters.store(std::uint32_t(waiters_len), std::memory_order_relaxed);
-	}
-	// Taken by a concurrent space_freed: let its call finish before the
-	// caller's future can complete and its waker go away.
-	if (!found && !in_space_wake)
-		while (waking.load(std::memory_order_acquire) != 0)
-			sched_yield();
-}
-
-void data_mover_threads::space_freed() noexcept
-{
-	// Orders the caller's freeing of room before reading nwaiters (pairs
-	// with the fence in add_waiter).
-	std::atomic_thread_fence(std::memory_order_seq_cst);
-	if (nwaiters.load(std::memory_order_relaxed) == 0)
-		return;
-	waiter taken[max_waiters];
-	std::size_t n;
-	{
-		std::lock_guard lk(waiters_mtx);
-		n = waiters_len;
-		std::copy(waiters, waiters + n, taken);
-		waiters_len = 0;
-		if (++waiters_epoch == 0)
-			waiters_epoch = 1;
-		nwaiters.store(0, std::memory_order_relaxed);
-		waking.fetch_add(1, std::memory_order_relaxed);
-	}
-	bool outer = !in_space_wake;
-	in_space_wake = true;
-	for (std::size_t i = 0; i < n; ++i)
-		taken[i].waker.wake(taken[i].waker.data);
-	in_space_wake = !outer;
-	waking.fetch_sub(1, std::memory_order_release);
 }
 
 namespace pmem2::masync {
