@@ -8,27 +8,7 @@
 // that took the item). It returns to the pool when the last one goes, so a
 // worker never sees its slot reused under it.
 //
-// Workers: at most one spins (for a bounded time) waiting for work; the
-// others sleep on a futex. Wake-ups follow one exact count, `queued`:
-// items pushed and not yet popped (a submitter adds after its push, a
-// worker subtracts after its pop, so it may dip below 0 for a moment).
-//   * The submitter whose addition takes `queued` from 0 to 1 wakes one
-//     sleeper (none if a spinner is there to take the item); later items of
-//     a burst wake nobody: a worker that pops while `queued` stays above 0
-//     wakes the next one (after_pop), so a burst costs one wake-up per
-//     worker it needs, not one per item.
-//   * A worker parks only if, after counting itself in `sleepers`, it reads
-//     `queued` as 0 or less. Both sides are seq_cst on (their write, a fence,
-//     their read): either the worker sees the item counted and does not
-//     park, or the submitter sees the sleeper (and the spinner gone) and
-//     wakes it. A submitter that did not take `queued` from 0 knows that
-//     `queued` was already above 0, so no worker can be parking on 0.
-//   * The queue's try_pop may report empty while an earlier push is half
-//     done (its cell claimed, not yet published): a worker that sees
-//     `queued` above 0 but pops nothing yields and tries again instead of
-//     parking, so an item never waits behind a half-done push.
-// The park timeout (park_backstop) is a backstop only: no correct run
-// depends on it, and tests make it infinite.
+// Workers: worker_pool.hpp says how they spin, park and are woken.
 //
 // Split operations: operations from split_threshold bytes (1 MiB by
 // default) are cut into chunks of about min_chunk bytes (512 KiB) whose
@@ -66,12 +46,10 @@
 // not queued at all: the caller runs it at start.
 #include <libminiasync/data_mover_threads.h>
 
-#include <pthread.h>
 #include <sched.h>
 
 #include <algorithm>
 #include <atomic>
-#include <cerrno>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -81,7 +59,6 @@
 #include <vector>
 
 #include "common/export.hpp"
-#include "common/futex.hpp"
 #include "common/spin.hpp"
 #include "durable/protocol.hpp"
 #include "hooks.hpp"
@@ -89,11 +66,9 @@
 #include "mpmc_queue.hpp"
 #include "ops.hpp"
 #include "room_waiters.hpp"
+#include "worker_pool.hpp"
 
 namespace pmem2::masync {
-
-std::atomic<int> fail_thread_create_at{0};
-
 namespace {
 
 namespace durable = pmem2::durable;
@@ -124,26 +99,8 @@ constexpr std::uint32_t gate_entering = 1;	// the first taker is entering the gu
 constexpr std::uint32_t gate_open = 2;
 constexpr std::uint32_t gate_failed = 3;	// the map is gone: nothing is claimed
 
-// A worker that finds no work spins this long before parking: about two
-// futex wake-ups here, so a steady stream of operations finds it awake.
-// Longer spins cost more than they save on a loaded two-core machine: the
-// scheduler then preempts the spinner while it still holds the spinner
-// role, and submitters rely on it.
-constexpr long long spin_ns = 15'000;
 // Durable operations up to this size may run on a waiting caller.
 constexpr std::size_t help_max = std::size_t(64) << 10;
-std::atomic<long long> park_backstop_ns{1'000'000'000};
-
-int create_thread(pthread_t *t, void *(*fn)(void *), void *arg) noexcept
-{
-	int n = fail_thread_create_at.load(std::memory_order_relaxed);
-	while (n > 0 && !fail_thread_create_at.compare_exchange_weak(n, n - 1))
-		;
-	if (n == 1)
-		return EAGAIN;
-	return pthread_create(t, nullptr, fn, arg);
-}
-
 std::size_t pow2_at_least(std::size_t v) noexcept
 {
 	std::size_t p = 2;
@@ -160,7 +117,6 @@ struct data_mover_threads {
 
 	vdm base;	// first: the vdm pointer handed out converts back to the mover
 	future_notifier_type desired;
-	std::size_t nthreads;
 	pmem2::masync::mover_hooks hooks;
 	std::atomic<std::size_t> split_threshold{std::size_t(1) << 20};
 	std::atomic<std::size_t> min_chunk{std::size_t(512) << 10};
@@ -168,33 +124,18 @@ struct data_mover_threads {
 	std::size_t nslots;
 	std::vector<op_slot> slots;	// the per-operation pool (vector: standard layout with clang too)
 	pmem2::masync::mpmc_queue free_slots;	// indices of free slots
-	pmem2::masync::mpmc_queue work;	// slot indices to run (the ring)
-
-	alignas(64) std::atomic<std::uint32_t> work_seq{0};	// futex word of parked workers
-	std::atomic<std::int32_t> queued{0};	// pushed and not yet popped (see the top)
-	std::atomic<std::uint32_t> sleepers{0};	// workers parked or about to
-	std::atomic<std::uint32_t> spinners{0};	// 0 or 1
-	std::atomic<bool> stopping{false};
 
 	pmem2::masync::room_waiters room;	// callers whose op_start found no room
+	pmem2::masync::worker_pool pool;	// its queue holds slot indices
 
-	std::vector<pthread_t> threads;
-
-	data_mover_threads(std::size_t nthr, std::size_t ring,
-		future_notifier_type notifier, std::size_t pool);
-	bool start_workers() noexcept;
-	void stop_workers() noexcept;
+	data_mover_threads(std::size_t nthreads, std::size_t ring,
+		future_notifier_type notifier, std::size_t npool);
 
 	// 0 when queued; 1 (future stays IDLE) when there is no room.
 	int op_start(vdm_operation_data *fd, future_notifier *n) noexcept;
 	// Takes a slot, fills it and queues it; null when pool or queue is full.
 	op_slot *try_submit(vdm_operation_data *fd, future_notifier *n,
 		future_notifier_type notify, bool &run_here) noexcept;
-	// More items queued than workers: a waiting caller should help.
-	bool backlogged() const noexcept
-	{
-		return queued.load(std::memory_order_relaxed) > std::int32_t(nthreads);
-	}
 	// Drops one reference; the last returns the slot to the pool.
 	void release_ref(op_slot &s) noexcept;
 
@@ -213,13 +154,6 @@ struct data_mover_threads {
 	void run_chunk(op_slot &s, std::uint32_t c) noexcept;
 	// Leaves the guard, publishes completion, then calls the waker.
 	void finish(op_slot &s) noexcept;
-	void after_pop() noexcept;
-	// Counts `n` pushed items; wakes `wake` workers if any are parked, or
-	// one only when the count left 0 (see the top) and wake is 0.
-	void pushed_items(std::int32_t n, int wake) noexcept;
-	// Wakes up to `count` parked workers if any are parked.
-	void wake_workers(int count) noexcept;
-
 	std::uint32_t index_of(const op_slot &s) const noexcept
 	{
 		return std::uint32_t(&s - slots.data());
@@ -265,7 +199,7 @@ future_state threads_op_check(void *data, const vdm_operation *op) noexcept
 	if (caller_may_help != help_none && s->helpable &&
 	    s->next_chunk.load(std::memory_order_relaxed) < s->nchunks &&
 	    (s->small || s->nchunks > 1 ||
-	     mover_of(op_data_of(op)->vdm)->backlogged())) {
+	     mover_of(op_data_of(op)->vdm)->pool.backlogged())) {
 		mover_counters &mc = mover_stats();
 		mover_of(op_data_of(op)->vdm)->run_claims(*s, {&mc.caller_ops, &mc.caller_chunks});
 		if (s->complete.load(std::memory_order_acquire) != 0)
@@ -302,45 +236,17 @@ void *worker_main(void *arg) noexcept
 
 using namespace pmem2::masync;
 using pmem2::cpu_relax;
-using pmem2::now_ns;
-using pmem2::futex_wait;
-using pmem2::futex_wake;
-using pmem2::futex_wake_all;
 
-data_mover_threads::data_mover_threads(std::size_t nthr, std::size_t ring,
-	future_notifier_type notifier, std::size_t pool)
+data_mover_threads::data_mover_threads(std::size_t nthreads, std::size_t ring,
+	future_notifier_type notifier, std::size_t npool)
 	: base{threads_op_new, threads_op_delete, threads_op_start,
 		threads_op_check, 0, threads_has_property},
-	  desired(notifier), nthreads(nthr), nslots(pool),
-	  slots(pool), free_slots(pow2_at_least(pool)),
-	  work(ring)
+	  desired(notifier), nslots(npool),
+	  slots(npool), free_slots(pow2_at_least(npool)),
+	  pool(nthreads, ring, room)
 {
 	for (std::size_t i = 0; i < nslots; ++i)
 		free_slots.try_push(std::uint32_t(i));
-	threads.reserve(nthreads);
-}
-
-bool data_mover_threads::start_workers() noexcept
-{
-	for (std::size_t i = 0; i < nthreads; ++i) {
-		pthread_t t;
-		if (create_thread(&t, worker_main, this) != 0) {
-			stop_workers();
-			return false;
-		}
-		threads.push_back(t);	// capacity reserved: cannot throw
-	}
-	return true;
-}
-
-void data_mover_threads::stop_workers() noexcept
-{
-	stopping.store(true, std::memory_order_seq_cst);
-	work_seq.fetch_add(1, std::memory_order_seq_cst);
-	futex_wake_all(&work_seq);
-	for (pthread_t t : threads)
-		pthread_join(t, nullptr);
-	threads.clear();
 }
 
 int data_mover_threads::op_start(vdm_operation_data *fd, future_notifier *n) noexcept
@@ -427,7 +333,7 @@ data_mover_threads::op_slot *data_mover_threads::try_submit(vdm_operation_data *
 	if (splittable)
 		plan = plan_chunks(reinterpret_cast<std::uintptr_t>(op_dest(s.op)), len,
 			split_threshold.load(std::memory_order_relaxed),
-			min_chunk.load(std::memory_order_relaxed), nthreads);
+			min_chunk.load(std::memory_order_relaxed), pool.size());
 	s.nchunks = plan.nchunks;
 	s.chunk_size = plan.chunk_size;
 	s.skew = plan.skew;
@@ -452,7 +358,7 @@ data_mover_threads::op_slot *data_mover_threads::try_submit(vdm_operation_data *
 	}
 
 	fd->data = &s;
-	if (!work.try_push(idx)) {
+	if (!pool.try_push(idx)) {
 		fd->data = &base;
 		// Room for every slot: cannot fail. No space_freed() here: the
 		// slot was only borrowed, and the full queue guarantees a worker
@@ -463,42 +369,21 @@ data_mover_threads::op_slot *data_mover_threads::try_submit(vdm_operation_data *
 	if (s.nchunks > 1) {
 		// Helper items: every worker that takes one claims chunks until
 		// none is left. Those that do not fit leave more for the others.
-		std::size_t helpers = std::min<std::size_t>(s.nchunks - 1, nthreads - 1);
+		std::size_t helpers = std::min<std::size_t>(s.nchunks - 1, pool.size() - 1);
 		std::size_t pushed = 0;
 		for (; pushed < helpers; ++pushed) {
 			s.refs.fetch_add(1, std::memory_order_relaxed);
-			if (!work.try_push(idx)) {
+			if (!pool.try_push(idx)) {
 				// The future still holds its reference: not the last.
 				s.refs.fetch_sub(1, std::memory_order_relaxed);
 				break;
 			}
 		}
-		pushed_items(std::int32_t(pushed + 1), int(pushed + 1));
+		pool.pushed(std::int32_t(pushed + 1), int(pushed + 1));
 		return &s;
 	}
-	pushed_items(1, 0);
+	pool.pushed(1, 0);
 	return &s;
-}
-
-void data_mover_threads::pushed_items(std::int32_t n, int wake) noexcept
-{
-	std::int32_t before = queued.fetch_add(n, std::memory_order_seq_cst);
-	if (wake > 0)
-		wake_workers(wake);
-	else if (before <= 0 && before + n > 0)
-		wake_workers(1);	// 0 -> 1: this is the first item of a burst
-}
-
-void data_mover_threads::wake_workers(int count) noexcept
-{
-	// Pairs with the fence a parking worker issues after counting itself.
-	std::atomic_thread_fence(std::memory_order_seq_cst);
-	if (sleepers.load(std::memory_order_relaxed) == 0)
-		return;
-	if (count == 1 && spinners.load(std::memory_order_relaxed) != 0)
-		return;	// the spinner takes it
-	work_seq.fetch_add(1, std::memory_order_release);
-	futex_wake(&work_seq, count);
 }
 
 void data_mover_threads::release_ref(op_slot &s) noexcept
@@ -512,69 +397,8 @@ void data_mover_threads::release_ref(op_slot &s) noexcept
 void data_mover_threads::worker() noexcept
 {
 	std::uint32_t idx;
-	for (;;) {
-		if (work.try_pop(idx)) {
-			after_pop();
-			run_item(idx);
-			continue;
-		}
-		if (stopping.load(std::memory_order_acquire)) {
-			// Drain: every started operation finishes before delete returns.
-			if (!work.try_pop(idx))
-				break;
-			after_pop();
-			run_item(idx);
-			continue;
-		}
-
-		std::uint32_t expected = 0;
-		if (spinners.compare_exchange_strong(expected, 1, std::memory_order_acq_rel)) {
-			bool got = false;
-			long long deadline = now_ns() + spin_ns;
-			for (unsigned i = 1;; ++i) {
-				cpu_relax();
-				if (work.try_pop(idx)) {
-					got = true;
-					break;
-				}
-				if (stopping.load(std::memory_order_relaxed))
-					break;
-				if (i % 16 == 0 && now_ns() >= deadline)
-					break;
-			}
-			spinners.store(0, std::memory_order_release);
-			if (got) {
-				after_pop();
-				run_item(idx);
-				continue;
-			}
-		}
-
-		std::uint32_t seq = work_seq.load(std::memory_order_acquire);
-		sleepers.fetch_add(1, std::memory_order_seq_cst);
-		// Either this read sees the submitter's count or it sees us counted.
-		std::atomic_thread_fence(std::memory_order_seq_cst);
-		if (queued.load(std::memory_order_seq_cst) > 0) {
-			sleepers.fetch_sub(1, std::memory_order_relaxed);
-			if (work.try_pop(idx)) {
-				after_pop();
-				run_item(idx);
-			} else {
-				sched_yield();	// behind a half-done push: it lands soon
-			}
-			continue;
-		}
-		if (!stopping.load(std::memory_order_seq_cst))
-			futex_wait(&work_seq, seq, park_backstop_ns.load(std::memory_order_relaxed));
-		sleepers.fetch_sub(1, std::memory_order_relaxed);
-	}
-}
-
-void data_mover_threads::after_pop() noexcept
-{
-	room.space_freed();	// a queue cell is free again
-	if (queued.fetch_sub(1, std::memory_order_seq_cst) > 1)
-		wake_workers(1);	// more queued: bring another worker
+	while (pool.next(idx))
+		run_item(idx);
 }
 
 void data_mover_threads::run_item(std::uint32_t idx) noexcept
@@ -680,11 +504,6 @@ mover_counters &mover_stats() noexcept
 	return c;
 }
 
-void set_park_backstop(long long ns) noexcept
-{
-	park_backstop_ns.store(ns, std::memory_order_relaxed);
-}
-
 void set_split(data_mover_threads *dmt, std::size_t threshold, std::size_t chunk) noexcept
 {
 	dmt->split_threshold.store(threshold, std::memory_order_relaxed);
@@ -718,7 +537,7 @@ PMEM2_EXPORT struct data_mover_threads *data_mover_threads_new(size_t nthreads,
 	try {
 		auto dmt = std::make_unique<data_mover_threads>(nthreads, ringbuf_size,
 			desired_notifier, pool);
-		if (!dmt->start_workers())
+		if (!dmt->pool.start(worker_main, dmt.get()))
 			return nullptr;
 		return dmt.release();
 	} catch (...) {
@@ -740,7 +559,7 @@ PMEM2_EXPORT void data_mover_threads_delete(struct data_mover_threads *dmt)
 {
 	if (dmt == nullptr)
 		return;
-	dmt->stop_workers();
+	dmt->pool.stop();
 	delete dmt;
 }
 
