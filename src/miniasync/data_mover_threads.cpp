@@ -1,12 +1,7 @@
 // The threads mover: operations go through a bounded MPMC queue to a pool
-// of workers. Per-operation state lives in a preallocated slot pool; a slot
-// is taken at op_start (so a future dropped unpolled holds nothing) and
-// its address replaces the future's private pointer (see vdm.h).
-//
-// Slot lifetime: a slot holds one reference for the future (dropped in
-// op_delete) and one for every queue item naming it (dropped by the worker
-// that took the item). It returns to the pool when the last one goes, so a
-// worker never sees its slot reused under it.
+// of workers. Per-operation state lives in a preallocated slot table
+// (op_slots.hpp: slots and their references); a slot is taken at op_start
+// and its address replaces the future's private pointer (see vdm.h).
 //
 // Workers: worker_pool.hpp says how they spin, park and are woken.
 //
@@ -54,16 +49,14 @@
 #include <cstdint>
 #include <cstring>
 #include <memory>
-#include <new>
 #include <type_traits>
-#include <vector>
 
 #include "common/export.hpp"
 #include "common/spin.hpp"
 #include "durable/protocol.hpp"
 #include "hooks.hpp"
 #include "internal.hpp"
-#include "mpmc_queue.hpp"
+#include "op_slots.hpp"
 #include "ops.hpp"
 #include "room_waiters.hpp"
 #include "worker_pool.hpp"
@@ -73,41 +66,8 @@ namespace {
 
 namespace durable = pmem2::durable;
 
-struct alignas(64) op_slot {
-	std::atomic<std::uint64_t> complete{0};	// POLLER futures watch this word
-	std::atomic<std::uint32_t> refs{0};
-	std::atomic<std::uint32_t> next_chunk{0};
-	std::atomic<std::uint32_t> pending{0};	// chunks not yet finished
-	std::atomic<std::uint32_t> gate{0};	// gate_*: may chunks be claimed
-	std::atomic<std::int32_t> status{0};	// durable::status_*: the first failure wins
-	std::uint32_t nchunks = 1;
-	std::size_t chunk_size = 0;	// of every chunk but the first and the last
-	std::size_t skew = 0;	// destination offset in its page (split only)
-	vdm_operation op{};
-	future_waker waker{};
-	future_notifier_type notify = FUTURE_NOTIFIER_NONE;
-	vdm_operation_result result = VDM_SUCCESS;
-	durable::map_guard *guard = nullptr;	// entered for the whole operation
-	bool helpable = false;	// durable with the default kernels (set at submission)
-	bool small = false;	// helpable and at most help_max bytes
-};
-
-static_assert(sizeof(std::atomic<std::uint64_t>) == sizeof(std::uint64_t));
-
-constexpr std::uint32_t gate_closed = 0;	// nobody has taken a chunk yet
-constexpr std::uint32_t gate_entering = 1;	// the first taker is entering the guard
-constexpr std::uint32_t gate_open = 2;
-constexpr std::uint32_t gate_failed = 3;	// the map is gone: nothing is claimed
-
 // Durable operations up to this size may run on a waiting caller.
 constexpr std::size_t help_max = std::size_t(64) << 10;
-std::size_t pow2_at_least(std::size_t v) noexcept
-{
-	std::size_t p = 2;
-	while (p < v)
-		p <<= 1;
-	return p;
-}
 
 } // namespace
 } // namespace pmem2::masync
@@ -121,9 +81,7 @@ struct data_mover_threads {
 	std::atomic<std::size_t> split_threshold{std::size_t(1) << 20};
 	std::atomic<std::size_t> min_chunk{std::size_t(512) << 10};
 
-	std::size_t nslots;
-	std::vector<op_slot> slots;	// the per-operation pool (vector: standard layout with clang too)
-	pmem2::masync::mpmc_queue free_slots;	// indices of free slots
+	pmem2::masync::op_slots slots;
 
 	pmem2::masync::room_waiters room;	// callers whose op_start found no room
 	pmem2::masync::worker_pool pool;	// its queue holds slot indices
@@ -137,7 +95,11 @@ struct data_mover_threads {
 	op_slot *try_submit(vdm_operation_data *fd, future_notifier *n,
 		future_notifier_type notify, bool &run_here) noexcept;
 	// Drops one reference; the last returns the slot to the pool.
-	void release_ref(op_slot &s) noexcept;
+	void release_ref(op_slot &s) noexcept
+	{
+		if (slots.release(s))
+			room.space_freed();
+	}
 
 	void worker() noexcept;
 	// Takes a queue item: runs what is left of it, drops its reference.
@@ -154,10 +116,6 @@ struct data_mover_threads {
 	void run_chunk(op_slot &s, std::uint32_t c) noexcept;
 	// Leaves the guard, publishes completion, then calls the waker.
 	void finish(op_slot &s) noexcept;
-	std::uint32_t index_of(const op_slot &s) const noexcept
-	{
-		return std::uint32_t(&s - slots.data());
-	}
 };
 
 static_assert(std::is_standard_layout_v<data_mover_threads>);
@@ -241,12 +199,8 @@ data_mover_threads::data_mover_threads(std::size_t nthreads, std::size_t ring,
 	future_notifier_type notifier, std::size_t npool)
 	: base{threads_op_new, threads_op_delete, threads_op_start,
 		threads_op_check, 0, threads_has_property},
-	  desired(notifier), nslots(npool),
-	  slots(npool), free_slots(pow2_at_least(npool)),
-	  pool(nthreads, ring, room)
+	  desired(notifier), slots(npool), pool(nthreads, ring, room)
 {
-	for (std::size_t i = 0; i < nslots; ++i)
-		free_slots.try_push(std::uint32_t(i));
 }
 
 int data_mover_threads::op_start(vdm_operation_data *fd, future_notifier *n) noexcept
@@ -303,7 +257,7 @@ data_mover_threads::op_slot *data_mover_threads::try_submit(vdm_operation_data *
 {
 	run_here = false;
 	std::uint32_t idx;
-	if (!free_slots.try_pop(idx))
+	if (!slots.take(idx))
 		return nullptr;
 	op_slot &s = slots[idx];
 	s.op = fd->operation;
@@ -360,10 +314,10 @@ data_mover_threads::op_slot *data_mover_threads::try_submit(vdm_operation_data *
 	fd->data = &s;
 	if (!pool.try_push(idx)) {
 		fd->data = &base;
-		// Room for every slot: cannot fail. No space_freed() here: the
-		// slot was only borrowed, and the full queue guarantees a worker
-		// pop (which wakes waiters) is still to come.
-		free_slots.try_push(idx);
+		// No space_freed() here: the slot was only borrowed, and the full
+		// queue guarantees a worker pop (which wakes waiters) is still to
+		// come.
+		slots.put_back(idx);
 		return nullptr;
 	}
 	if (s.nchunks > 1) {
@@ -384,14 +338,6 @@ data_mover_threads::op_slot *data_mover_threads::try_submit(vdm_operation_data *
 	}
 	pool.pushed(1, 0);
 	return &s;
-}
-
-void data_mover_threads::release_ref(op_slot &s) noexcept
-{
-	if (s.refs.fetch_sub(1, std::memory_order_acq_rel) == 1) {
-		free_slots.try_push(index_of(s));
-		room.space_freed();
-	}
 }
 
 void data_mover_threads::worker() noexcept
@@ -512,7 +458,7 @@ void set_split(data_mover_threads *dmt, std::size_t threshold, std::size_t chunk
 
 std::size_t pool_capacity(const data_mover_threads *dmt) noexcept
 {
-	return dmt->nslots;
+	return dmt->slots.capacity();
 }
 
 } // namespace pmem2::masync
