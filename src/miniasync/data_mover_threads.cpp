@@ -5,13 +5,11 @@
 //
 // Workers: worker_pool.hpp says how they spin, park and are woken.
 //
-// Split operations: operations from split_threshold bytes (1 MiB by
-// default) are cut into chunks of about min_chunk bytes (512 KiB) whose
-// boundaries are 4 KiB-aligned addresses of the destination, so no two
-// chunks share a cache line or a page. At submission the operation is queued once plus up to nthreads-1
-// helper items naming the same slot, and that many workers are woken; every
-// taker claims chunks from the slot's next_chunk counter until none is
-// left, so a worker that arrives late still takes a share.
+// Split operations (chunking.hpp says how they are cut): at submission the
+// operation is queued once plus up to nthreads-1 helper items naming the
+// same slot, and that many workers are woken; every taker claims chunks
+// from the slot's next_chunk counter until none is left, so a worker that
+// arrives late still takes a share.
 //
 // Map guard: a durable operation enters its map's guard once, for all its
 // chunks. The first thread to take any of its chunks moves the slot's gate
@@ -51,6 +49,7 @@
 #include <memory>
 #include <type_traits>
 
+#include "chunking.hpp"
 #include "common/export.hpp"
 #include "common/spin.hpp"
 #include "durable/protocol.hpp"
@@ -276,18 +275,8 @@ data_mover_threads::op_slot *data_mover_threads::try_submit(vdm_operation_data *
 	s.refs.store(2, std::memory_order_relaxed);	// the future + the queue item
 
 	std::size_t len = op_length(s.op);
-	bool splittable = true;
-	if (s.op.type == VDM_OPERATION_MEMMOVE) {
-		// Chunks of an overlapping move would read what others wrote.
-		auto d = reinterpret_cast<std::uintptr_t>(s.op.data.memmove.dest);
-		auto r = reinterpret_cast<std::uintptr_t>(s.op.data.memmove.src);
-		splittable = (d > r ? d - r : r - d) >= len;
-	}
-	chunk_plan plan{1, len, 0};
-	if (splittable)
-		plan = plan_chunks(reinterpret_cast<std::uintptr_t>(op_dest(s.op)), len,
-			split_threshold.load(std::memory_order_relaxed),
-			min_chunk.load(std::memory_order_relaxed), pool.size());
+	chunk_plan plan = plan_operation(s.op, split_threshold.load(std::memory_order_relaxed),
+		min_chunk.load(std::memory_order_relaxed), pool.size());
 	s.nchunks = plan.nchunks;
 	s.chunk_size = plan.chunk_size;
 	s.skew = plan.skew;

@@ -48,53 +48,11 @@ extern PMEM2_TEST_SEAM std::atomic<int> fail_thread_create_at;
 PMEM2_TEST_SEAM void set_split(data_mover_threads *dmt, std::size_t threshold,
 	std::size_t min_chunk) noexcept;
 
-// How a splittable operation of `len` bytes writing at `dest` is cut: the
-// rule try_submit applies. k = min(len / chunk_min, max_chunks) shares; the
-// chunk size is the share of (len + the destination's offset in its page)
-// rounded up to 4096, and boundaries sit at 4096-aligned addresses, so the
-// first chunk is shorter by that offset and the last takes the rest.
-struct chunk_plan {
-	std::uint32_t nchunks;	// 1: not split
-	std::size_t chunk_size;	// boundary c (1 <= c < nchunks) is at c * chunk_size - skew
-	std::size_t skew;	// dest % 4096
-};
-inline constexpr std::uint32_t max_chunks = 64;
-inline constexpr std::size_t chunk_align = 4096;
-inline chunk_plan plan_chunks(std::uintptr_t dest, std::size_t len,
-	std::size_t threshold, std::size_t min_chunk, std::size_t nthreads) noexcept
-{
-	std::size_t chunk_min = min_chunk > chunk_align ? min_chunk : chunk_align;
-	if (nthreads < 2 || len < threshold || len / 2 < chunk_min)
-		return {1, len, 0};
-	std::size_t k = len / chunk_min < max_chunks ? len / chunk_min : max_chunks;
-	std::size_t skew = dest & (chunk_align - 1);
-	std::size_t span = len + skew;	// from the page holding dest
-	std::size_t cs = ((span + k - 1) / k + chunk_align - 1) & ~(chunk_align - 1);
-	auto n = std::uint32_t((span + cs - 1) / cs);
-	if (n < 2)
-		return {1, len, 0};
-	return {n, cs, skew};
-}
-
-// [offset, offset + length) of chunk c of an operation of `len` bytes.
-inline void chunk_range(const chunk_plan &p, std::size_t len, std::uint32_t c,
-	std::size_t &off, std::size_t &part) noexcept
-{
-	if (p.nchunks == 1) {
-		off = 0;
-		part = len;
-		return;
-	}
-	off = c == 0 ? 0 : std::size_t(c) * p.chunk_size - p.skew;
-	std::size_t end = std::size_t(c + 1) * p.chunk_size - p.skew;
-	part = (end < len ? end : len) - off;
-}
-
-// Per-operation slots the mover preallocated.
 // How long a parked worker sleeps at most without a wake-up (1 s); a
 // backstop no correct run depends on: tests make it infinite.
 PMEM2_TEST_SEAM void set_park_backstop(long long ns) noexcept;
 
+// Per-operation slots the mover preallocated.
 PMEM2_TEST_SEAM std::size_t pool_capacity(const data_mover_threads *dmt) noexcept;
 
 } // namespace pmem2::masync
