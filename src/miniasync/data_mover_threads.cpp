@@ -12,11 +12,8 @@
 // arrives late still takes a share.
 //
 // Map guard: a durable operation enters its map's guard once, for all its
-// chunks. The first thread to take any of its chunks moves the slot's gate
-// from closed to entering and enters the guard; no chunk is claimed before
-// the gate is open, so nothing is written unless the map is still there.
-// Takers that find the gate entering wait for it (two atomic operations
-// away); one that finds it failed writes nothing.
+// chunks, through its slot's gate (guard_gate.hpp): nothing is written
+// unless the map is still there.
 //
 // Durable operations (the request of durable/protocol.hpp in their flags):
 // the guard is entered and left, and the data moved and persisted, through
@@ -39,8 +36,6 @@
 // not queued at all: the caller runs it at start.
 #include <libminiasync/data_mover_threads.h>
 
-#include <sched.h>
-
 #include <algorithm>
 #include <atomic>
 #include <cstddef>
@@ -51,8 +46,8 @@
 
 #include "chunking.hpp"
 #include "common/export.hpp"
-#include "common/spin.hpp"
 #include "durable/protocol.hpp"
+#include "guard_gate.hpp"
 #include "hooks.hpp"
 #include "internal.hpp"
 #include "op_slots.hpp"
@@ -192,7 +187,6 @@ void *worker_main(void *arg) noexcept
 } // namespace pmem2::masync
 
 using namespace pmem2::masync;
-using pmem2::cpu_relax;
 
 data_mover_threads::data_mover_threads(std::size_t nthreads, std::size_t ring,
 	future_notifier_type notifier, std::size_t npool)
@@ -352,38 +346,15 @@ std::uint32_t data_mover_threads::run_claims(op_slot &s, claim_counters counters
 		if (counters.chunks)
 			counters.chunks->fetch_add(1, std::memory_order_relaxed);
 	};
-	std::uint32_t gate = s.gate.load(std::memory_order_acquire);
-	if (gate != gate_open) {
-		if (gate == gate_closed &&
-		    s.gate.compare_exchange_strong(gate, gate_entering, std::memory_order_acq_rel)) {
-			// The first taker: enter the map's guard for every chunk.
-			durable::map_guard *g = durable::guard_of(s.op);
-			if (g == nullptr ||
-			    !g->svc->enter(g, durable::unpack(durable::flags_of(s.op)).gen)) {
-				// The map is gone: write nothing.
-				s.result = VDM_ERROR_JOB_CORRUPTED;
-				s.status.store(durable::status_refused, std::memory_order_relaxed);
-				s.next_chunk.store(s.nchunks, std::memory_order_relaxed);
-				s.gate.store(gate_failed, std::memory_order_release);
-				count(0);
-				finish(s);
-				return 1;
-			}
-			s.guard = g;
-			s.gate.store(gate_open, std::memory_order_release);
-		} else {
-			// Another taker is between the two stores around guard_enter:
-			// a few atomic operations away, unless it was preempted.
-			for (unsigned i = 1; gate == gate_entering; ++i) {
-				if (i % 64 == 0)
-					sched_yield();
-				else
-					cpu_relax();
-				gate = s.gate.load(std::memory_order_acquire);
-			}
-			if (gate != gate_open)
-				return 0;	// failed: finished by the taker that entered
-		}
+	switch (pass_gate(s)) {
+	case gate_pass::open:
+		break;
+	case gate_pass::refused:
+		count(0);
+		finish(s);
+		return 1;
+	case gate_pass::failed:
+		return 0;	// finished by the taker that entered
 	}
 	std::uint32_t ran = 0;
 	for (;;) {

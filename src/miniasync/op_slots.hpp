@@ -42,7 +42,7 @@ struct alignas(64) op_slot {
 
 static_assert(sizeof(std::atomic<std::uint64_t>) == sizeof(std::uint64_t));
 
-// The values of op_slot::gate (see the map guard in data_mover_threads.cpp).
+// The values of op_slot::gate (guard_gate.hpp says how they change).
 inline constexpr std::uint32_t gate_closed = 0;	// nobody has taken a chunk yet
 inline constexpr std::uint32_t gate_entering = 1;	// the first taker is entering the guard
 inline constexpr std::uint32_t gate_open = 2;
