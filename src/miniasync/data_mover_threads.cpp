@@ -1,9 +1,11 @@
 // The threads mover: operations go through a bounded MPMC queue to a pool
-// of workers. Per-operation state lives in a preallocated slot table
-// (op_slots.hpp: slots and their references); a slot is taken at op_start
-// and its address replaces the future's private pointer (see vdm.h).
-//
-// Workers: worker_pool.hpp says how they spin, park and are woken.
+// of workers (worker_pool.hpp: how workers spin, park and are woken).
+// Per-operation state lives in a preallocated slot table (op_slots.hpp:
+// slots and their references); a slot is taken at op_start and its address
+// replaces the future's private pointer (see vdm.h). Callers that find no
+// room register their wakers (room_waiters.hpp). This file holds the vdm
+// entry points, submission, the claiming and running of chunks, completion
+// and the C API.
 //
 // Split operations (chunking.hpp says how they are cut): at submission the
 // operation is queued once plus up to nthreads-1 helper items naming the
@@ -17,23 +19,15 @@
 //
 // Durable operations (the request of durable/protocol.hpp in their flags):
 // the guard is entered and left, and the data moved and persisted, through
-// the services table of libpmem2 that the guard points to, so this library
-// keeps no kernel dispatch, recorder or page-sync state of its own. The
-// outcome goes back in the protocol's status word: refused (the map was
-// gone, nothing written) or the -errno of the first chunk whose persist
-// failed; either way the vdm result is VDM_ERROR_JOB_CORRUPTED.
+// the services table of libpmem2 that the guard points to (hooks.hpp runs
+// a chunk, with durable/run.hpp), so this library keeps no kernel
+// dispatch, recorder or page-sync state of its own. The outcome goes back
+// in the protocol's status word: refused (the map was gone, nothing
+// written) or the -errno of the first chunk whose persist failed; either
+// way the vdm result is VDM_ERROR_JOB_CORRUPTED.
 //
-// Caller help: a thread waiting in runtime_wait_multiple that polls a
-// future whose operation no worker has claimed yet claims its chunks itself
-// (the same next_chunk claim the workers use). Only durable (pmem2)
-// operations with the default kernels at BYTE or CACHE_LINE granularity
-// (stores, flushes and a fence; never an msync) are helped: small ones (a worker
-// wake-up costs more than the copy), split ones, and any of them while more
-// items are queued than there are workers. The helper performs them exactly
-// as a worker would (guard, durable kernels, publish, waker); the worker
-// that later pops the queue item finds no chunk left and drops its
-// reference. A small operation that is the only one a caller waits for is
-// not queued at all: the caller runs it at start.
+// A waiting caller may run chunks itself, or a whole small operation at
+// start (caller_help.hpp says which and when).
 #include <libminiasync/data_mover_threads.h>
 
 #include <algorithm>
@@ -44,6 +38,7 @@
 #include <memory>
 #include <type_traits>
 
+#include "caller_help.hpp"
 #include "chunking.hpp"
 #include "common/export.hpp"
 #include "durable/protocol.hpp"
@@ -55,17 +50,6 @@
 #include "room_waiters.hpp"
 #include "worker_pool.hpp"
 
-namespace pmem2::masync {
-namespace {
-
-namespace durable = pmem2::durable;
-
-// Durable operations up to this size may run on a waiting caller.
-constexpr std::size_t help_max = std::size_t(64) << 10;
-
-} // namespace
-} // namespace pmem2::masync
-
 struct data_mover_threads {
 	using op_slot = pmem2::masync::op_slot;
 
@@ -76,12 +60,11 @@ struct data_mover_threads {
 	std::atomic<std::size_t> min_chunk{std::size_t(512) << 10};
 
 	pmem2::masync::op_slots slots;
-
 	pmem2::masync::room_waiters room;	// callers whose op_start found no room
 	pmem2::masync::worker_pool pool;	// its queue holds slot indices
 
 	data_mover_threads(std::size_t nthreads, std::size_t ring,
-		future_notifier_type notifier, std::size_t npool);
+		future_notifier_type notifier, std::size_t nslots);
 
 	// 0 when queued; 1 (future stays IDLE) when there is no room.
 	int op_start(vdm_operation_data *fd, future_notifier *n) noexcept;
@@ -116,6 +99,26 @@ static_assert(std::is_standard_layout_v<data_mover_threads>);
 static_assert(offsetof(data_mover_threads, base) == 0);
 
 namespace pmem2::masync {
+
+thread_local int caller_may_help = help_none;
+
+mover_counters &mover_stats() noexcept
+{
+	static mover_counters c;
+	return c;
+}
+
+void set_split(data_mover_threads *dmt, std::size_t threshold, std::size_t chunk) noexcept
+{
+	dmt->split_threshold.store(threshold, std::memory_order_relaxed);
+	dmt->min_chunk.store(chunk, std::memory_order_relaxed);
+}
+
+std::size_t pool_capacity(const data_mover_threads *dmt) noexcept
+{
+	return dmt->slots.capacity();
+}
+
 namespace {
 
 data_mover_threads *mover_of(vdm *v) noexcept
@@ -148,10 +151,7 @@ future_state threads_op_check(void *data, const vdm_operation *op) noexcept
 	if (s->complete.load(std::memory_order_acquire) != 0)
 		return FUTURE_STATE_COMPLETE;
 	// The future holds a reference: the slot stays ours while we help.
-	if (caller_may_help != help_none && s->helpable &&
-	    s->next_chunk.load(std::memory_order_relaxed) < s->nchunks &&
-	    (s->small || s->nchunks > 1 ||
-	     mover_of(op_data_of(op)->vdm)->pool.backlogged())) {
+	if (caller_should_help(*s, [op] { return mover_of(op_data_of(op)->vdm)->pool.backlogged(); })) {
 		mover_counters &mc = mover_stats();
 		mover_of(op_data_of(op)->vdm)->run_claims(*s, {&mc.caller_ops, &mc.caller_chunks});
 		if (s->complete.load(std::memory_order_acquire) != 0)
@@ -187,12 +187,13 @@ void *worker_main(void *arg) noexcept
 } // namespace pmem2::masync
 
 using namespace pmem2::masync;
+namespace durable = pmem2::durable;
 
 data_mover_threads::data_mover_threads(std::size_t nthreads, std::size_t ring,
-	future_notifier_type notifier, std::size_t npool)
+	future_notifier_type notifier, std::size_t nslots)
 	: base{threads_op_new, threads_op_delete, threads_op_start,
 		threads_op_check, 0, threads_has_property},
-	  desired(notifier), slots(npool), pool(nthreads, ring, room)
+	  desired(notifier), slots(nslots), pool(nthreads, ring, room)
 {
 }
 
@@ -268,25 +269,15 @@ data_mover_threads::op_slot *data_mover_threads::try_submit(vdm_operation_data *
 		std::memory_order_relaxed);
 	s.refs.store(2, std::memory_order_relaxed);	// the future + the queue item
 
-	std::size_t len = op_length(s.op);
 	chunk_plan plan = plan_operation(s.op, split_threshold.load(std::memory_order_relaxed),
 		min_chunk.load(std::memory_order_relaxed), pool.size());
 	s.nchunks = plan.nchunks;
 	s.chunk_size = plan.chunk_size;
 	s.skew = plan.skew;
 	s.pending.store(s.nchunks, std::memory_order_relaxed);
-	// Helping runs the durable kernels on the caller; user hooks and plain
-	// operations stay on the workers.
-	bool default_fn = hooks.kernels_copy(s.op.type);
-	// PAGE operations end in msync, a blocking system call: they always run
-	// on the workers, so a waiting caller never blocks on persistence.
-	constexpr unsigned page_granularity = 2;	// PMEM2_GRANULARITY_PAGE
-	s.helpable = durable::is_request(flags) && default_fn &&
-		durable::unpack(flags).granularity != page_granularity;
-	s.small = s.helpable && s.nchunks == 1 && len <= help_max;
-	if (s.small && caller_may_help == help_all) {
-		// The caller waits for this operation alone: run it at start (in
-		// op_start), no queue item, no wake-up, no waker call.
+	classify_for_help(s, flags, hooks.kernels_copy(s.op.type), op_length(s.op));
+	if (caller_runs_at_start(s)) {
+		// No queue item, no wake-up, no waker call: op_start runs it.
 		s.refs.store(1, std::memory_order_relaxed);
 		s.notify = FUTURE_NOTIFIER_NONE;
 		fd->data = &s;
@@ -399,29 +390,6 @@ void data_mover_threads::finish(op_slot &s) noexcept
 	if (notify == FUTURE_NOTIFIER_WAKER)
 		w.wake(w.data);
 }
-
-namespace pmem2::masync {
-
-thread_local int caller_may_help = help_none;
-
-mover_counters &mover_stats() noexcept
-{
-	static mover_counters c;
-	return c;
-}
-
-void set_split(data_mover_threads *dmt, std::size_t threshold, std::size_t chunk) noexcept
-{
-	dmt->split_threshold.store(threshold, std::memory_order_relaxed);
-	dmt->min_chunk.store(chunk, std::memory_order_relaxed);
-}
-
-std::size_t pool_capacity(const data_mover_threads *dmt) noexcept
-{
-	return dmt->slots.capacity();
-}
-
-} // namespace pmem2::masync
 
 PMEM2_EXPORT struct data_mover_threads *data_mover_threads_new(size_t nthreads,
 	size_t ringbuf_size, enum future_notifier_type desired_notifier)
