@@ -204,33 +204,19 @@ int data_mover_threads::op_start(vdm_operation_data *fd, future_notifier *n) noe
 		notify = FUTURE_NOTIFIER_NONE;	// nothing to call: the caller polls
 	// A future that waited for room remembers, in the operation's padding,
 	// the epoch of the waiter list it registered its waker in.
-	std::uint32_t registered = fd->operation.padding;
-	bool run_here;
-	op_slot *s = try_submit(fd, n, notify, run_here);
-	if (s == nullptr) {
-		// No room. A caller that sleeps on its waker gets woken when room
-		// frees; others keep polling.
-		std::uint32_t epoch = notify == FUTURE_NOTIFIER_WAKER ?
-			room.add(n->waker, registered) : 0;
-		if (epoch == 0) {
-			if (n != nullptr)
-				n->notifier_used = FUTURE_NOTIFIER_NONE;
-			return 1;
-		}
-		s = try_submit(fd, n, notify, run_here);
-		if (s == nullptr) {
-			fd->operation.padding = epoch;
-			n->notifier_used = FUTURE_NOTIFIER_WAKER;
-			return 1;
-		}
-		registered = epoch;
-	}
-	if (registered != 0) {
-		// Started: withdraw the registration so the waker is not called
-		// after the future completes.
-		if (notify == FUTURE_NOTIFIER_WAKER)
-			room.remove(n->waker, registered);
-		fd->operation.padding = 0;
+	bool run_here = false;
+	op_slot *s = nullptr;
+	switch (room.start([&] { return (s = try_submit(fd, n, notify, run_here)) != nullptr; },
+		notify == FUTURE_NOTIFIER_WAKER ? &n->waker : nullptr, fd->operation.padding)) {
+	case room_waiters::outcome::started:
+		break;
+	case room_waiters::outcome::woken_later:
+		n->notifier_used = FUTURE_NOTIFIER_WAKER;
+		return 1;
+	case room_waiters::outcome::poll_again:
+		if (n != nullptr)
+			n->notifier_used = FUTURE_NOTIFIER_NONE;
+		return 1;
 	}
 	if (n != nullptr) {
 		n->notifier_used = notify;

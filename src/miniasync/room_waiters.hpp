@@ -21,6 +21,42 @@ namespace pmem2::masync {
 
 class room_waiters {
 public:
+	enum class outcome {
+		started,	// try_start found room
+		woken_later,	// no room: the waker is registered, called when room frees
+		poll_again,	// no room, and no waker registered: the caller polls
+	};
+	// op_start's side: try_start() takes room and starts the operation
+	// (true) or finds none. `w` is the waker of a caller that sleeps on it,
+	// else null. `epoch` keeps the future's registration between its polls
+	// (0: none).
+	template <class TryStart>
+	outcome start(TryStart &&try_start, const future_waker *w, std::uint32_t &epoch) noexcept
+	{
+		std::uint32_t registered = epoch;
+		if (!try_start()) {
+			// No room. A caller that sleeps on its waker gets woken when
+			// room frees (registered, then tried again: see the top);
+			// others keep polling.
+			std::uint32_t e = w != nullptr ? add(*w, registered) : 0;
+			if (e == 0)
+				return outcome::poll_again;
+			if (!try_start()) {
+				epoch = e;
+				return outcome::woken_later;
+			}
+			registered = e;
+		}
+		if (registered != 0) {
+			// Started: withdraw the registration so the waker is not called
+			// after the future completes.
+			if (w != nullptr)
+				remove(*w, registered);
+			epoch = 0;
+		}
+		return outcome::started;
+	}
+
 	// Registers a waker (counted per distinct waker) and returns the list's
 	// epoch, or 0 when the list is full. `prev` is the epoch this future
 	// registered in before: if still current, it is already counted.
