@@ -240,27 +240,10 @@ data_mover_threads::op_slot *data_mover_threads::try_submit(vdm_operation_data *
 	if (!slots.take(idx))
 		return nullptr;
 	op_slot &s = slots[idx];
-	s.op = fd->operation;
-	s.notify = notify;
-	if (notify == FUTURE_NOTIFIER_WAKER)
-		s.waker = n->waker;
-	s.result = VDM_SUCCESS;
-	s.guard = nullptr;
-	s.complete.store(0, std::memory_order_relaxed);
-	s.next_chunk.store(0, std::memory_order_relaxed);
-	s.status.store(durable::status_ok, std::memory_order_relaxed);
+	s.begin(fd->operation, notify, notify == FUTURE_NOTIFIER_WAKER ? &n->waker : nullptr,
+		plan_operation(fd->operation, split_threshold.load(std::memory_order_relaxed),
+			min_chunk.load(std::memory_order_relaxed), pool.size()));
 	std::uint64_t flags = durable::flags_of(s.op);
-	// Plain operations have no guard to enter: claimable at once.
-	s.gate.store(durable::is_request(flags) ? gate_closed : gate_open,
-		std::memory_order_relaxed);
-	s.refs.store(2, std::memory_order_relaxed);	// the future + the queue item
-
-	chunk_plan plan = plan_operation(s.op, split_threshold.load(std::memory_order_relaxed),
-		min_chunk.load(std::memory_order_relaxed), pool.size());
-	s.nchunks = plan.nchunks;
-	s.chunk_size = plan.chunk_size;
-	s.skew = plan.skew;
-	s.pending.store(s.nchunks, std::memory_order_relaxed);
 	classify_for_help(s, flags, hooks.kernels_copy(s.op.type), op_length(s.op));
 	if (caller_runs_at_start(s)) {
 		// No queue item, no wake-up, no waker call: op_start runs it.
@@ -352,7 +335,7 @@ std::uint32_t data_mover_threads::run_claims(op_slot &s, claim_counters counters
 void data_mover_threads::run_chunk(op_slot &s, std::uint32_t c) noexcept
 {
 	std::size_t off, part;
-	chunk_range(chunk_plan{s.nchunks, s.chunk_size, s.skew}, op_length(s.op), c, off, part);
+	chunk_range(s.plan(), op_length(s.op), c, off, part);
 	// A failed persist becomes the operation's status instead of stopping
 	// the process; the first one wins.
 	if (int st = hooks.run(s.op, off, part, s.guard != nullptr ? s.guard->svc : nullptr);
@@ -390,13 +373,9 @@ PMEM2_EXPORT struct data_mover_threads *data_mover_threads_new(size_t nthreads,
 	std::memcpy(&raw, &desired_notifier, sizeof(raw));
 	if (raw > FUTURE_NOTIFIER_POLLER)
 		return nullptr;
-	// Room for a full queue, every worker busy and as many completed
-	// operations not yet collected; bounded so huge queues stay cheap.
-	std::size_t pool = std::min<std::size_t>(std::max<std::size_t>(2 * ringbuf_size, 1024),
-		std::size_t(1) << 16) + std::min<std::size_t>(nthreads, std::size_t(1) << 16);
 	try {
 		auto dmt = std::make_unique<data_mover_threads>(nthreads, ringbuf_size,
-			desired_notifier, pool);
+			desired_notifier, op_slots::capacity_for(ringbuf_size, nthreads));
 		if (!dmt->pool.start(worker_main, dmt.get()))
 			return nullptr;
 		return dmt.release();
