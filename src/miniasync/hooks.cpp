@@ -1,5 +1,5 @@
-// The threads mover's default copy functions and its plain chunks (see
-// hooks.hpp).
+// The threads mover's default copy functions and the running of a chunk,
+// plain or durable (see hooks.hpp).
 #include "hooks.hpp"
 
 #include <cstring>
