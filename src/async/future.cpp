@@ -105,22 +105,6 @@ void op_done(struct future_context *lhs, struct future_context *rhs, void *where
 	}
 }
 
-// The op entry task of a default-mover future: the default mover's task,
-// then the outcome into the future's output, which is op_done's work for
-// the other kinds (so this entry has no map function). Only build() installs
-// it, in the op entry of a pmem2 future, so the future is found from the
-// context by offset, as persist_step finds it.
-enum future_state default_future_op_task(struct future_context *ctx, struct future_notifier *n) noexcept
-{
-	enum future_state st = default_op_task(ctx, n);
-	auto *f = reinterpret_cast<pmem2_future *>(reinterpret_cast<char *>(ctx) -
-		offsetof(pmem2_future, data.op.fut.base.context));
-	auto *od = static_cast<vdm_operation_data *>(future_context_get_data(ctx));
-	auto *out = static_cast<vdm_operation_output *>(future_context_get_output(ctx));
-	f->output.result = result_of_op(od, out, in_status_word);
-	return st;
-}
-
 // miniasync's chain walk, compiled for any chain (out of line, so that
 // default_chain_task below inlines only its own copy).
 [[gnu::noinline]] enum future_state any_chain_task(struct future_context *ctx,
@@ -130,20 +114,29 @@ enum future_state default_future_op_task(struct future_context *ctx, struct futu
 }
 
 // The chain task of a default-mover future: miniasync's chain walk,
-// async_chain_impl, and nothing else, so it behaves as the walk whatever
-// the chain holds. Where the chain is what build() made it (one entry,
-// marked LAST, no lazy init, its task default_future_op_task) the walk is
-// inlined with those facts known, and the compiler reduces it to that
-// entry's steps: no loop and no indirect call on the 64 B future's hot path
+// async_chain_impl, then the outcome into the future's output once the walk
+// is complete (op_done's work for the other kinds: this op entry has no map
+// function; polling a complete future does not run its task, so the
+// outcome is stored once, as op_done would store it). Where the chain is what build() made it (one entry, marked
+// LAST, no lazy init, its task default_op_task) the walk is inlined with
+// those facts known, and the compiler reduces it to that entry's steps: no
+// loop and no indirect call on the 64 B future's hot path
 // (docs/PERFORMANCE.md). Any other chain takes the walk compiled for all.
 [[gnu::flatten]] enum future_state default_chain_task(struct future_context *ctx,
 		struct future_notifier *n) noexcept
 {
-	const future_chain_entry *e = generic(&future_of_chain(ctx)->data.op);
-	if (e->future.task != default_future_op_task || e->init != nullptr ||
-			!FUTURE_CHAIN_ENTRY_IS_LAST(e)) [[unlikely]]
-		return any_chain_task(ctx, n);
-	return async_chain_impl(ctx, n);
+	pmem2_future *f = future_of_chain(ctx);
+	const future_chain_entry *e = generic(&f->data.op);
+	enum future_state st;
+	if (e->future.task == default_op_task && e->init == nullptr &&
+			FUTURE_CHAIN_ENTRY_IS_LAST(e)) [[likely]]
+		st = async_chain_impl(ctx, n);
+	else
+		st = any_chain_task(ctx, n);
+	if (st == FUTURE_STATE_COMPLETE)
+		f->output.result = result_of_op(&f->data.op.fut.data, &f->data.op.fut.output,
+			in_status_word);
+	return st;
 }
 
 // The persist step of a foreign mover's future: its output word holds the
@@ -278,8 +271,9 @@ verdict judge(const pmem2_map *map, const op_args &a) noexcept
 }
 
 // The rest of a future that is complete at once (the verdict's result is
-// in its output already): polling it is a no-op.
-void complete_now(pmem2_future &f) noexcept
+// in its output already): polling it is a no-op. Out of line, off the
+// builder's hot path.
+[[gnu::cold, gnu::noinline]] void complete_now(pmem2_future &f) noexcept
 {
 	vdm_operation_future &op = f.data.op.fut;
 	op.data.data = nullptr;
@@ -341,9 +335,10 @@ void build(pmem2_future &f, pmem2_map *map, const op_args &a, verdict v) noexcep
 	f.data.op.map = K == mover_kind::builtin ? nullptr : op_done;
 	if constexpr (K == mover_kind::builtin) {
 		// The op task runs the operation without the indirect calls of
-		// vdm_operation_impl.
+		// vdm_operation_impl; no map function, default_chain_task stores
+		// the outcome (map_arg names where it is, as for the threads mover).
 		op.data.data = default_mover_token(req);
-		FUTURE_INIT(&op, default_future_op_task);
+		FUTURE_INIT(&op, default_op_task);
 		f.data.op.map_arg = in_status_word;
 		op_entry->flags = FUTURE_CHAIN_FLAG_ENTRY_LAST;
 		std::memset(&f.data.fin, 0, sizeof(f.data.fin));	// unused (gap B6)
