@@ -1,3 +1,7 @@
+// Making and deleting maps (libpmem2.md §6): map_new's steps of §6.2
+// (validation, placement, mmap, granularity, the map object, its guard and
+// registration), map_from_existing and map_delete, and the one unwind every
+// failure of the first two leaves through (map_unwind).
 #include "map/map.hpp"
 
 #include <cerrno>
