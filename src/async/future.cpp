@@ -12,6 +12,9 @@
 //     is the plain one the original builds, created at the first poll (a
 //     dropped, never-polled future never reached the mover) and only while
 //     the map lives; then the persist step persists on the polling thread.
+// Every future, whatever its mover, is built by build() below and polled
+// by miniasync's own chain walk (async_chain_impl, libminiasync/future.h);
+// nothing here walks chain entries itself.
 // Results: the op's status (durable/protocol.hpp) or, for a foreign mover,
 // its vdm result, then the persist step's status, land in output.result:
 // 0, PMEM2_E_MAPPING_NOT_FOUND (map gone, nothing written),
@@ -102,20 +105,38 @@ void op_done(struct future_context *lhs, struct future_context *rhs, void *where
 	}
 }
 
-// The chain task of a default-mover future (op entry only, marked LAST):
-// the steps of async_chain_impl for that one entry, inlined.
-enum future_state default_chain_task(struct future_context *ctx, struct future_notifier *n) noexcept
+// miniasync's chain walk, compiled for any chain (out of line, so that
+// default_chain_task below inlines only its own copy).
+[[gnu::noinline]] enum future_state any_chain_task(struct future_context *ctx,
+		struct future_notifier *n) noexcept
+{
+	return async_chain_impl(ctx, n);
+}
+
+// The chain task of a default-mover future: miniasync's chain walk,
+// async_chain_impl, then the outcome into the future's output once the walk
+// is complete (op_done's work for the other kinds: this op entry has no map
+// function; polling a complete future does not run its task, so the
+// outcome is stored once, as op_done would store it). Where the chain is what build() made it (one entry, marked
+// LAST, no lazy init, its task default_op_task) the walk is inlined with
+// those facts known, and the compiler reduces it to that entry's steps: no
+// loop and no indirect call on the 64 B future's hot path
+// (docs/PERFORMANCE.md). Any other chain takes the walk compiled for all.
+[[gnu::flatten]] enum future_state default_chain_task(struct future_context *ctx,
+		struct future_notifier *n) noexcept
 {
 	pmem2_future *f = future_of_chain(ctx);
-	future_chain_entry *entry = generic(&f->data.op);
-	if (!FUTURE_CHAIN_ENTRY_IS_PROCESSED(entry)) {
-		future_context *op_ctx = &f->data.op.fut.base.context;
-		if (op_ctx->state != FUTURE_STATE_COMPLETE)
-			op_ctx->state = default_op_task(op_ctx, n);
-		op_done(op_ctx, ctx, in_status_word);
-		entry->flags |= FUTURE_CHAIN_FLAG_ENTRY_PROCESSED;
-	}
-	return FUTURE_STATE_COMPLETE;
+	const future_chain_entry *e = generic(&f->data.op);
+	enum future_state st;
+	if (e->future.task == default_op_task && e->init == nullptr &&
+			FUTURE_CHAIN_ENTRY_IS_LAST(e)) [[likely]]
+		st = async_chain_impl(ctx, n);
+	else
+		st = any_chain_task(ctx, n);
+	if (st == FUTURE_STATE_COMPLETE)
+		f->output.result = result_of_op(&f->data.op.fut.data, &f->data.op.fut.output,
+			in_status_word);
+	return st;
 }
 
 // The persist step of a foreign mover's future: its output word holds the
@@ -165,7 +186,10 @@ void op_lazy_init(void *future, struct future_context *, void *) noexcept
 // ---------------------------------------------------------------------------
 // Construction.
 
-void fill_operation(vdm_operation_future &op, const op_args &a, std::uint64_t vflags) noexcept
+// The operation as the original builds it, whatever becomes of it (callers
+// inspect it): the request's fields, the mover and the map's guard.
+void fill_operation(vdm_operation_future &op, const op_args &a, struct vdm *mover,
+		std::uint64_t vflags, map_guard *guard) noexcept
 {
 	vdm_operation &o = op.data.operation;
 	std::memset(&o, 0, sizeof(o));
@@ -181,21 +205,11 @@ void fill_operation(vdm_operation_future &op, const op_args &a, std::uint64_t vf
 		o.data.memcpy.n = a.len;
 		o.data.memcpy.flags = vflags;
 	}
+	durable::set_guard(o, guard);
+	op.data.vdm = mover;
 	op.output.type = a.type;
 	op.output.result = VDM_SUCCESS;
 	op.output.output.memcpy.dest = nullptr;
-}
-
-// A future that is already complete with `result` (validation errors and
-// zero-length operations): polling it is a no-op.
-void complete_now(pmem2_future &f, int result) noexcept
-{
-	FUTURE_INIT_COMPLETE(&f.data.op.fut);
-	f.data.op.fut.base.has_property = future_has_property_default;
-	generic(&f.data.op)->flags = FUTURE_CHAIN_FLAG_ENTRY_LAST | FUTURE_CHAIN_FLAG_ENTRY_PROCESSED;
-	f.output.result = result;
-	FUTURE_CHAIN_INIT(&f);
-	f.base.context.state = FUTURE_STATE_COMPLETE;
 }
 
 bool dest_in_map(const pmem2_map *map, const op_args &a) noexcept
@@ -220,108 +234,135 @@ std::uint64_t original_vdm_flags(const pmem2_map *map, const struct vdm *mover) 
 		VDM_F_MEM_DURABLE : 0;
 }
 
-// The common case, a valid non-empty operation on the default mover: every
-// member written once (no blanket memset of the 328 bytes), and chain and
-// op tasks that run the operation without indirect calls.
-void init_default(pmem2_future &f, pmem2_map *map, const op_args &a) noexcept
+// What a request becomes: an operation that runs, or a future that is
+// complete at once with `result` (validation errors, with their message
+// set, and zero-length operations).
+struct verdict {
+	bool runs;
+	int result;
+};
+
+// The checks in the original's order: the first that fails decides.
+verdict judge(const pmem2_map *map, const op_args &a) noexcept
 {
-	vdm_operation_future &op = f.data.op.fut;
-	fill_operation(op, a, map->granularity == PMEM2_GRANULARITY_CACHE_LINE ?
-		VDM_F_MEM_DURABLE : 0);
-	op.data.vdm = &default_vdm;
-	durable::set_guard(op.data.operation, map->guard);
-	op.data.data = default_mover_token(request_for(map, a));
-	FUTURE_INIT(&op, default_op_task);
-	f.data.op.map = op_done;
-	f.data.op.map_arg = in_status_word;
-	f.data.op.init = nullptr;
-	f.data.op.init_arg = nullptr;
-	generic(&f.data.op)->flags = FUTURE_CHAIN_FLAG_ENTRY_LAST;
-	std::memset(&f.data.fin, 0, sizeof(f.data.fin));	// unused (gap B6)
-	f.output.dest = a.dest;
-	f.output.result = 0;
-	f.output.reserved = 0;
-	FUTURE_CHAIN_INIT(&f);
-	f.base.task = default_chain_task;
-}
-
-} // namespace
-
-pmem2_future make_future(pmem2_map *map, const op_args &a) noexcept
-{
-	pmem2_future f;
-	if (map && map->mover == durable::mover_kind::builtin && !(a.flags & ~allowed_flags) &&
-			a.len != 0 && dest_in_map(map, a) && map->writable) [[likely]] {
-		init_default(f, map, a);
-		return f;
-	}
-	std::memset(&f, 0, sizeof(f));	// fin stays zeroed when unused (gap B6)
-	f.output.dest = a.dest;
-	f.output.result = 0;
-
-	if (!map) {
+	if (!map) [[unlikely]] {
 		set_errormsg("map is NULL");
-		fill_operation(f.data.op.fut, a, 0);
-		complete_now(f, -EINVAL);
-		return f;
+		return {false, -EINVAL};
 	}
-	durable::mover_kind kind = map->mover;
-	struct vdm *mover = kind == durable::mover_kind::builtin ? &default_vdm : map->vdm;
-	durable::request req = request_for(map, a);
-	// Flags as the original requests them (callers inspect them); the
-	// threads mover also finds the request there.
-	std::uint64_t vflags = original_vdm_flags(map, mover);
-	if (kind == durable::mover_kind::ours)
-		vflags |= durable::pack(req);
-	fill_operation(f.data.op.fut, a, vflags);
-	f.data.op.fut.data.vdm = mover;
-	durable::set_guard(f.data.op.fut.data.operation, map->guard);
-
-	if (a.flags & ~allowed_flags) {
+	if (a.flags & ~allowed_flags) [[unlikely]] {
 		set_errormsg("invalid flags 0x%x for an asynchronous durable operation "
 			"(allowed: NONTEMPORAL, TEMPORAL, WC, WB)", a.flags);
-		complete_now(f, -EINVAL);
-		return f;
+		return {false, -EINVAL};
 	}
-	if (!dest_in_map(map, a)) {
+	if (!dest_in_map(map, a)) [[unlikely]] {
 		set_errormsg("destination range [%p, +%zu) is not inside the map [%p, +%zu)",
 			a.dest, a.len, map->addr, map->content_length);
-		complete_now(f, PMEM2_E_MAP_RANGE);
-		return f;
+		return {false, PMEM2_E_MAP_RANGE};
 	}
-	if (!map->writable) {
+	if (!map->writable) [[unlikely]] {
 		// Writing would fault (on a worker, with the threads mover).
 		set_errormsg("the map at %p is not writable (mapped without PMEM2_PROT_WRITE)",
 			map->addr);
-		complete_now(f, PMEM2_E_NO_ACCESS);
-		return f;
+		return {false, PMEM2_E_NO_ACCESS};
 	}
-	if (a.len == 0) {
-		complete_now(f, 0);
-		return f;
+	if (a.len == 0) [[unlikely]]
+		return {false, 0};
+	return {true, 0};
+}
+
+// The rest of a future that is complete at once (the verdict's result is
+// in its output already): polling it is a no-op. Out of line, off the
+// builder's hot path.
+[[gnu::cold, gnu::noinline]] void complete_now(pmem2_future &f) noexcept
+{
+	vdm_operation_future &op = f.data.op.fut;
+	op.data.data = nullptr;
+	FUTURE_INIT_COMPLETE(&op);
+	op.base.has_property = future_has_property_default;
+	f.data.op.map = nullptr;
+	f.data.op.map_arg = nullptr;
+	generic(&f.data.op)->flags = FUTURE_CHAIN_FLAG_ENTRY_LAST | FUTURE_CHAIN_FLAG_ENTRY_PROCESSED;
+	std::memset(&f.data.fin, 0, sizeof(f.data.fin));	// unused (gap B6)
+	FUTURE_CHAIN_INIT(&f);
+	f.base.context.state = FUTURE_STATE_COMPLETE;
+}
+
+// The one builder of a pmem2 future, for every verdict; K is the map's
+// mover kind (a NULL map, always refused, is built as the default mover's,
+// without mover or guard), so each kind's future is written without
+// branches on the kind. Every member is written once, to what a zeroed
+// future with these members set would hold (no blanket memset of the 328
+// bytes: creating the 64 B future is on its measured hot path,
+// docs/PERFORMANCE.md); the unused `fin` entry is zeroed (gap B6).
+// tests/async checks that every byte is written.
+template <durable::mover_kind K>
+void build(pmem2_future &f, pmem2_map *map, const op_args &a, verdict v) noexcept
+{
+	using durable::mover_kind;
+	vdm_operation_future &op = f.data.op.fut;
+	auto *op_entry = generic(&f.data.op);
+	f.output.dest = a.dest;
+	f.output.result = v.result;
+	f.output.reserved = 0;
+	f.data.op.init = nullptr;
+	f.data.op.init_arg = nullptr;
+
+	// The operation, whatever the verdict, with the flags the original
+	// requests; the threads mover also finds the request there.
+	struct vdm *mover = nullptr;
+	map_guard *guard = nullptr;
+	durable::request req{};
+	std::uint64_t vflags = 0;
+	if (map) [[likely]] {
+		mover = K == mover_kind::builtin ? &default_vdm : map->vdm;
+		guard = map->guard;
+		req = request_for(map, a);
+		// The default mover supports VDM_F_MEM_DURABLE (default_vdm's
+		// capabilities): the flags are known without asking it.
+		if constexpr (K == mover_kind::builtin)
+			vflags = map->granularity == PMEM2_GRANULARITY_CACHE_LINE ? VDM_F_MEM_DURABLE : 0;
+		else
+			vflags = original_vdm_flags(map, mover);
+		if constexpr (K == mover_kind::ours)
+			vflags |= durable::pack(req);
+	}
+	fill_operation(op, a, mover, vflags, guard);
+	if (!v.runs) [[unlikely]] {
+		complete_now(f);
+		return;
 	}
 
-	auto *op_entry = generic(&f.data.op);
-	f.data.op.map = op_done;
-	f.data.op.map_arg = kind == durable::mover_kind::foreign ? nullptr : in_status_word;
-	switch (kind) {
-	case durable::mover_kind::builtin:
-		f.data.op.fut.data.data = default_mover_token(req);
-		FUTURE_INIT(&f.data.op.fut, default_op_task);
+	f.data.op.map = K == mover_kind::builtin ? nullptr : op_done;
+	if constexpr (K == mover_kind::builtin) {
+		// The op task runs the operation without the indirect calls of
+		// vdm_operation_impl; no map function, default_chain_task stores
+		// the outcome (map_arg names where it is, as for the threads mover).
+		op.data.data = default_mover_token(req);
+		FUTURE_INIT(&op, default_op_task);
+		f.data.op.map_arg = in_status_word;
 		op_entry->flags = FUTURE_CHAIN_FLAG_ENTRY_LAST;
-		break;
-	case durable::mover_kind::ours:
+		std::memset(&f.data.fin, 0, sizeof(f.data.fin));	// unused (gap B6)
+	} else if constexpr (K == mover_kind::ours) {
 		// Its op_new allocates nothing: the operation is made now.
-		vdm_generic_operation(mover, &f.data.op.fut);
-		if (!f.data.op.fut.base.has_property)
-			f.data.op.fut.base.has_property = future_has_property_default;
+		vdm_generic_operation(mover, &op);
+		if (!op.base.has_property)
+			op.base.has_property = future_has_property_default;
+		f.data.op.map_arg = in_status_word;
 		op_entry->flags = FUTURE_CHAIN_FLAG_ENTRY_LAST;
-		break;
-	case durable::mover_kind::foreign: {
-		// Sizes are needed by the chain walk only after init runs, but
-		// set them now so the future is well-formed when inspected.
-		f.data.op.fut.base.context.data_size = sizeof(f.data.op.fut.data);
-		f.data.op.fut.base.context.output_size = sizeof(f.data.op.fut.output);
+		std::memset(&f.data.fin, 0, sizeof(f.data.fin));	// unused (gap B6)
+	} else {
+		// The operation is made by op_lazy_init at the first poll; until
+		// then it has no task. Sizes are needed by the chain walk only
+		// after init runs, but set them now so the future is well-formed
+		// when inspected.
+		op.data.data = nullptr;
+		op.base.task = nullptr;
+		op.base.has_property = nullptr;
+		op.base.context.data_size = sizeof(op.data);
+		op.base.context.output_size = sizeof(op.output);
+		op.base.context.state = FUTURE_STATE_IDLE;
+		op.base.context.padding = 0;
+		f.data.op.map_arg = nullptr;
 		f.data.op.init = op_lazy_init;
 		auto &p = f.data.fin.fut.persist;
 		p.data.map = map;
@@ -330,13 +371,34 @@ pmem2_future make_future(pmem2_map *map, const op_args &a) noexcept
 		p.output.unused = durable::pack(req);
 		FUTURE_INIT(&p, persist_step);
 		f.data.fin.map = nullptr;
-		f.data.fin.map_arg = map->guard;
+		f.data.fin.map_arg = guard;
+		f.data.fin.init = nullptr;
+		f.data.fin.init_arg = nullptr;
 		generic(&f.data.fin)->flags = FUTURE_CHAIN_FLAG_ENTRY_LAST;
 		op_entry->flags = 0;
-		break;
-	}
 	}
 	FUTURE_CHAIN_INIT(&f);
+	if constexpr (K == mover_kind::builtin)
+		f.base.task = default_chain_task;
+}
+
+} // namespace
+
+pmem2_future make_future(pmem2_map *map, const op_args &a) noexcept
+{
+	pmem2_future f;
+	const verdict v = judge(map, a);
+	switch (map ? map->mover : durable::mover_kind::builtin) {
+	case durable::mover_kind::builtin: [[likely]]
+		build<durable::mover_kind::builtin>(f, map, a, v);
+		break;
+	case durable::mover_kind::ours:
+		build<durable::mover_kind::ours>(f, map, a, v);
+		break;
+	case durable::mover_kind::foreign:
+		build<durable::mover_kind::foreign>(f, map, a, v);
+		break;
+	}
 	return f;
 }
 

@@ -1,8 +1,13 @@
+// Making and deleting maps (libpmem2.md §6): map_new's steps of §6.2
+// (validation, placement, mmap, granularity, the map object, its guard and
+// registration), map_from_existing and map_delete, and the one unwind every
+// failure of the first two leaves through (map_unwind).
 #include "map/map.hpp"
 
 #include <cerrno>
 #include <cstdint>
 #include <new>
+#include <utility>
 
 #include <sys/mman.h>
 
@@ -88,6 +93,41 @@ const char *coarse_reason(int required, pmem2_granularity available) noexcept
 	return "PMEM2_FORCE_GRANULARITY forces a coarser granularity";
 }
 
+// The one unwind of a map being made. Until commit() it owns the
+// placement (the address space, or the reservation's writer lock and range)
+// and, once allocated, the map object with its guard; every failure leaves
+// through the destructor, after the error message is set, and undoes in
+// reverse order of making. The pool takes back only a retired guard, so the
+// guard is retired first (the map was never handed out, so no operation of
+// its generation can be inside it).
+struct map_unwind {
+	placement *pl = nullptr;
+	pmem2_map *m = nullptr;
+
+	map_unwind() = default;
+	map_unwind(const map_unwind &) = delete;
+	map_unwind &operator=(const map_unwind &) = delete;
+	~map_unwind()
+	{
+		if (m != nullptr) {
+			if (m->guard != nullptr) {
+				durable::guard_retire(m->guard);
+				durable::guard_release(m->guard);
+			}
+			delete m;
+		}
+		if (pl != nullptr)
+			unplace(*pl);
+	}
+
+	// The map is made: nothing to undo any more.
+	pmem2_map *commit() noexcept
+	{
+		pl = nullptr;
+		return std::exchange(m, nullptr);
+	}
+};
+
 } // namespace
 
 int map_new(pmem2_map *&out, const pmem2_config &cfg, const source_info &src)
@@ -149,26 +189,24 @@ int map_new(pmem2_map *&out, const pmem2_config &cfg, const source_info &src)
 		: place_anywhere(len, a, pl);
 	if (r)
 		return r;
+	map_unwind unwind;
+	unwind.pl = &pl;
 
 	bool map_sync = false;
-	if ((r = map_pages(pl, len, prot, cfg, src, static_cast<off_t>(eff_off), map_sync))) {
-		unplace(pl);
+	if ((r = map_pages(pl, len, prot, cfg, src, static_cast<off_t>(eff_off), map_sync)))
 		return r;
-	}
 
 	pmem2_granularity avail = available_granularity(src, cfg.sharing, map_sync);
 	if (static_cast<int>(avail) > cfg.required_granularity) {
 		set_errormsg("required store granularity %s is not available (only %s): %s",
 			granularity_name(cfg.required_granularity), granularity_name(avail),
 			coarse_reason(cfg.required_granularity, avail));
-		unplace(pl);
 		return PMEM2_E_GRANULARITY_NOT_SUPPORTED;
 	}
 
-	auto *m = new (std::nothrow) pmem2_map;
+	auto *m = unwind.m = new (std::nothrow) pmem2_map;
 	if (m == nullptr) {
 		set_errormsg_errno(ENOMEM, "allocating a map");
-		unplace(pl);
 		return -ENOMEM;
 	}
 	m->addr = pl.addr;
@@ -185,8 +223,6 @@ int map_new(pmem2_map *&out, const pmem2_config &cfg, const source_info &src)
 	m->guard = durable::guard_acquire(m->guard_gen);
 	if (m->guard == nullptr) {
 		set_errormsg_errno(ENOMEM, "allocating a map guard");
-		delete m;
-		unplace(pl);
 		return -ENOMEM;
 	}
 
@@ -197,14 +233,9 @@ int map_new(pmem2_map *&out, const pmem2_config &cfg, const source_info &src)
 	// An overlap with a registered map is PMEM2_E_MAPPING_EXISTS, not -EEXIST (A17).
 	if ((r = registry::insert(m)) == 0 && (r = placement_commit(pl, m)) != 0)
 		(void)registry::remove(m);
-	if (r) {
-		durable::guard_retire(m->guard);
-		durable::guard_release(m->guard);
-		delete m;
-		unplace(pl);
+	if (r)
 		return r;
-	}
-	out = m;
+	out = unwind.commit();
 	return 0;
 }
 
@@ -229,7 +260,8 @@ int map_from_existing(pmem2_map *&out, const source_info &src, void *addr, std::
 		set_errormsg("range %p + %zu wraps around the address space", addr, len);
 		return PMEM2_E_LENGTH_OUT_OF_RANGE;
 	}
-	auto *m = new (std::nothrow) pmem2_map;
+	map_unwind unwind;
+	auto *m = unwind.m = new (std::nothrow) pmem2_map;
 	if (m == nullptr) {
 		set_errormsg_errno(ENOMEM, "allocating a map");
 		return -ENOMEM;
@@ -244,19 +276,14 @@ int map_from_existing(pmem2_map *&out, const source_info &src, void *addr, std::
 	m->guard = durable::guard_acquire(m->guard_gen);
 	if (m->guard == nullptr) {
 		set_errormsg_errno(ENOMEM, "allocating a map guard");
-		delete m;
 		return -ENOMEM;
 	}
 	int r = registry::insert(m);
 	if (r == PMEM2_E_MAPPING_EXISTS)
 		r = PMEM2_E_MAP_EXISTS;	// what the original and PMDK's tests use
-	if (r) {
-		durable::guard_retire(m->guard);
-		durable::guard_release(m->guard);
-		delete m;
+	if (r)
 		return r;
-	}
-	out = m;
+	out = unwind.commit();
 	return 0;
 }
 

@@ -4,25 +4,17 @@
 // PMEM_NO_GENERIC_MEMCPY is non-zero). No streaming stores: the
 // NONTEMPORAL/WC/TEMPORAL/WB hints are ignored.
 //
-// Deliberate difference (gap A32): BYTE entries use the "none" flush policy,
-// so neither fallback issues flush instructions on eADR maps.
-#include "memops/flush.hpp"
-#include "memops/kernel_set.hpp"
+// The flag rules are rules.hpp's, as for the ISA families: BYTE entries use
+// the "none" flush policy there too (gap A32), so neither fallback issues
+// flush instructions on eADR maps.
+#define PMEM2_MEMOPS_ISA_NS fallback
+#include "memops/rules.hpp"
 
 #include <cstdint>
 #include <cstring>
 
 namespace pmem2::memops::fallback {
 namespace {
-
-using detail::flush_kind;
-using detail::flush_policy;
-using u64 = std::uint64_t;
-
-inline std::uintptr_t addr(const void *p) noexcept
-{
-	return reinterpret_cast<std::uintptr_t>(p);
-}
 
 // Stores go through volatile lvalues of exactly their width, so the
 // compiler can neither split nor merge them (8-byte store guarantee) nor
@@ -173,141 +165,33 @@ void memset_libc(char *d, int c, std::size_t n) noexcept
 	F::range(d, n);
 }
 
-// Entry points shared by both fallbacks; M/S are the raw kernels.
-template <template <class> class M, template <class> class S>
-struct entries {
+// The two fallbacks as kernel families (rules.hpp): temporal kernels only,
+// so the entry points store with them for every store kind (spec 9.7), and
+// nothing stored inline by the entry points.
+struct generic_family {
+	static constexpr const char *name = "generic";
+	static constexpr bool streams = false;
+	static constexpr bool borrows_temporal = false;
+	static constexpr bool small_inline = false;
 	template <class F>
-	static void *memmove_cl(void *dest, const void *src, std::size_t len, unsigned flags) noexcept
-	{
-		if (len != 0 && dest != src) {
-			if (flags & f_noflush)
-				M<flush_policy<flush_kind::none, F::recording>>::run(
-					static_cast<char *>(dest), static_cast<const char *>(src), len);
-			else
-				M<F>::run(static_cast<char *>(dest), static_cast<const char *>(src), len);
-		}
-		// The drain: orders the flushes above before later stores.
-		if (!(flags & (f_nodrain | f_noflush)))
-			F::sfence();
-		return dest;
-	}
+	static constexpr detail::raw_memmove_fn memmove_t = &memmove_generic<F>;
 	template <class F>
-	static void *memset_cl(void *dest, int c, std::size_t len, unsigned flags) noexcept
-	{
-		if (len != 0) {
-			if (flags & f_noflush)
-				S<flush_policy<flush_kind::none, F::recording>>::run(
-					static_cast<char *>(dest), c, len);
-			else
-				S<F>::run(static_cast<char *>(dest), c, len);
-		}
-		// The drain, as in memmove_cl.
-		if (!(flags & (f_nodrain | f_noflush)))
-			F::sfence();
-		return dest;
-	}
-	template <bool R>
-	static void *memmove_byte(void *dest, const void *src, std::size_t len, unsigned flags) noexcept
-	{
-		using N = flush_policy<flush_kind::none, R>;
-		if (len != 0 && dest != src)
-			M<N>::run(static_cast<char *>(dest), static_cast<const char *>(src), len);
-		// eADR: no flush, but the fence still orders the stores.
-		if (!(flags & (f_nodrain | f_noflush)))
-			N::sfence();
-		return dest;
-	}
-	template <bool R>
-	static void *memset_byte(void *dest, int c, std::size_t len, unsigned flags) noexcept
-	{
-		using N = flush_policy<flush_kind::none, R>;
-		if (len != 0)
-			S<N>::run(static_cast<char *>(dest), c, len);
-		// eADR: no flush, but the fence still orders the stores.
-		if (!(flags & (f_nodrain | f_noflush)))
-			N::sfence();
-		return dest;
-	}
-	// PAGE: plain stores then msync (gap A33: no CPU cache flush first).
-	template <bool R>
-	static void *memmove_page(void *dest, const void *src, std::size_t len, unsigned flags) noexcept
-	{
-		using N = flush_policy<flush_kind::none, R>;
-		if (len != 0 && dest != src)
-			M<N>::run(static_cast<char *>(dest), static_cast<const char *>(src), len);
-		if (!(flags & f_noflush))
-			page_sync(dest, len);
-		return dest;
-	}
-	template <bool R>
-	static void *memset_page(void *dest, int c, std::size_t len, unsigned flags) noexcept
-	{
-		using N = flush_policy<flush_kind::none, R>;
-		if (len != 0)
-			S<N>::run(static_cast<char *>(dest), c, len);
-		if (!(flags & f_noflush))
-			page_sync(dest, len);
-		return dest;
-	}
-
-	template <flush_kind K, bool R>
-	static constexpr detail::entry_pair cl()
-	{
-		using F = flush_policy<K, R>;
-		return {&memmove_cl<F>, &memset_cl<F>};
-	}
-	template <flush_kind K>
-	static constexpr void raw(detail::kernel_set &k)
-	{
-		constexpr int i = static_cast<int>(K);
-		for (int r = 0; r < 2; ++r) {
-			k.memmove_t[i][r] = k.memmove_nt[i][r] =
-				r ? &M<flush_policy<K, true>>::run : &M<flush_policy<K, false>>::run;
-			k.memset_t[i][r] = k.memset_nt[i][r] =
-				r ? &S<flush_policy<K, true>>::run : &S<flush_policy<K, false>>::run;
-		}
-	}
-	static constexpr detail::kernel_set make(const char *name)
-	{
-		detail::kernel_set k{};
-		k.name = name;
-		k.cache_line[0][0] = cl<flush_kind::clwb, false>();
-		k.cache_line[0][1] = cl<flush_kind::clwb, true>();
-		k.cache_line[1][0] = cl<flush_kind::clflushopt, false>();
-		k.cache_line[1][1] = cl<flush_kind::clflushopt, true>();
-		k.cache_line[2][0] = cl<flush_kind::clflush, false>();
-		k.cache_line[2][1] = cl<flush_kind::clflush, true>();
-		k.byte[0] = {&memmove_byte<false>, &memset_byte<false>};
-		k.byte[1] = {&memmove_byte<true>, &memset_byte<true>};
-		k.page[0] = {&memmove_page<false>, &memset_page<false>};
-		k.page[1] = {&memmove_page<true>, &memset_page<true>};
-		raw<flush_kind::clwb>(k);
-		raw<flush_kind::clflushopt>(k);
-		raw<flush_kind::clflush>(k);
-		raw<flush_kind::none>(k);
-		return k;
-	}
+	static constexpr detail::raw_memset_fn memset_t = &memset_generic<F>;
 };
 
-template <class F>
-struct generic_move {
-	static void run(char *d, const char *s, std::size_t n) noexcept { memmove_generic<F>(d, s, n); }
-};
-template <class F>
-struct generic_set {
-	static void run(char *d, int c, std::size_t n) noexcept { memset_generic<F>(d, c, n); }
-};
-template <class F>
-struct libc_move {
-	static void run(char *d, const char *s, std::size_t n) noexcept { memmove_libc<F>(d, s, n); }
-};
-template <class F>
-struct libc_set {
-	static void run(char *d, int c, std::size_t n) noexcept { memset_libc<F>(d, c, n); }
+struct libc_family {
+	static constexpr const char *name = "libc";
+	static constexpr bool streams = false;
+	static constexpr bool borrows_temporal = false;
+	static constexpr bool small_inline = false;
+	template <class F>
+	static constexpr detail::raw_memmove_fn memmove_t = &memmove_libc<F>;
+	template <class F>
+	static constexpr detail::raw_memset_fn memset_t = &memset_libc<F>;
 };
 
-constexpr detail::kernel_set generic_kernels = entries<generic_move, generic_set>::make("generic");
-constexpr detail::kernel_set libc_kernels = entries<libc_move, libc_set>::make("libc");
+constexpr detail::kernel_set generic_kernels = make_kernel_set<generic_family>();
+constexpr detail::kernel_set libc_kernels = make_kernel_set<libc_family>();
 
 } // namespace
 } // namespace pmem2::memops::fallback

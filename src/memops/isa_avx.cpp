@@ -1,7 +1,10 @@
 // AVX kernels: 32-byte vectors, two per line. Compiled with -mavx only;
 // chosen when CPUID and XCR0 report usable AVX state.
+// This file holds the ISA's instructions only (the isa policy): the loops
+// are kernels.hpp's, the flag rules and the table row rules.hpp's.
 #define PMEM2_MEMOPS_ISA_NS avx
 #include "memops/kernels.hpp"
+#include "memops/rules.hpp"
 
 #include <immintrin.h>
 
@@ -80,7 +83,7 @@ struct isa {
 	}
 };
 
-constexpr detail::kernel_set set = make_kernel_set<isa>();
+constexpr detail::kernel_set set = make_kernel_set<family<isa>>();
 
 } // namespace
 } // namespace pmem2::memops::avx

@@ -1,8 +1,11 @@
 // AVX-512F kernels: one 64-byte vector per line. Compiled with -mavx512f;
 // chosen when CPUID and XCR0 report usable AVX-512 state. The WC
 // workaround never applies (spec 9.5).
+// This file holds the ISA's instructions only (the isa policy): the loops
+// are kernels.hpp's, the flag rules and the table row rules.hpp's.
 #define PMEM2_MEMOPS_ISA_NS avx512f
 #include "memops/kernels.hpp"
+#include "memops/rules.hpp"
 
 #include <immintrin.h>
 
@@ -71,7 +74,7 @@ struct isa {
 	}
 };
 
-constexpr detail::kernel_set set = make_kernel_set<isa>();
+constexpr detail::kernel_set set = make_kernel_set<family<isa>>();
 
 } // namespace
 } // namespace pmem2::memops::avx512f

@@ -4,8 +4,11 @@
 // dispatch (spec 9.6), reached through one pointer set at dispatch. Head and
 // tail pieces use SSE2 (the baseline), as this file is compiled with
 // -mmovdir64b only.
+// This file holds the ISA's instructions only (the isa policy): the loops
+// are kernels.hpp's, the flag rules and the table row rules.hpp's.
 #define PMEM2_MEMOPS_ISA_NS movdir64b
 #include "memops/kernels.hpp"
+#include "memops/rules.hpp"
 
 #include <immintrin.h>
 
@@ -67,7 +70,7 @@ struct isa {
 	}
 };
 
-constinit detail::kernel_set set = make_kernel_set<isa>();
+constinit detail::kernel_set set = make_kernel_set<family<isa>>();
 
 } // namespace
 } // namespace pmem2::memops::movdir64b

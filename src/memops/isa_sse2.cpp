@@ -1,6 +1,9 @@
 // SSE2 kernels (x86-64 baseline): 16-byte vectors, four per line.
+// This file holds the ISA's instructions only (the isa policy): the loops
+// are kernels.hpp's, the flag rules and the table row rules.hpp's.
 #define PMEM2_MEMOPS_ISA_NS sse2
 #include "memops/kernels.hpp"
+#include "memops/rules.hpp"
 
 namespace pmem2::memops::sse2 {
 namespace {
@@ -94,7 +97,7 @@ struct isa {
 	}
 };
 
-constexpr detail::kernel_set set = make_kernel_set<isa>();
+constexpr detail::kernel_set set = make_kernel_set<family<isa>>();
 
 } // namespace
 } // namespace pmem2::memops::sse2

@@ -1,224 +1,36 @@
-// The x86-64 memmove/memset kernels, written once over two policies:
-//   I  the ISA (vector width, load/store/stream of one 64-byte line),
+// The x86-64 memmove/memset kernels: the loops over whole lines, temporal
+// (regular stores, each line flushed after its stores) and streaming, written
+// once over two policies:
+//   I  the ISA (vector width, load/store/stream of one 64-byte line), given
+//      by each ISA file,
 //   F  the flush instruction (flush.hpp), recording or not.
-// Each ISA file includes this header inside its own namespace and with its
-// own compile flags, so the instantiations never mix code of two ISAs.
-// Internal to src/memops.
+// family<I> at the end names them as the flag rules (rules.hpp) take a
+// kernel family. Internal to src/memops.
 //
 // Kernel contract: copy/fill [dest, dest+len), flush every line written
 // with regular stores (F), no final drain. memmove kernels are overlap-safe.
 // 8-byte store guarantee: when dest and len are multiples of 8, every store
-// is at least 8 bytes wide and 8-byte aligned (the small windows below are
+// is at least 8 bytes wide and 8-byte aligned (the pieces, pieces.hpp, are
 // 8-multiples at 8-aligned offsets in that case, and lines are 64-aligned).
 //
-// Include with PMEM2_MEMOPS_ISA_NS defined to the ISA's namespace name.
-#ifndef PMEM2_MEMOPS_ISA_NS
-#error "define PMEM2_MEMOPS_ISA_NS before including memops/kernels.hpp"
-#endif
+// Include with PMEM2_MEMOPS_ISA_NS defined (isa_ns.hpp).
+#pragma once
 
-#include "memops/flush.hpp"
+#include "memops/isa_ns.hpp"
 #include "memops/kernel_set.hpp"
-#include "memops/memops.hpp"
+#include "memops/pieces.hpp"
 
 #include <emmintrin.h>
 #include <xmmintrin.h>
 
 #include <cstddef>
-#include <cstdint>
-#include <cstring>
 
 namespace pmem2::memops::PMEM2_MEMOPS_ISA_NS {
 
-using detail::flush_kind;
-using detail::line_size;
-
-struct policy_tag {};
-template <flush_kind K, bool Rec>
-using flush_policy = detail::flush_policy<K, Rec, policy_tag>;
-
-using u64 = std::uint64_t;
-using u32 = std::uint32_t;
-using u16 = std::uint16_t;
-
-inline std::uintptr_t addr(const void *p) noexcept
-{
-	return reinterpret_cast<std::uintptr_t>(p);
-}
-
-template <class T>
-inline T load_scalar(const char *s) noexcept
-{
-	T v;
-	std::memcpy(&v, s, sizeof v);
-	return v;
-}
-
-template <class T>
-inline void store_scalar(char *d, T v) noexcept
-{
-	std::memcpy(d, &v, sizeof v);
-}
-
-// Copy n <= 64 bytes with at most two overlapping windows per size class.
-// Every load happens before the first store, so any overlap is safe.
 // ISAs whose lines fit in registers (every family with temporal kernels)
 // provide load_line/store_line/stream_line; MOVDIR64B does not.
 template <class I>
 inline constexpr bool has_line_regs = requires(const char *s) { I::load_line(s); };
-
-// ISAs that store 64 bytes at any address in one instruction (AVX-512F).
-template <class I>
-inline constexpr bool has_copy64 = requires(char *d, const char *s) { I::copy64(d, s); };
-
-template <class I>
-inline void copy_le64(char *d, const char *s, std::size_t n) noexcept
-{
-	if (n >= 32) {
-		if constexpr (has_copy64<I>) {
-			if (n == 64) {
-				I::copy64(d, s);
-				return;
-			}
-		}
-		auto a = I::load32(s);
-		auto b = I::load32(s + n - 32);
-		I::store32(d, a);
-		I::store32(d + n - 32, b);
-	} else if (n >= 16) {
-		__m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i *>(s));
-		__m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i *>(s + n - 16));
-		_mm_storeu_si128(reinterpret_cast<__m128i *>(d), a);
-		_mm_storeu_si128(reinterpret_cast<__m128i *>(d + n - 16), b);
-	} else if (n >= 8) {
-		u64 a = load_scalar<u64>(s), b = load_scalar<u64>(s + n - 8);
-		store_scalar(d, a);
-		store_scalar(d + n - 8, b);
-	} else if (n >= 4) {
-		u32 a = load_scalar<u32>(s), b = load_scalar<u32>(s + n - 4);
-		store_scalar(d, a);
-		store_scalar(d + n - 4, b);
-	} else if (n >= 2) {
-		u16 a = load_scalar<u16>(s), b = load_scalar<u16>(s + n - 2);
-		store_scalar(d, a);
-		store_scalar(d + n - 2, b);
-	} else if (n == 1) {
-		*d = *s;
-	}
-}
-
-// Fill n <= 64 bytes with the same windows as copy_le64.
-template <class I>
-inline void set_le64(char *d, const typename I::fill &f, u64 pattern, std::size_t n) noexcept
-{
-	if (n >= 32) {
-		if constexpr (has_copy64<I>) {
-			if (n == 64) {
-				I::fill64(d, f);
-				return;
-			}
-		}
-		I::store32(d, I::fill32(f));
-		I::store32(d + n - 32, I::fill32(f));
-	} else if (n >= 16) {
-		__m128i v = _mm_set1_epi64x(static_cast<long long>(pattern));
-		_mm_storeu_si128(reinterpret_cast<__m128i *>(d), v);
-		_mm_storeu_si128(reinterpret_cast<__m128i *>(d + n - 16), v);
-	} else if (n >= 8) {
-		store_scalar(d, pattern);
-		store_scalar(d + n - 8, pattern);
-	} else if (n >= 4) {
-		store_scalar(d, static_cast<u32>(pattern));
-		store_scalar(d + n - 4, static_cast<u32>(pattern));
-	} else if (n >= 2) {
-		store_scalar(d, static_cast<u16>(pattern));
-		store_scalar(d + n - 2, static_cast<u16>(pattern));
-	} else if (n == 1) {
-		*d = static_cast<char>(pattern);
-	}
-}
-
-inline u64 byte_pattern(int c) noexcept
-{
-	return u64(static_cast<unsigned char>(c)) * 0x0101010101010101ULL;
-}
-
-// A line-aligned tail of exactly 32/16/8/4 bytes goes out as one streaming
-// store (spec 9.5); returns false when the tail needs regular stores.
-template <class I>
-inline bool stream_tail_copy(char *d, const char *s, std::size_t n) noexcept
-{
-	switch (n) {
-	case 32:
-		I::stream32(d, I::load32(s));
-		return true;
-	case 16:
-		_mm_stream_si128(reinterpret_cast<__m128i *>(d),
-				 _mm_loadu_si128(reinterpret_cast<const __m128i *>(s)));
-		return true;
-	case 8:
-		_mm_stream_si64(reinterpret_cast<long long *>(d),
-				static_cast<long long>(load_scalar<u64>(s)));
-		return true;
-	case 4:
-		_mm_stream_si32(reinterpret_cast<int *>(d), static_cast<int>(load_scalar<u32>(s)));
-		return true;
-	default:
-		return false;
-	}
-}
-
-template <class I>
-inline bool stream_tail_set(char *d, const typename I::fill &f, u64 pattern, std::size_t n) noexcept
-{
-	switch (n) {
-	case 32:
-		I::stream32(d, I::fill32(f));
-		return true;
-	case 16:
-		_mm_stream_si128(reinterpret_cast<__m128i *>(d),
-				 _mm_set1_epi64x(static_cast<long long>(pattern)));
-		return true;
-	case 8:
-		_mm_stream_si64(reinterpret_cast<long long *>(d), static_cast<long long>(pattern));
-		return true;
-	case 4:
-		_mm_stream_si32(reinterpret_cast<int *>(d), static_cast<int>(pattern));
-		return true;
-	default:
-		return false;
-	}
-}
-
-// At most one line with a streaming store kind: a line-aligned whole line
-// goes out as one streaming line, a line-aligned piece of exactly 32/16/8/4
-// bytes as one streaming store, as the lines and tail of the streaming
-// kernels do (spec 9.5), and is reported as streamed. Returns false for any
-// other range, which the caller writes with regular stores and flushes.
-template <class I, class F>
-inline bool stream_le64_copy(char *d, const char *s, std::size_t n) noexcept
-{
-	if (addr(d) & (line_size - 1))
-		return false;
-	if (n == line_size)
-		I::stream_copy_line(d, s);
-	else if (!stream_tail_copy<I>(d, s, n))
-		return false;
-	F::nt(d, n);
-	return true;
-}
-
-template <class I, class F>
-inline bool stream_le64_set(char *d, const typename I::fill &f, u64 pattern, std::size_t n) noexcept
-{
-	if (addr(d) & (line_size - 1))
-		return false;
-	if (n == line_size)
-		I::stream_fill_line(d, f);
-	else if (!stream_tail_set<I>(d, f, pattern, n))
-		return false;
-	F::nt(d, n);
-	return true;
-}
 
 // ---- whole lines, loads first ------------------------------------------
 // A group of lines is read whole before any of it is written: the loads
@@ -656,246 +468,55 @@ void memset_nt(char *d, int c, std::size_t n) noexcept
 		F::sfence();
 }
 
-// ---- per-granularity entry points ------------------------------------
+// ---- the kernels as a family -----------------------------------------
 
-// The two operations as the entry points see them, so each granularity's
-// logic is written once: a copy from s (memmove, overlap-safe) or a fill
-// with c (memset). Everything inlines; the entry points below stay as fast
-// as hand-written pairs.
+// The ISA's kernels as the flag rules take a kernel family (rules.hpp): the
+// ISA's own members (name, kernel names, borrows_temporal), its raw kernels
+// and its pieces of at most one line, which the entry points store inline.
+// MOVDIR64B (borrows_temporal) has temporal kernels of another family only,
+// reached through the ISA's temporal_memmove/temporal_memset.
 template <class I>
-struct copy_op {
-	const char *s;
+struct family : I {
+	static constexpr bool streams = true;
+	static constexpr bool small_inline = !I::borrows_temporal;
 
-	static constexpr const char *t_name = I::memmove_t_name;
-	static constexpr const char *nt_name = I::memmove_nt_name;
-
-	// memmove onto itself stores nothing (spec 9.3); memset always stores.
-	bool stores(const char *d) const noexcept { return d != s; }
-	void le64(char *d, std::size_t n) const noexcept { copy_le64<I>(d, s, n); }
 	template <class F>
-	bool stream_le64(char *d, std::size_t n) const noexcept
-	{
-		return stream_le64_copy<I, F>(d, s, n);
-	}
-	// Temporal kernels, unless the ISA borrows them from another family
-	// (MOVDIR64B replaces only the non-temporal ones).
-	template <class F>
-	void temporal(char *d, std::size_t n) const noexcept
-	{
+	static constexpr detail::raw_memmove_fn memmove_t = [] {
 		if constexpr (I::borrows_temporal)
-			I::template temporal_memmove<F>(d, s, n);
+			return &I::template temporal_memmove<F>;
 		else
-			memmove_t<I, F>(d, s, n);
-	}
+			return &PMEM2_MEMOPS_ISA_NS::memmove_t<I, F>;
+	}();
 	template <class F>
-	void nontemporal(char *d, std::size_t n) const noexcept
+	static constexpr detail::raw_memset_fn memset_t = [] {
+		if constexpr (I::borrows_temporal)
+			return &I::template temporal_memset<F>;
+		else
+			return &PMEM2_MEMOPS_ISA_NS::memset_t<I, F>;
+	}();
+	template <class F>
+	static constexpr detail::raw_memmove_fn memmove_nt = &PMEM2_MEMOPS_ISA_NS::memmove_nt<I, F>;
+	template <class F>
+	static constexpr detail::raw_memset_fn memset_nt = &PMEM2_MEMOPS_ISA_NS::memset_nt<I, F>;
+
+	static void small_copy(char *d, const char *s, std::size_t n) noexcept
 	{
-		memmove_nt<I, F>(d, s, n);
+		copy_le64<I>(d, s, n);
 	}
-};
-
-template <class I>
-struct fill_op {
-	int c;
-
-	static constexpr const char *t_name = I::memset_t_name;
-	static constexpr const char *nt_name = I::memset_nt_name;
-
-	bool stores(const char *) const noexcept { return true; }
-	void le64(char *d, std::size_t n) const noexcept
+	static void small_set(char *d, int c, std::size_t n) noexcept
 	{
 		set_le64<I>(d, I::make_fill(c), byte_pattern(c), n);
 	}
 	template <class F>
-	bool stream_le64(char *d, std::size_t n) const noexcept
+	static bool small_stream_copy(char *d, const char *s, std::size_t n) noexcept
+	{
+		return stream_le64_copy<I, F>(d, s, n);
+	}
+	template <class F>
+	static bool small_stream_set(char *d, int c, std::size_t n) noexcept
 	{
 		return stream_le64_set<I, F>(d, I::make_fill(c), byte_pattern(c), n);
 	}
-	template <class F>
-	void temporal(char *d, std::size_t n) const noexcept
-	{
-		if constexpr (I::borrows_temporal)
-			I::template temporal_memset<F>(d, c, n);
-		else
-			memset_t<I, F>(d, c, n);
-	}
-	template <class F>
-	void nontemporal(char *d, std::size_t n) const noexcept
-	{
-		memset_nt<I, F>(d, c, n);
-	}
 };
-
-// Spec 9.3 priority: NOFLUSH, then NONTEMPORAL|WC, then TEMPORAL|WB, then
-// the length threshold.
-inline bool cl_wants_nt(unsigned flags, std::size_t len) noexcept
-{
-	if (flags & (f_nontemporal | f_wc))
-		return true;
-	if (flags & (f_temporal | f_wb))
-		return false;
-	return len >= detail::g_movnt_threshold;
-}
-
-template <class F>
-using noflush_of = flush_policy<flush_kind::none, F::recording>;
-
-// CACHE_LINE (spec 9.2): nodrain kernel, then SFENCE unless NODRAIN or
-// NOFLUSH. A zero length or a memmove onto itself stores nothing but still
-// drains.
-template <class I, class F>
-struct cl_gran {
-	template <class Op>
-	[[gnu::always_inline]] static void run(char *d, std::size_t len, unsigned flags, const Op &op) noexcept
-	{
-		if constexpr (!I::borrows_temporal) {
-			// Up to one line: inline, without a call. A streaming store
-			// kind streams a line-aligned whole line or 32/16/8/4-byte piece
-			// (as the non-temporal kernels do); anything else is a regular
-			// store plus a flush, whatever the store kind.
-			if (len - 1 < line_size) {
-				if (op.stores(d)) {
-					const bool nt = !(flags & f_noflush) && cl_wants_nt(flags, len);
-					if constexpr (F::recording)
-						F::kernel(nt ? Op::nt_name : Op::t_name);
-					if (nt && op.template stream_le64<F>(d, len)) {
-						if constexpr (F::fence_after_nt)
-							F::sfence();
-					} else {
-						op.le64(d, len);
-						if (!(flags & f_noflush))
-							F::range(d, len);
-					}
-				}
-				// The drain, as below.
-				if (!(flags & (f_nodrain | f_noflush)))
-					F::sfence();
-				return;
-			}
-		}
-		if (len != 0 && op.stores(d)) [[likely]] {
-			if (flags & f_noflush)
-				op.template temporal<noflush_of<F>>(d, len);
-			else if (cl_wants_nt(flags, len))
-				op.template nontemporal<F>(d, len);
-			else
-				op.template temporal<F>(d, len);
-		}
-		// The drain: makes the flushes and streaming stores above durable
-		// before the caller's next store.
-		if (!(flags & (f_nodrain | f_noflush)))
-			F::sfence();
-	}
-};
-
-// BYTE (eADR, spec 9.4): caches are persistent, so nothing is flushed;
-// streaming stores only on an explicit NONTEMPORAL (WC ignored, threshold
-// ignored). The SFENCE still orders the stores (and drains streaming ones).
-template <class I, bool Rec>
-struct byte_gran {
-	template <class Op>
-	[[gnu::always_inline]] static void run(char *d, std::size_t len, unsigned flags, const Op &op) noexcept
-	{
-		using N = flush_policy<flush_kind::none, Rec>;
-		if (len != 0 && op.stores(d)) [[likely]] {
-			if ((flags & (f_noflush | f_nontemporal)) == f_nontemporal)
-				op.template nontemporal<N>(d, len);
-			else
-				op.template temporal<N>(d, len);
-		}
-		// Orders the stores above before the caller's next store.
-		if (!(flags & (f_nodrain | f_noflush)))
-			N::sfence();
-	}
-};
-
-// PAGE (spec 9.2, deliberately different per gap A33): the store kind is
-// chosen as for CACHE_LINE, but no CPU cache line is flushed, because the
-// msync of page_sync() is what makes page-cache data durable; then
-// page_sync() unless NOFLUSH (NODRAIN has no effect). Streaming variants
-// fence inside the kernel, so their stores are globally visible before msync.
-template <class I, bool Rec>
-struct page_gran {
-	template <class Op>
-	[[gnu::always_inline]] static void run(char *d, std::size_t len, unsigned flags, const Op &op) noexcept
-	{
-		using N = flush_policy<flush_kind::none, Rec>;
-		if (len != 0 && op.stores(d)) [[likely]] {
-			if (!(flags & f_noflush) && cl_wants_nt(flags, len))
-				op.template nontemporal<N>(d, len);
-			else
-				op.template temporal<N>(d, len);
-		}
-		if (!(flags & f_noflush))
-			page_sync(d, len);
-	}
-};
-
-// The C signatures of the dispatch table over one granularity's logic G.
-template <class I, class G>
-void *memmove_entry(void *dest, const void *src, std::size_t len, unsigned flags) noexcept
-{
-	G::run(static_cast<char *>(dest), len, flags, copy_op<I>{static_cast<const char *>(src)});
-	return dest;
-}
-
-template <class I, class G>
-void *memset_entry(void *dest, int c, std::size_t len, unsigned flags) noexcept
-{
-	G::run(static_cast<char *>(dest), len, flags, fill_op<I>{c});
-	return dest;
-}
-
-// ---- the family's row of the dispatch table --------------------------
-
-template <class I, class G>
-constexpr detail::entry_pair entries()
-{
-	return {&memmove_entry<I, G>, &memset_entry<I, G>};
-}
-
-template <class I, flush_kind K, bool R>
-constexpr detail::entry_pair cl_pair()
-{
-	return entries<I, cl_gran<I, flush_policy<K, R>>>();
-}
-
-template <class I, flush_kind K>
-constexpr void fill_raw(detail::kernel_set &k)
-{
-	constexpr int i = static_cast<int>(K);
-	if constexpr (!I::borrows_temporal) {
-		k.memmove_t[i][0] = &memmove_t<I, flush_policy<K, false>>;
-		k.memmove_t[i][1] = &memmove_t<I, flush_policy<K, true>>;
-		k.memset_t[i][0] = &memset_t<I, flush_policy<K, false>>;
-		k.memset_t[i][1] = &memset_t<I, flush_policy<K, true>>;
-	}
-	k.memmove_nt[i][0] = &memmove_nt<I, flush_policy<K, false>>;
-	k.memmove_nt[i][1] = &memmove_nt<I, flush_policy<K, true>>;
-	k.memset_nt[i][0] = &memset_nt<I, flush_policy<K, false>>;
-	k.memset_nt[i][1] = &memset_nt<I, flush_policy<K, true>>;
-}
-
-template <class I>
-constexpr detail::kernel_set make_kernel_set()
-{
-	detail::kernel_set k{};
-	k.name = I::name;
-	k.cache_line[0][0] = cl_pair<I, flush_kind::clwb, false>();
-	k.cache_line[0][1] = cl_pair<I, flush_kind::clwb, true>();
-	k.cache_line[1][0] = cl_pair<I, flush_kind::clflushopt, false>();
-	k.cache_line[1][1] = cl_pair<I, flush_kind::clflushopt, true>();
-	k.cache_line[2][0] = cl_pair<I, flush_kind::clflush, false>();
-	k.cache_line[2][1] = cl_pair<I, flush_kind::clflush, true>();
-	k.byte[0] = entries<I, byte_gran<I, false>>();
-	k.byte[1] = entries<I, byte_gran<I, true>>();
-	k.page[0] = entries<I, page_gran<I, false>>();
-	k.page[1] = entries<I, page_gran<I, true>>();
-	fill_raw<I, flush_kind::clwb>(k);
-	fill_raw<I, flush_kind::clflushopt>(k);
-	fill_raw<I, flush_kind::clflush>(k);
-	fill_raw<I, flush_kind::none>(k);
-	return k;
-}
 
 } // namespace pmem2::memops::PMEM2_MEMOPS_ISA_NS

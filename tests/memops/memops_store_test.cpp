@@ -38,7 +38,8 @@ TEST(static_init, ops_usable_from_other_constructors)
 // range between two values; a reader must never see an aligned 8-byte word
 // that mixes them (a torn or sub-8-byte store). Probabilistic: it catches a
 // split store only when the reader runs at the same moment, so it is a
-// regression net on top of the reasoning in kernels.hpp, not a proof.
+// regression net on top of the reasoning in pieces.hpp and kernels.hpp, not a
+// proof.
 TEST_P(kernel_test, eight_byte_stores_are_never_split)
 {
 	const kernel_case &k = GetParam();
