@@ -1,7 +1,9 @@
 /*
  * side_by_side: the synchronous libpmem2 benchmark that bench/compare.sh
  * builds twice from this one file, against PMDK's libpmem2 (with PMDK's
- * headers) and against ours, and runs alternately.
+ * headers) and against ours, and runs alternately. It maps and measures
+ * through the side-by-side harness (harness/sbs.h, compiled in with the
+ * same headers), as `pmem2 bench` does.
  *
  * Uses only the public C API that both libraries share. Maps a scratch file
  * (default in /dev/shm); the store granularity is whatever the library
@@ -19,7 +21,7 @@
  * TEMPORAL NOFLUSH WC WB NT_NODRAIN T_NODRAIN.
  */
 #define _GNU_SOURCE
-#include <libpmem2.h>
+#include "harness/sbs.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -27,33 +29,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <time.h>
 #include <unistd.h>
 
 #define MAP_BYTES ((size_t)64 << 20)
 #define SRC_BYTES ((size_t)40 << 20)
 #define MAX_BATCHES 301
 #define MIN_BATCHES 15
-#define BATCH_NS 40000.0	/* small sizes: calls per batch to fill this */
-
-struct flag_name {
-	const char *name;
-	unsigned flags;
-};
-
-static const struct flag_name all_flags[] = {
-	{"0", 0},
-	{"NODRAIN", PMEM2_F_MEM_NODRAIN},
-	{"NONTEMPORAL", PMEM2_F_MEM_NONTEMPORAL},
-	{"TEMPORAL", PMEM2_F_MEM_TEMPORAL},
-	{"NOFLUSH", PMEM2_F_MEM_NOFLUSH},
-	{"WC", PMEM2_F_MEM_WC},
-	{"WB", PMEM2_F_MEM_WB},
-	{"NT_NODRAIN", PMEM2_F_MEM_NONTEMPORAL | PMEM2_F_MEM_NODRAIN},
-	{"T_NODRAIN", PMEM2_F_MEM_TEMPORAL | PMEM2_F_MEM_NODRAIN},
-};
-#define N_FLAGS (sizeof(all_flags) / sizeof(all_flags[0]))
 
 static const size_t default_sizes[] = {
 	64, 256, 1024, 4096, 16384, 65536, 262144,
@@ -61,132 +42,25 @@ static const size_t default_sizes[] = {
 };
 #define N_DEFAULT_SIZES (sizeof(default_sizes) / sizeof(default_sizes[0]))
 
-enum op { OP_MEMCPY, OP_MEMMOVE, OP_MEMSET, OP_PERSIST };
-static const char *op_names[] = {"memcpy", "memmove", "memset", "persist"};
-
-struct ctx {
-	char *pmem;
-	char *src;
-	size_t src_shift;
-	pmem2_memcpy_fn memcpy_fn;
-	pmem2_memmove_fn memmove_fn;
-	pmem2_memset_fn memset_fn;
-	pmem2_persist_fn persist_fn;
-};
-
-static double
-now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
-
+/* Measures one cell and, when `report`, prints its line. */
 static int
-cmp_double(const void *a, const void *b)
+cell(const struct sbs_target *t, const struct sbs_source *src, const char *gran, enum sbs_op op,
+	const struct sbs_flag *f, size_t size, double budget_ns, int report)
 {
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
-
-/*
- * Destinations advance through a window, each call starting where the
- * previous one's size rounded up to a cache line ends, as appends to a log
- * do, so small operations do not hit the same lines every call; the window
- * is twice the size, at least 1 MiB (cache resident for small sizes), at
- * most the map. (Stepping by whole pages instead put every small call's
- * lines in one L1 set and let the L2 hit rate depend on which physical
- * pages a process got: the same cell then differed by up to 2x from one
- * process to the next.)
- */
-struct rotation {
-	size_t stride, window, off;
-};
-
-static struct rotation
-rotation_for(size_t size)
-{
-	struct rotation r;
-	r.stride = (size + 63) & ~(size_t)63;
-	r.window = 2 * r.stride;
-	if (r.window < ((size_t)1 << 20))
-		r.window = (size_t)1 << 20;
-	if (r.window > SRC_BYTES - 4096)
-		r.window = SRC_BYTES - 4096;
-	r.off = 0;
-	return r;
-}
-
-static void
-run_calls(struct ctx *c, enum op op, unsigned flags, size_t size,
-	struct rotation *r, unsigned long calls)
-{
-	for (unsigned long i = 0; i < calls; ++i) {
-		char *d = c->pmem + r->off;
-		switch (op) {
-		case OP_MEMCPY:
-			c->memcpy_fn(d, c->src + c->src_shift + r->off, size, flags);
-			break;
-		case OP_MEMMOVE:
-			/* Overlapping, destination above source: backward copy. */
-			c->memmove_fn(d + 64, d, size, flags);
-			break;
-		case OP_MEMSET:
-			c->memset_fn(d, (int)(i & 0xff), size, flags);
-			break;
-		case OP_PERSIST:
-			c->persist_fn(d, size);
-			break;
-		}
-		r->off += r->stride;
-		if (r->off + r->stride + 4096 > r->window)
-			r->off = 0;
+	const struct sbs_limits lim = {budget_ns, MIN_BATCHES, MAX_BATCHES};
+	struct sbs_samples s = {0};
+	if (sbs_measure(t, src, op, f->flags, size, &lim, &s) != 0) {
+		fprintf(stderr, "%s %s %zu: cannot be measured\n", sbs_op_names[op], f->name, size);
+		sbs_samples_free(&s);
+		return -1;
 	}
-}
-
-static void
-measure(struct ctx *c, const char *gran, enum op op, const struct flag_name *f,
-	size_t size, double budget_ns, int report)
-{
-	static double samples[MAX_BATCHES];
-	struct rotation r = rotation_for(size);
-
-	/* Warm up and calibrate: calls per batch so a batch lasts BATCH_NS. */
-	double t0 = now_ns();
-	run_calls(c, op, f->flags, size, &r, 4);
-	double one = (now_ns() - t0) / 4;
-	unsigned long calls = one >= BATCH_NS ? 1 : (unsigned long)(BATCH_NS / (one > 1 ? one : 1));
-	if (calls < 1)
-		calls = 1;
-	run_calls(c, op, f->flags, size, &r, calls);
-
-	int n = 0;
-	double start = now_ns();
-	while (n < MAX_BATCHES) {
-		double b = now_ns();
-		run_calls(c, op, f->flags, size, &r, calls);
-		double e = now_ns();
-		samples[n++] = (e - b) / (double)calls;
-		if (n >= MIN_BATCHES && e - start > budget_ns)
-			break;
+	double med = sbs_median(&s);
+	if (report) {
+		printf("%s %s %s %zu %.2f %zu\n", gran, sbs_op_names[op], f->name, size, med, s.n);
+		fflush(stdout);
 	}
-	qsort(samples, (size_t)n, sizeof(samples[0]), cmp_double);
-	double med = n % 2 ? samples[n / 2] : (samples[n / 2 - 1] + samples[n / 2]) / 2;
-	if (!report)
-		return;
-	printf("%s %s %s %zu %.2f %d\n", gran, op_names[op], f->name, size, med, n);
-	fflush(stdout);
-}
-
-static const char *
-gran_name(enum pmem2_granularity g)
-{
-	switch (g) {
-	case PMEM2_GRANULARITY_BYTE: return "BYTE";
-	case PMEM2_GRANULARITY_CACHE_LINE: return "CACHE_LINE";
-	case PMEM2_GRANULARITY_PAGE: return "PAGE";
-	}
-	return "?";
+	sbs_samples_free(&s);
+	return 0;
 }
 
 static int
@@ -239,28 +113,23 @@ main(int argc, char **argv)
 	}
 	unlink(path);
 
-	struct pmem2_config *cfg;
-	struct pmem2_source *source;
-	struct pmem2_map *map;
-	if (pmem2_config_new(&cfg) || pmem2_source_from_fd(&source, fd) ||
-	    pmem2_config_set_required_store_granularity(cfg, PMEM2_GRANULARITY_PAGE) ||
-	    pmem2_map_new(&map, cfg, source)) {
-		pmem2_perror("mapping %s", path);
+	struct sbs_api api;
+	sbs_api_linked(&api);
+	struct sbs_map map;
+	char why[1024];
+	if (sbs_map_open(&map, &api, fd, PMEM2_GRANULARITY_PAGE, why, sizeof(why)) != 0) {
+		fprintf(stderr, "mapping %s: %s\n", path, why);
 		return 1;
 	}
 
-	struct ctx c;
-	c.pmem = pmem2_map_get_address(map);
-	c.memcpy_fn = pmem2_get_memcpy_fn(map);
-	c.memmove_fn = pmem2_get_memmove_fn(map);
-	c.memset_fn = pmem2_get_memset_fn(map);
-	c.persist_fn = pmem2_get_persist_fn(map);
-	c.src_shift = src_shift;
-	if (posix_memalign((void **)&c.src, 4096, SRC_BYTES) != 0)
+	struct sbs_source src = {NULL, SRC_BYTES, src_shift};
+	char *buf;
+	if (posix_memalign((void **)&buf, 4096, SRC_BYTES) != 0)
 		return 1;
-	memset(c.src, 0x5a, SRC_BYTES);
-	memset(c.pmem, 0, MAP_BYTES);	/* fault every page in */
-	const char *gran = gran_name(pmem2_map_get_store_granularity(map));
+	memset(buf, 0x5a, SRC_BYTES);
+	src.buf = buf;
+	sbs_prefault(&map.target);
+	const char *gran = sbs_granularity_name(api.map_get_store_granularity(map.map));
 
 	size_t size_list[64];
 	size_t nsizes = 0;
@@ -277,17 +146,17 @@ main(int argc, char **argv)
 		nsizes = N_DEFAULT_SIZES;
 	}
 
-	int warmed_up = 0;
-	for (int op = OP_MEMCPY; op <= OP_PERSIST; ++op) {
-		if (!in_list(ops, op_names[op]))
+	int warmed_up = 0, rc = 0;
+	for (int op = SBS_MEMCPY; op <= SBS_PERSIST && rc == 0; ++op) {
+		if (!in_list(ops, sbs_op_names[op]))
 			continue;
-		for (size_t fi = 0; fi < N_FLAGS; ++fi) {
+		for (size_t fi = 0; fi < sbs_n_flags && rc == 0; ++fi) {
 			/* persist takes no flags. */
-			if (op == OP_PERSIST && fi != 0)
+			if (op == SBS_PERSIST && fi != 0)
 				continue;
-			if (op != OP_PERSIST && !in_list(flags, all_flags[fi].name))
+			if (op != SBS_PERSIST && !in_list(flags, sbs_flags[fi].name))
 				continue;
-			for (size_t si = 0; si < nsizes; ++si) {
+			for (size_t si = 0; si < nsizes && rc == 0; ++si) {
 				/*
 				 * The first cell of a process runs right after
 				 * the setup's 100 MiB of memset and measured up
@@ -296,20 +165,19 @@ main(int argc, char **argv)
 				 * once unreported first.
 				 */
 				if (!warmed_up) {
-					measure(&c, gran, (enum op)op, &all_flags[fi],
+					rc = cell(&map.target, &src, gran, (enum sbs_op)op, &sbs_flags[fi],
 						size_list[si], budget_ms * 1e6, 0);
 					warmed_up = 1;
 				}
-				measure(&c, gran, (enum op)op, &all_flags[fi], size_list[si],
-					budget_ms * 1e6, 1);
+				if (rc == 0)
+					rc = cell(&map.target, &src, gran, (enum sbs_op)op, &sbs_flags[fi],
+						size_list[si], budget_ms * 1e6, 1);
 			}
 		}
 	}
 
-	pmem2_map_delete(&map);
-	pmem2_source_delete(&source);
-	pmem2_config_delete(&cfg);
+	sbs_map_close(&map);
 	close(fd);
-	free(c.src);
-	return 0;
+	free(buf);
+	return rc == 0 ? 0 : 1;
 }
