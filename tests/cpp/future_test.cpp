@@ -14,7 +14,10 @@
 #include <libminiasync/runtime.h>
 #include <pmem2/pmem2.hpp>
 
-#include "cpp_helpers.hpp"
+#include "support/bytes.hpp"
+#include "support/process.hpp"
+#include "support/scratch.hpp"
+#include "support/wait.hpp"
 
 using namespace pmem2;
 using namespace std::chrono_literals;
@@ -232,7 +235,7 @@ TEST(cpp_future, without_a_loop_the_waker_resumes_the_coroutine)
 		done.set();
 	};
 	start();
-	done.wait();
+	ASSERT_TRUE(done.wait()) << "never set";
 	slow_ms = 30;
 	EXPECT_EQ(a, b);
 	EXPECT_NE(resumed_on, std::this_thread::get_id());
@@ -257,7 +260,7 @@ TEST(cpp_future, when_all_without_a_loop_joins_tasks_finishing_on_workers)
 		done.set();
 	};
 	all();
-	done.wait();
+	ASSERT_TRUE(done.wait()) << "never set";
 	EXPECT_EQ(dst, src);
 }
 

@@ -17,7 +17,10 @@
 
 #include <pmem2/pmem2.hpp>
 
-#include "cpp_helpers.hpp"
+#include "support/bytes.hpp"
+#include "support/process.hpp"
+#include "support/scratch.hpp"
+#include "support/wait.hpp"
 #include "miniasync/internal.hpp"
 
 using namespace pmem2;
@@ -33,43 +36,6 @@ double thread_cpu_ms()
 	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
 	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
-
-// Aborts the process when not disarmed in time: a lost wake-up on a path
-// without a backstop would otherwise hang the test.
-class watchdog {
-public:
-	explicit watchdog(std::chrono::seconds limit)
-		: t_([this, limit] {
-			  if (!done_.wait_for(limit)) {
-				  std::fprintf(stderr, "watchdog: the loop never woke up\n");
-				  std::abort();
-			  }
-		  }) {}
-	~watchdog()
-	{
-		done_.set();
-		t_.join();
-	}
-
-private:
-	struct flag {
-		std::mutex m;
-		std::condition_variable cv;
-		bool set_ = false;
-		void set()
-		{
-			std::lock_guard lk(m);
-			set_ = true;
-			cv.notify_all();
-		}
-		bool wait_for(std::chrono::seconds d)
-		{
-			std::unique_lock lk(m);
-			return cv.wait_for(lk, d, [&] { return set_; });
-		}
-	} done_;
-	std::thread t_;
-};
 
 // A map of a scratch file; CACHE_LINE forced when `cache_line` (then the
 // threads mover may run small operations on a waiting caller).
@@ -292,7 +258,7 @@ TEST(cpp_loop, a_long_wait_sleeps_instead_of_spinning)
 
 TEST(cpp_loop, a_post_after_the_active_wait_wakes_the_loop)
 {
-	watchdog w(30s);
+	test::watchdog w("the loop's wake-up", 30s);
 	event_loop loop;
 	stopper st(&loop);
 	std::thread poster([&] {
@@ -312,7 +278,7 @@ TEST(cpp_loop, any_number_of_loops_wait_alike)
 	std::vector<std::unique_ptr<event_loop>> others;
 	for (int i = 0; i < 1000; ++i)
 		others.push_back(std::make_unique<event_loop>());
-	watchdog w(30s);
+	test::watchdog w("the loop's wake-up", 30s);
 	for (auto delay : {0ms, 20ms}) {
 		hand_state s;
 		std::thread completer([&] {

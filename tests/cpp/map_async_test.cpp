@@ -8,7 +8,10 @@
 
 #include <pmem2/pmem2.hpp>
 
-#include "cpp_helpers.hpp"
+#include "support/bytes.hpp"
+#include "support/process.hpp"
+#include "support/scratch.hpp"
+#include "support/wait.hpp"
 
 using namespace pmem2;
 

@@ -2,7 +2,9 @@
 // dispatch really selected it.
 #pragma once
 
-#include "memops_test_util.hpp"
+#include "memops/kernel_cases.hpp"
+#include "support/bytes.hpp"
+#include "support/stress.hpp"
 
 namespace memops_test {
 

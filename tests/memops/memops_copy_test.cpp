@@ -40,9 +40,9 @@ struct copy_rig {
 	buffer src{max_len + 2 * guard + 64};
 	copy_rig()
 	{
-		fill_random(pristine.data(), pristine.size, 1);
+		fill_pattern(pristine.data(), pristine.size, 1);
 		std::memcpy(dst.data(), pristine.data(), dst.size);
-		fill_random(src.data(), src.size, 2);
+		fill_pattern(src.data(), src.size, 2);
 	}
 
 	// Copy len bytes at the given misalignments; true if the destination
@@ -219,7 +219,7 @@ TEST_P(kernel_test, overlapping_moves_both_directions)
 	buffer buf(span + 2 * guard);
 	buffer ref(span + 2 * guard);
 	buffer pristine(span + 2 * guard);
-	fill_random(pristine.data(), pristine.size, 7);
+	fill_pattern(pristine.data(), pristine.size, 7);
 	std::vector<std::size_t> lens;
 	for (std::size_t l = 1; l <= 300; l += (l < 80 ? 1 : 7))
 		lens.push_back(l);
@@ -279,7 +279,7 @@ TEST_P(kernel_test, large_copies_and_fills)
 		if (n > (4u << 20) && stress_scale() < 0.5)
 			continue;
 		buffer src(n + 4096), dst(n + 4096), ref(n + 4096);
-		fill_random(src.data(), src.size, n);
+		fill_pattern(src.data(), src.size, n);
 		for (granularity g : {granularity::cache_line, granularity::byte, granularity::page}) {
 			const mo::ops_table &t = mo::ops(g);
 			for (unsigned flags : {0u, unsigned(mo::f_nontemporal), unsigned(mo::f_temporal),

@@ -1,6 +1,8 @@
 // PMEM_* environment parsing, CPU detection and load-time dispatch.
 #include "memops/flush.hpp"
-#include "memops_test_util.hpp"
+#include "memops/kernel_cases.hpp"
+#include "support/bytes.hpp"
+#include "support/stress.hpp"
 
 #include <fstream>
 #include <sstream>

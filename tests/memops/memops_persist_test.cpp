@@ -57,7 +57,7 @@ bool last_is_fence(const recording &rec)
 struct persist_rig {
 	buffer dst{8192 + 256};
 	buffer src{8192 + 256};
-	persist_rig() { fill_random(src.data(), src.size, 3); }
+	persist_rig() { fill_pattern(src.data(), src.size, 3); }
 };
 
 } // namespace

@@ -5,9 +5,10 @@
 #include <cstring>
 #include <type_traits>
 
-#include "test_futures.hpp"
+#include "support/futures.hpp"
+#include "support/wait.hpp"
 
-using namespace masync_test;
+using namespace pmem2::test;
 
 TEST(FutureLayout, StructSizesAndOffsets)
 {

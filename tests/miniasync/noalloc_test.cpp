@@ -8,7 +8,8 @@
 #include <new>
 #include <vector>
 
-#include "test_futures.hpp"
+#include "support/futures.hpp"
+#include "support/wait.hpp"
 
 namespace {
 std::atomic<long> allocations{0};

@@ -7,9 +7,10 @@
 #include <vector>
 
 #include "miniasync/internal.hpp"
-#include "test_futures.hpp"
+#include "support/futures.hpp"
+#include "support/wait.hpp"
 
-using namespace masync_test;
+using namespace pmem2::test;
 
 TEST(Runtime, NewDelete)
 {

@@ -11,7 +11,9 @@
 #include <vector>
 
 #include "miniasync/internal.hpp"
-#include "test_futures.hpp"
+#include "support/stress.hpp"
+#include "support/futures.hpp"
+#include "support/wait.hpp"
 
 namespace {
 
@@ -24,9 +26,7 @@ constexpr double default_scale = 1.0;
 
 double stress_scale()
 {
-	const char *s = std::getenv("PMEM2_STRESS_SCALE");
-	double v = s != nullptr ? std::atof(s) : default_scale;
-	return v > 0 ? v : default_scale;
+	return pmem2::test::stress_scale(default_scale);
 }
 
 // Mostly small, sometimes up to 1 MiB: the copy volume stays a few GiB.

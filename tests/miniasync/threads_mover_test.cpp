@@ -18,13 +18,17 @@
 #include "durable/services.hpp"
 #include "memops/memops.hpp"
 #include "miniasync/internal.hpp"
-#include "test_futures.hpp"
+#include "support/bytes.hpp"
+#include "support/futures.hpp"
+#include "support/wait.hpp"
 
 namespace durable = pmem2::durable;
 
 extern "C" int miniasync_private_durable_mover(const struct vdm *v);
 
 namespace {
+
+using pmem2::test::pattern;
 
 // A guard as libpmem2 makes them: its services are libpmem2's.
 struct test_guard : pmem2::durable::map_guard {
@@ -45,19 +49,6 @@ using mover_ptr = std::unique_ptr<data_mover_threads, mover_deleter>;
 mover_ptr make_mover(std::size_t n, std::size_t ring, future_notifier_type t)
 {
 	return mover_ptr(data_mover_threads_new(n, ring, t));
-}
-
-std::vector<unsigned char> pattern(std::size_t n, unsigned seed)
-{
-	std::vector<unsigned char> v(n);
-	std::uint32_t x = seed * 2654435761u + 1;
-	for (auto &b : v) {
-		x ^= x << 13;
-		x ^= x >> 17;
-		x ^= x << 5;
-		b = static_cast<unsigned char>(x);
-	}
-	return v;
 }
 
 } // namespace
@@ -99,7 +90,7 @@ TEST(ThreadsMover, AllOperationTypesWithRuntime)
 	ASSERT_NE(m, nullptr);
 	vdm *v = data_mover_threads_get_vdm(m.get());
 	runtime *r = runtime_new();
-	auto src = pattern(4096, 1);
+	auto src = pattern<unsigned char>(4096, 1);
 	std::vector<unsigned char> d1(4096), d2(4096), d3(4096), d4(4096, 7);
 	auto f1 = vdm_memcpy(v, d1.data(), src.data(), 4096, 0);
 	auto f2 = vdm_memmove(v, d2.data(), src.data(), 4000, 0);
@@ -148,7 +139,7 @@ TEST(ThreadsMover, WakerIsCalledAfterCompletionIsPublished)
 {
 	auto m = make_mover(2, 16, FUTURE_NOTIFIER_WAKER);
 	vdm *v = data_mover_threads_get_vdm(m.get());
-	auto src = pattern(100000, 2);
+	auto src = pattern<unsigned char>(100000, 2);
 	std::vector<unsigned char> dst(100000);
 	for (int i = 0; i < 200; ++i) {
 		auto f = vdm_memcpy(v, dst.data(), src.data(), 1 + i * 400, 0);
@@ -158,7 +149,7 @@ TEST(ThreadsMover, WakerIsCalledAfterCompletionIsPublished)
 		n.waker = {&probe, probe_wake};
 		EXPECT_NE(future_poll(FUTURE_AS_RUNNABLE(&f), &n), FUTURE_STATE_IDLE);
 		EXPECT_EQ(n.notifier_used, FUTURE_NOTIFIER_WAKER);
-		ASSERT_TRUE(masync_test::wait_for([&] { return probe.calls.load() != 0; }));
+		ASSERT_TRUE(pmem2::test::wait_for([&] { return probe.calls.load() != 0; }));
 		EXPECT_EQ(probe.saw_complete.load(), 1);
 		EXPECT_EQ(future_poll(FUTURE_AS_RUNNABLE(&f), &n), FUTURE_STATE_COMPLETE);
 		EXPECT_EQ(probe.calls.load(), 1);
@@ -170,7 +161,7 @@ TEST(ThreadsMover, PollerNotifierPointsAtCompletionWord)
 {
 	auto m = make_mover(2, 16, FUTURE_NOTIFIER_POLLER);
 	vdm *v = data_mover_threads_get_vdm(m.get());
-	auto src = pattern(65536, 3);
+	auto src = pattern<unsigned char>(65536, 3);
 	std::vector<unsigned char> dst(65536);
 	auto f = vdm_memcpy(v, dst.data(), src.data(), 65536, 0);
 	future_notifier n{};
@@ -178,7 +169,7 @@ TEST(ThreadsMover, PollerNotifierPointsAtCompletionWord)
 	ASSERT_EQ(n.notifier_used, FUTURE_NOTIFIER_POLLER);
 	ASSERT_NE(n.poller.ptr_to_monitor, nullptr);
 	if (s != FUTURE_STATE_COMPLETE) {
-		ASSERT_TRUE(masync_test::wait_for([&] {
+		ASSERT_TRUE(pmem2::test::wait_for([&] {
 			return __atomic_load_n(n.poller.ptr_to_monitor, __ATOMIC_ACQUIRE) != 0;
 		}));
 		EXPECT_EQ(future_poll(FUTURE_AS_RUNNABLE(&f), &n), FUTURE_STATE_COMPLETE);
@@ -215,7 +206,7 @@ TEST(ThreadsMover, FutureMovedByValueWhileRunning)
 {
 	auto m = make_mover(1, 4, FUTURE_NOTIFIER_NONE);
 	vdm *v = data_mover_threads_get_vdm(m.get());
-	auto src = pattern(1 << 20, 4);
+	auto src = pattern<unsigned char>(1 << 20, 4);
 	std::vector<unsigned char> dst(1 << 20);
 	auto f = vdm_memcpy(v, dst.data(), src.data(), 1 << 20, 0);
 	future_poll(FUTURE_AS_RUNNABLE(&f), nullptr);
@@ -387,7 +378,7 @@ TEST(ThreadsMover, QueueOfOneSlot)
 		vdm *v = data_mover_threads_get_vdm(m.get());
 		runtime *r = runtime_new();
 		constexpr int n = 200;
-		auto src = pattern(n * 512, 5);
+		auto src = pattern<unsigned char>(n * 512, 5);
 		std::vector<unsigned char> dst(n * 512);
 		std::vector<vdm_operation_future> fs;
 		fs.reserve(n);
@@ -409,7 +400,7 @@ TEST(ThreadsMover, DeleteFinishesStartedOperationsAndTheirWakers)
 		vdm *v = data_mover_threads_get_vdm(m.get());
 		constexpr int n = 100;
 		constexpr std::size_t sz = 64 * 1024;
-		auto src = pattern(sz, 6 + round);
+		auto src = pattern<unsigned char>(sz, 6 + round);
 		std::vector<std::vector<unsigned char>> dst(n, std::vector<unsigned char>(sz));
 		std::vector<vdm_operation_future> fs;
 		fs.reserve(n);
@@ -470,7 +461,7 @@ TEST(ThreadsMover, LargeOperationsAreSplitAcrossWorkers)
 	vdm *v = data_mover_threads_get_vdm(m.get());
 	runtime *r = runtime_new();
 	constexpr std::size_t sz = 4 * 1024 * 1024 + 123;
-	auto src = pattern(sz, 7);
+	auto src = pattern<unsigned char>(sz, 7);
 	std::vector<unsigned char> dst(sz + 8192 + 1, 0xee);
 	// A destination 100 bytes into a page: the first chunk is short.
 	auto page0 = (reinterpret_cast<std::uintptr_t>(dst.data()) + 4095) & ~std::uintptr_t(4095);
@@ -574,7 +565,7 @@ TEST(ThreadsMover, AnotherWorkerTakesEveryChunkLeft)
 	data_mover_threads_set_memcpy_fn(m.get(), blocking_first_memcpy);
 	vdm *v = data_mover_threads_get_vdm(m.get());
 	constexpr std::size_t sz = 1024 * 1024 + 4096;
-	auto src = pattern(sz, 9);
+	auto src = pattern<unsigned char>(sz, 9);
 	std::vector<unsigned char> dst(sz);
 	const std::uint32_t n = expected_chunks(dst.data(), sz, 64 * 1024);
 	ASSERT_GE(n, 15u);
@@ -584,7 +575,7 @@ TEST(ThreadsMover, AnotherWorkerTakesEveryChunkLeft)
 	std::uint64_t wc0 = mc.worker_split_chunks.load();
 	auto f = vdm_memcpy(v, dst.data(), src.data(), sz, 0);
 	future_poll(FUTURE_AS_RUNNABLE(&f), nullptr);
-	EXPECT_TRUE(masync_test::wait_for([&] { return hook_calls.load() == int(n); }));
+	EXPECT_TRUE(pmem2::test::wait_for([&] { return hook_calls.load() == int(n); }));
 	EXPECT_EQ(future_poll(FUTURE_AS_RUNNABLE(&f), nullptr), FUTURE_STATE_RUNNING);
 	{
 		std::lock_guard lk(hook_mtx);
@@ -630,7 +621,7 @@ TEST(ThreadsMover, FailedPageSyncFailsTheOperation)
 	test_guard guard;
 	const std::uint64_t page = encode_request(2, 0, guard.gen.load());
 	std::vector<unsigned char> dst(256 * 1024);
-	auto src = pattern(dst.size(), 13);
+	auto src = pattern<unsigned char>(dst.size(), 13);
 
 	for (std::size_t len : {std::size_t(4096), dst.size()}) {	// whole, then 16 chunks
 		const int syncs = len == 4096 ? 1 : int(expected_chunks(dst.data(), len, 16 * 1024));
@@ -701,7 +692,7 @@ TEST(ThreadsMover, SubmissionFromManyThreads)
 	for (int t = 0; t < 4; ++t) {
 		ts.emplace_back([&, t] {
 			runtime *r = runtime_new();
-			auto src = pattern(8192, 100 + t);
+			auto src = pattern<unsigned char>(8192, 100 + t);
 			std::vector<unsigned char> dst(8192);
 			for (int i = 0; i < 500; ++i) {
 				std::size_t n = 1 + (i * 37) % 8192;
@@ -735,7 +726,7 @@ TEST_P(ThreadsMoverDurable, CopiesInsideTheGuardAndFailsAfterRetire)
 	test_guard guard;
 	const std::uint32_t gen = guard.gen.load();
 	constexpr std::size_t sz = 512 * 1024 + 77;
-	auto src = pattern(sz, 8);
+	auto src = pattern<unsigned char>(sz, 8);
 	std::vector<unsigned char> dst(sz), dst2(sz, 0x42);
 
 	for (unsigned g : {0u, 1u, 2u}) {	// byte, cache line, page granularity
@@ -802,7 +793,7 @@ TEST(ThreadsMover, RetireWaitsForOperationsInsideTheGuard)
 	test_guard guard;
 	const std::uint32_t gen = guard.gen.load();
 	constexpr std::size_t sz = 8 * 1024 * 1024;
-	auto src = pattern(sz, 9);
+	auto src = pattern<unsigned char>(sz, 9);
 	std::vector<unsigned char> dst(sz);
 	std::vector<vdm_operation_future> fs;
 	for (int i = 0; i < 8; ++i) {
@@ -853,7 +844,7 @@ TEST(ThreadsMoverRuntime, SleepingWaitIsWokenByCompletion)
 	std::uint64_t sleeps0 = st.sleeps.load(), wakes0 = st.wakes.load(), woken0 = st.woken.load();
 	std::thread opener([&] {
 		// Open the gate only once the waiting thread is asleep.
-		masync_test::wait_for([&] { return st.sleeps.load() != sleeps0 && gated_calls.load() != 0; });
+		pmem2::test::wait_for([&] { return st.sleeps.load() != sleeps0 && gated_calls.load() != 0; });
 		gate.store(1, std::memory_order_release);
 	});
 	runtime_wait(r, &f.base);
@@ -887,7 +878,7 @@ TEST(ThreadsMoverRuntime, FullQueueRegistersWakerAndWaitCompletes)
 	// Only a few fit (one running, the queue full); the rest wait for room.
 	std::uint64_t sleeps0 = st.sleeps.load();
 	std::thread opener([&] {
-		masync_test::wait_for([&] { return st.sleeps.load() != sleeps0; });
+		pmem2::test::wait_for([&] { return st.sleeps.load() != sleeps0; });
 		gate.store(1, std::memory_order_release);
 	});
 	runtime_wait_multiple(r, ptrs.data(), n);
@@ -933,7 +924,7 @@ TEST(ThreadsMover, DurableOperationsPersistOnTheWorkers)
 		vdm *v = data_mover_threads_get_vdm(m.get());
 		test_guard guard;
 		constexpr std::size_t sz = 256 * 1024 + 100;
-		auto src = pattern(sz, 10);
+		auto src = pattern<unsigned char>(sz, 10);
 		std::vector<unsigned char> dst(sz + 64);
 		unsigned char *d = dst.data() + 3;	// unaligned head and tail
 
@@ -1045,7 +1036,7 @@ std::vector<vdm_operation_future> block_workers(data_mover_threads *m, int nwork
 		fs.push_back(vdm_memset(data_mover_threads_get_vdm(m), scratch.data() + 64 * i, 7, 64, 0));
 		future_poll(FUTURE_AS_RUNNABLE(&fs.back()), nullptr);
 	}
-	EXPECT_TRUE(masync_test::wait_for([&] { return gated_calls.load() == nworkers; }));
+	EXPECT_TRUE(pmem2::test::wait_for([&] { return gated_calls.load() == nworkers; }));
 	return fs;
 }
 
@@ -1074,7 +1065,7 @@ TEST(ThreadsMoverRuntime, WaitingCallerRunsDurableOperationsNoWorkerTook)
 	// the waiting caller since both workers are busy.
 	constexpr int n = 6;
 	constexpr std::size_t sz = 4096 + 33;
-	auto src = pattern(sz, 11);
+	auto src = pattern<unsigned char>(sz, 11);
 	std::vector<std::vector<unsigned char>> dst(n, std::vector<unsigned char>(sz));
 	std::vector<vdm_operation_future> fs;
 	std::vector<future *> ptrs;
@@ -1095,7 +1086,7 @@ TEST(ThreadsMoverRuntime, WaitingCallerRunsDurableOperationsNoWorkerTook)
 
 	// A split operation: the caller runs every chunk.
 	constexpr std::size_t big = 512 * 1024 + 5;
-	auto bsrc = pattern(big, 12);
+	auto bsrc = pattern<unsigned char>(big, 12);
 	std::vector<unsigned char> bdst(big);
 	auto b = vdm_memcpy(v, bdst.data(), bsrc.data(), big, flags);
 	durable::set_guard(b.data.operation, &guard);
@@ -1178,7 +1169,7 @@ TEST(ThreadsMoverRuntime, CallersAndWorkersShareDurableOperations)
 			const std::size_t sizes[4] = {64, 4096, 100 * 1024, 200 * 1024};
 			std::vector<std::vector<unsigned char>> src, dst;
 			for (int i = 0; i < 4; ++i) {
-				src.push_back(pattern(sizes[i], 50 + 4 * t + i));
+				src.push_back(pattern<unsigned char>(sizes[i], 50 + 4 * t + i));
 				dst.emplace_back(sizes[i]);
 			}
 			for (int round = 0; round < 60; ++round) {

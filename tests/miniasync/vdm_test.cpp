@@ -6,7 +6,8 @@
 #include <cstring>
 #include <vector>
 
-#include "test_futures.hpp"
+#include "support/futures.hpp"
+#include "support/wait.hpp"
 
 TEST(VdmLayout, StructSizesAndOffsets)
 {
@@ -170,7 +171,7 @@ TEST(VdmOperation, OutOfMemoryFutureIsComplete)
 TEST(VdmOperation, ConstructorsFillOperationAndOutput)
 {
 	script_mover m = make_script();
-	m.base.has_property = masync_test::async_property;
+	m.base.has_property = pmem2::test::async_property;
 	char buf[16];
 	auto s = vdm_memset(&m.base, buf, 'x', 16, VDM_F_NO_CACHE_HINT);
 	EXPECT_EQ(s.data.operation.type, VDM_OPERATION_MEMSET);
@@ -183,7 +184,7 @@ TEST(VdmOperation, ConstructorsFillOperationAndOutput)
 	EXPECT_EQ(s.output.type, VDM_OPERATION_MEMSET);
 	EXPECT_EQ(s.output.result, VDM_SUCCESS);
 	EXPECT_EQ(s.output.output.memset.str, nullptr);
-	EXPECT_EQ(s.base.has_property, masync_test::async_property);
+	EXPECT_EQ(s.base.has_property, pmem2::test::async_property);
 
 	auto fl = vdm_flush(&m.base, buf, 16, 0);
 	EXPECT_EQ(fl.data.operation.type, VDM_OPERATION_FLUSH);
@@ -196,7 +197,7 @@ TEST(VdmOperation, ConstructorsFillOperationAndOutput)
 	EXPECT_EQ(mv.data.operation.data.memmove.flags, 1u);
 
 	vdm_set_has_property_fn(&mv, nullptr);	// NULL keeps the current one
-	EXPECT_EQ(mv.base.has_property, masync_test::async_property);
+	EXPECT_EQ(mv.base.has_property, pmem2::test::async_property);
 	vdm_set_has_property_fn(&mv, future_has_property_default);
 	EXPECT_EQ(mv.base.has_property, &future_has_property_default);
 }

@@ -19,7 +19,7 @@
 #include <thread>
 #include <vector>
 
-#include "common/tmpfile.hpp"
+#include "support/scratch.hpp"
 #include "miniasync/internal.hpp"
 
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"

@@ -4,11 +4,29 @@
 // futures waited together, teardown) performs. Each failure must surface as
 // -ENOMEM (or NULL from the constructors that return pointers), leak
 // nothing, corrupt nothing, and a later run must succeed.
-#include "reliability/rel_helpers.hpp"
+#define PMEM2_USE_MINIASYNC 1
+#include <libpmem2.h>
+#include <libminiasync.h>
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "support/futures.hpp"
+#include "support/mapped_file.hpp"
+#include "support/process.hpp"
+#include "support/scratch.hpp"
+#include "support/stress.hpp"
 
 #include <atomic>
 #include <cerrno>
 #include <new>
+
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
 
 namespace {
 
@@ -57,7 +75,7 @@ void operator delete[](void *p, std::size_t) noexcept { release(p); }
 
 namespace {
 
-using namespace pmem2::reltest;
+using namespace pmem2::test;
 
 #define EXPECT_OK_OR_ENOMEM(r) \
 	do { \

@@ -3,7 +3,23 @@
 // stalled workers. Each must give a documented error or a retry, leak
 // nothing, corrupt nothing and leave the map usable; data that a future
 // reported complete must be durable (checked with the persistence checker).
-#include "reliability/rel_helpers.hpp"
+#define PMEM2_USE_MINIASYNC 1
+#include <libpmem2.h>
+#include <libminiasync.h>
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "support/futures.hpp"
+#include "support/mapped_file.hpp"
+#include "support/process.hpp"
+#include "support/scratch.hpp"
+#include "support/stress.hpp"
 
 #include <atomic>
 #include <cerrno>
@@ -21,9 +37,11 @@
 #include "memops/memops.hpp"
 #include "os/os.hpp"
 
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+
 namespace {
 
-using namespace pmem2::reltest;
+using namespace pmem2::test;
 namespace os = pmem2::os;
 using namespace std::chrono_literals;
 

@@ -1,0 +1,148 @@
+// Fake sysfs trees: a directory under /tmp that the library reads as its
+// sysfs and /dev root (os::set_sysfs_root), and on it a fake NVDIMM
+// platform: regions, DIMMs, namespaces and device DAX nodes.
+#pragma once
+
+#include <cstdlib>
+#include <fstream>
+#include <string>
+
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "os/os.hpp"
+
+namespace pmem2::test {
+
+// A directory tree under /tmp used as the sysfs/dev root; restored on exit.
+class fake_root {
+public:
+	fake_root()
+	{
+		std::string t = "/tmp/pmem2-sysfs-XXXXXX";
+		if (::mkdtemp(t.data()) == nullptr)
+			std::abort();
+		root_ = t;
+		os::set_sysfs_root(root_);
+	}
+	~fake_root()
+	{
+		os::set_sysfs_root("");
+		std::string cmd = "rm -rf '" + root_ + "'";
+		if (std::system(cmd.c_str()) != 0)
+			std::abort();
+	}
+	const std::string &root() const { return root_; }
+	std::string path(const std::string &rel) const { return root_ + rel; }
+
+	void mkdirs(const std::string &rel) const
+	{
+		std::string p = root_;
+		std::size_t i = 1;
+		while (i <= rel.size()) {
+			std::size_t j = rel.find('/', i);
+			if (j == std::string::npos)
+				j = rel.size();
+			p = root_ + rel.substr(0, j);
+			::mkdir(p.c_str(), 0755);
+			i = j + 1;
+		}
+	}
+	void write(const std::string &rel, const std::string &content) const
+	{
+		mkdirs(rel.substr(0, rel.rfind('/')));
+		std::ofstream(path(rel), std::ios::binary) << content;
+	}
+	// Relative-to-root link: `rel` -> `target` (target as given).
+	void symlink(const std::string &target, const std::string &rel) const
+	{
+		mkdirs(rel.substr(0, rel.rfind('/')));
+		if (::symlink(target.c_str(), path(rel).c_str()) != 0)
+			std::abort();
+	}
+
+private:
+	std::string root_;
+};
+
+// A fake NVDIMM platform in a fake sysfs root: regions under
+// /sys/devices/platform/ndbus0 with the /sys/bus/nd/devices links, DIMMs,
+// and block or character devices placed on a region.
+class fake_nvdimm {
+public:
+	fake_root root;
+
+	static std::string region_rel(unsigned n)
+	{
+		return "/sys/devices/platform/ndbus0/region" + std::to_string(n);
+	}
+	void add_region(unsigned n, const std::string &numa = "0\n")
+	{
+		root.mkdirs(region_rel(n));
+		root.write(region_rel(n) + "/numa_node", numa);
+		root.write(region_rel(n) + "/persistence_domain", "memory_controller\n");
+		root.symlink(root.path(region_rel(n)), "/sys/bus/nd/devices/region" + std::to_string(n));
+	}
+	// Attribute of region n (relative name), e.g. "deep_flush".
+	void set(unsigned n, const std::string &attr, const std::string &content)
+	{
+		root.write(region_rel(n) + "/" + attr, content);
+	}
+	// DIMM `name` as mapping `idx` of region n; null id / dsc: attribute absent.
+	void add_dimm(unsigned n, unsigned idx, const std::string &name, const char *id, const char *dsc)
+	{
+		set(n, "mapping" + std::to_string(idx), name + ",0,268435456," + std::to_string(idx) + "\n");
+		const std::string d = "/sys/devices/platform/ndbus0/" + name;
+		root.mkdirs(d + "/nfit");
+		if (id)
+			root.write(d + "/nfit/id", std::string(id) + "\n");
+		if (dsc)
+			root.write(d + "/nfit/dirty_shutdown", std::string(dsc) + "\n");
+		struct stat st;
+		if (::lstat(root.path("/sys/bus/nd/devices/" + name).c_str(), &st) != 0)
+			root.symlink(root.path(d), "/sys/bus/nd/devices/" + name);
+	}
+	// The block device `dev` becomes pmem<n>, a namespace of region n.
+	void block_on_region(dev_t dev, unsigned n)
+	{
+		const std::string d = region_rel(n) + "/namespace" + std::to_string(n) + ".0/block/pmem" + std::to_string(n);
+		root.mkdirs(d);
+		root.symlink(root.path(d), node("block", dev));
+	}
+	// The character device `rdev` becomes dax<n>.0 of region n.
+	void devdax_on_region(dev_t rdev, unsigned n, std::size_t size, std::size_t align)
+	{
+		const std::string nd = region_rel(n) + "/dax" + std::to_string(n) + ".0";
+		const std::string d = nd + "/dax" + std::to_string(n) + ".0";
+		root.mkdirs(d);
+		root.mkdirs("/sys/bus/dax");
+		root.symlink(root.path("/sys/bus/dax"), d + "/subsystem");
+		root.write(d + "/size", std::to_string(size) + "\n");
+		root.write(nd + "/dax_region/align", std::to_string(align) + "\n");
+		root.symlink(root.path(d), node("char", rdev));
+	}
+	static std::string node(const char *kind, dev_t d)
+	{
+		return std::string("/sys/dev/") + kind + "/" + std::to_string(major(d)) + ":" +
+			std::to_string(minor(d));
+	}
+};
+
+// st_dev of an open file, st_rdev of an open device.
+inline dev_t dev_of(int fd)
+{
+	struct stat st;
+	if (::fstat(fd, &st) != 0)
+		std::abort();
+	return st.st_dev;
+}
+inline dev_t rdev_of(int fd)
+{
+	struct stat st;
+	if (::fstat(fd, &st) != 0)
+		std::abort();
+	return st.st_rdev;
+}
+
+} // namespace pmem2::test
