@@ -223,9 +223,9 @@ void wait_one(pmem2_future &f, mover_kind k, runtime *rt)
 	}
 }
 
-class async_matrix : public ::testing::TestWithParam<matrix_param> {};
+class AsyncMatrix : public ::testing::TestWithParam<matrix_param> {};
 
-TEST_P(async_matrix, bytes_output_and_durability_at_completion)
+TEST_P(AsyncMatrix, BytesOutputAndDurabilityAtCompletion)
 {
 	auto [gran, dir, mk, ok] = GetParam();
 	mover mv(mk);
@@ -291,7 +291,7 @@ std::string matrix_name(const ::testing::TestParamInfo<matrix_param> &info)
 	return std::string(pmem2::test::granularity_name(g)) + "_" + d + "_" + mover_name(m) + "_" + ops[int(o)];
 }
 
-INSTANTIATE_TEST_SUITE_P(all, async_matrix,
+INSTANTIATE_TEST_SUITE_P(All, AsyncMatrix,
 	::testing::Combine(
 		::testing::Values(PMEM2_GRANULARITY_BYTE, PMEM2_GRANULARITY_CACHE_LINE, PMEM2_GRANULARITY_PAGE),
 		::testing::Values(std::string("/dev/shm"), std::string("/tmp")),
@@ -302,7 +302,7 @@ INSTANTIATE_TEST_SUITE_P(all, async_matrix,
 
 // The original's observable flags (PMDK's pmem2_future test): default mover
 // requests VDM_F_MEM_DURABLE exactly at CACHE_LINE.
-TEST(async_compat, default_mover_vdm_flags_before_polling)
+TEST(AsyncCompat, DefaultMoverVdmFlagsBeforePolling)
 {
 	for (auto g : {PMEM2_GRANULARITY_BYTE, PMEM2_GRANULARITY_CACHE_LINE, PMEM2_GRANULARITY_PAGE}) {
 		mapped_file mf(1 << 20, "/dev/shm", pmem2::test::granularity_name(g), nullptr);
@@ -319,7 +319,7 @@ TEST(async_compat, default_mover_vdm_flags_before_polling)
 	}
 }
 
-TEST(async_compat, layout_is_pinned)
+TEST(AsyncCompat, LayoutIsPinned)
 {
 	EXPECT_EQ(sizeof(pmem2_future), 328u);
 	EXPECT_EQ(offsetof(pmem2_future, data), 40u);
@@ -340,7 +340,7 @@ TEST(async_compat, layout_is_pinned)
 // verdict (no blanket memset, so nothing else would): built over storage
 // filled with 0x00 and again over 0xff, the two are the same bytes. The
 // unused `fin` entry is zero (gap B6).
-TEST(async_compat, every_byte_of_a_future_is_written)
+TEST(AsyncCompat, EveryByteOfAFutureIsWritten)
 {
 	for (mover_kind mk : {mover_kind::default_mover, mover_kind::sync, mover_kind::threads_waker}) {
 		mover mv(mk);
@@ -386,7 +386,7 @@ TEST(async_compat, every_byte_of_a_future_is_written)
 
 // Exactly one drain (CACHE_LINE) or one page sync (PAGE) per completed
 // future with the default mover, as PMDK's own test checks.
-TEST(async_compat, one_fence_or_one_msync_per_future)
+TEST(AsyncCompat, OneFenceOrOneMsyncPerFuture)
 {
 	for (auto g : {PMEM2_GRANULARITY_CACHE_LINE, PMEM2_GRANULARITY_PAGE}) {
 		mapped_file mf(1 << 20, "/dev/shm", pmem2::test::granularity_name(g), nullptr);
@@ -429,7 +429,7 @@ TEST(async_compat, one_fence_or_one_msync_per_future)
 // thread issues no flush and no msync. 512 KiB is an operation the waiting
 // caller never helps with (above the small-operation limit, below the
 // split threshold; caller help has its own tests in tests/miniasync).
-TEST(async_threads, durability_work_happens_on_the_worker)
+TEST(AsyncThreads, DurabilityWorkHappensOnTheWorker)
 {
 	for (auto g : {"CACHE_LINE", "PAGE"}) {
 		mover mv(mover_kind::threads_waker);
@@ -451,7 +451,7 @@ TEST(async_threads, durability_work_happens_on_the_worker)
 }
 
 // Error paths: the future completes at once with the code and writes nothing.
-TEST(async_errors, invalid_flags_complete_with_einval_and_write_nothing)
+TEST(AsyncErrors, InvalidFlagsCompleteWithEinvalAndWriteNothing)
 {
 	mapped_file mf(1 << 20, "/dev/shm", "CACHE_LINE", nullptr);
 	ASSERT_NE(mf.map, nullptr);
@@ -482,7 +482,7 @@ TEST(async_errors, invalid_flags_complete_with_einval_and_write_nothing)
 	}
 }
 
-TEST(async_errors, destination_outside_the_map)
+TEST(AsyncErrors, DestinationOutsideTheMap)
 {
 	mover mv(mover_kind::threads_none);
 	mapped_file mf(1 << 20, "/dev/shm", "CACHE_LINE", mv.vdm());
@@ -517,7 +517,7 @@ TEST(async_errors, destination_outside_the_map)
 // A map without PMEM2_PROT_WRITE: every future completes at once with
 // PMEM2_E_NO_ACCESS and writes nothing, on every mover (not a fault on the
 // polling thread or a worker).
-TEST(async_errors, read_only_map)
+TEST(AsyncErrors, ReadOnlyMap)
 {
 	for (mover_kind mk : {mover_kind::default_mover, mover_kind::sync, mover_kind::threads_waker}) {
 		mover mv(mk);
@@ -557,7 +557,7 @@ TEST(async_errors, read_only_map)
 	}
 }
 
-TEST(async_errors, null_map)
+TEST(AsyncErrors, NullMap)
 {
 	char buf[8] = {};
 	pmem2_future f = pmem2_memcpy_async(nullptr, buf, buf, 8, 0);
@@ -567,7 +567,7 @@ TEST(async_errors, null_map)
 
 // A map deleted while its futures are unpolled: polling them later is safe,
 // they report PMEM2_E_MAPPING_NOT_FOUND and write nothing.
-TEST(async_lifetime, map_deleted_before_first_poll)
+TEST(AsyncLifetime, MapDeletedBeforeFirstPoll)
 {
 	for (mover_kind mk : {mover_kind::default_mover, mover_kind::sync, mover_kind::threads_waker}) {
 		mover mv(mk);
@@ -594,7 +594,7 @@ TEST(async_lifetime, map_deleted_before_first_poll)
 
 // Dropped futures leak nothing: creating many and never polling them leaves
 // the movers fully usable (the threads mover's pool is untouched).
-TEST(async_lifetime, dropped_futures_leak_nothing)
+TEST(AsyncLifetime, DroppedFuturesLeakNothing)
 {
 	mover mv(mover_kind::threads_waker);
 	mapped_file mf(1 << 20, "/dev/shm", "CACHE_LINE", mv.vdm());
@@ -610,7 +610,7 @@ TEST(async_lifetime, dropped_futures_leak_nothing)
 	EXPECT_EQ(mf.base[0], 9);
 }
 
-TEST(async_ops, zero_length_completes_without_writing)
+TEST(AsyncOps, ZeroLengthCompletesWithoutWriting)
 {
 	for (mover_kind mk : {mover_kind::default_mover, mover_kind::sync, mover_kind::threads_none}) {
 		mover mv(mk);
@@ -630,7 +630,7 @@ TEST(async_ops, zero_length_completes_without_writing)
 
 // Hundreds of futures in flight, random sizes, waited together; the futures
 // are moved by value into the array after creation.
-TEST(async_ops, hundreds_in_flight_with_runtime_wait_multiple)
+TEST(AsyncOps, HundredsInFlightWithRuntimeWaitMultiple)
 {
 	for (mover_kind mk : {mover_kind::threads_waker, mover_kind::default_mover, mover_kind::sync}) {
 		mover mv(mk);
@@ -694,7 +694,7 @@ void take_dest(struct future_context *lhs, struct future_context *rhs, void *)
 	fin->last_dest = out->dest;
 }
 
-TEST(async_ops, user_chain_of_pmem2_futures)
+TEST(AsyncOps, UserChainOfPmem2Futures)
 {
 	for (mover_kind mk : {mover_kind::default_mover, mover_kind::sync, mover_kind::threads_waker}) {
 		mover mv(mk);
@@ -722,7 +722,7 @@ TEST(async_ops, user_chain_of_pmem2_futures)
 
 // A single operation larger than 1 GiB (split across workers by the
 // threads mover), on /dev/shm.
-TEST(async_ops, copy_larger_than_1GiB)
+TEST(AsyncOps, CopyLargerThan1GiB)
 {
 	const char *scale = std::getenv("PMEM2_STRESS_SCALE");
 	if (scale && std::atof(scale) < 1.0)

@@ -138,7 +138,7 @@ kept await_staged(staged &s, std::atomic<bool> &ended)
 	ended.store(true, std::memory_order_release);
 }
 
-class cpp_awaiter : public testing::Test {
+class CppAwaiter : public testing::Test {
 protected:
 	void SetUp() override
 	{
@@ -150,7 +150,7 @@ protected:
 
 } // namespace
 
-TEST_F(cpp_awaiter, a_wake_promised_by_the_poll_that_completed_never_reaches_the_frame)
+TEST_F(CppAwaiter, AWakePromisedByThePollThatCompletedNeverReachesTheFrame)
 {
 	// The poll that starts the operation already sees it complete; its
 	// wake-up comes after the coroutine ended and its frame was released.
@@ -164,7 +164,7 @@ TEST_F(cpp_awaiter, a_wake_promised_by_the_poll_that_completed_never_reaches_the
 	EXPECT_TRUE(quarantine.untouched()) << "a late waker call wrote into a released coroutine frame";
 }
 
-TEST_F(cpp_awaiter, a_wake_that_resumes_the_frame_then_a_late_one_from_the_next_stage)
+TEST_F(CppAwaiter, AWakeThatResumesTheFrameThenALateOneFromTheNextStage)
 {
 	// Stage 1 parks the coroutine; its wake polls stage 2, which completes
 	// in that poll and promises another wake; the coroutine ends on the
@@ -188,7 +188,7 @@ TEST_F(cpp_awaiter, a_wake_that_resumes_the_frame_then_a_late_one_from_the_next_
 	EXPECT_TRUE(quarantine.untouched()) << "a late waker call wrote into a released coroutine frame";
 }
 
-TEST_F(cpp_awaiter, frames_really_freed_are_never_written_after_release)
+TEST_F(CppAwaiter, FramesReallyFreedAreNeverWrittenAfterRelease)
 {
 	// The same two schedules with frames returned to the allocator: under
 	// AddressSanitizer a stray write is a use-after-free.
@@ -208,7 +208,7 @@ TEST_F(cpp_awaiter, frames_really_freed_are_never_written_after_release)
 	}
 }
 
-TEST_F(cpp_awaiter, thousands_of_suspended_coroutines_each_have_their_own_wake_target)
+TEST_F(CppAwaiter, ThousandsOfSuspendedCoroutinesEachHaveTheirOwnWakeTarget)
 {
 	// No fixed pool to run out of: every suspended coroutine is woken by
 	// its own promised call, wherever it comes from.
@@ -239,7 +239,7 @@ TEST_F(cpp_awaiter, thousands_of_suspended_coroutines_each_have_their_own_wake_t
 	EXPECT_TRUE(quarantine.untouched());
 }
 
-TEST_F(cpp_awaiter, on_a_loop_the_waker_is_the_runtime_slot_not_the_frame)
+TEST_F(CppAwaiter, OnALoopTheWakerIsTheRuntimeSlotNotTheFrame)
 {
 	// sync_wait: the same schedule; the promised waker is the loop thread's
 	// wake slot, so a late call after sync_wait returned is harmless.

@@ -9,7 +9,7 @@
 
 using namespace pmem2;
 
-TEST(cpp_error, describe_names_library_and_errno_codes)
+TEST(CppError, DescribeNamesLibraryAndErrnoCodes)
 {
 	EXPECT_EQ(describe(0), "success");
 	EXPECT_EQ(describe(PMEM2_E_NOSUPP), "operation not supported");
@@ -18,7 +18,7 @@ TEST(cpp_error, describe_names_library_and_errno_codes)
 	EXPECT_EQ(describe(12345), "unrecognised error code");
 }
 
-TEST(cpp_error, error_keeps_code_and_message_and_maps_errno)
+TEST(CppError, ErrorKeepsCodeAndMessageAndMapsErrno)
 {
 	error e(-EACCES, "open /x: Permission denied");
 	EXPECT_EQ(e.code(), -EACCES);
@@ -28,7 +28,7 @@ TEST(cpp_error, error_keeps_code_and_message_and_maps_errno)
 	EXPECT_EQ(error(PMEM2_E_MAP_RANGE, "x").errno_value(), EINVAL);
 }
 
-TEST(cpp_error, result_holds_value_or_error)
+TEST(CppError, ResultHoldsValueOrError)
 {
 	result<int> ok = 7;
 	ASSERT_TRUE(ok.has_value());
@@ -49,7 +49,7 @@ TEST(cpp_error, result_holds_value_or_error)
 	}
 }
 
-TEST(cpp_error, result_void_throws_only_on_error)
+TEST(CppError, ResultVoidThrowsOnlyOnError)
 {
 	result<void> ok;
 	EXPECT_TRUE(ok.has_value());
@@ -60,7 +60,7 @@ TEST(cpp_error, result_void_throws_only_on_error)
 	EXPECT_THROW(bad.value(), error);
 }
 
-TEST(cpp_error, check_throws_with_library_message)
+TEST(CppError, CheckThrowsWithLibraryMessage)
 {
 	EXPECT_NO_THROW(detail::check(0, "ok"));
 	struct pmem2_source *src = nullptr;
@@ -77,7 +77,7 @@ TEST(cpp_error, check_throws_with_library_message)
 	}
 }
 
-TEST(cpp_flags, flag_sets_combine_and_convert_to_c_bits)
+TEST(CppFlags, FlagSetsCombineAndConvertToCBits)
 {
 	constexpr mem_flags none;
 	static_assert(none.empty());

@@ -102,7 +102,7 @@ static basic_future<manual_traits> make_manual(std::atomic<int> &go, future_wake
 	return basic_future<manual_traits>(f);
 }
 
-TEST(cpp_future, wakes_after_completion_and_after_the_loop_are_harmless)
+TEST(CppFuture, WakesAfterCompletionAndAfterTheLoopAreHarmless)
 {
 	std::atomic<int> go{0};
 	std::atomic<bool> armed{false};
@@ -132,7 +132,7 @@ TEST(cpp_future, wakes_after_completion_and_after_the_loop_are_harmless)
 	FUTURE_WAKER_WAKE(&seen);
 }
 
-TEST(cpp_future, sync_mover_completes_in_first_poll)
+TEST(CppFuture, SyncMoverCompletesInFirstPoll)
 {
 	sync_mover mv;
 	auto src = test::pattern(4096, 1);
@@ -147,7 +147,7 @@ TEST(cpp_future, sync_mover_completes_in_first_poll)
 	EXPECT_EQ(dst, src);
 }
 
-TEST(cpp_future, threads_mover_wait_copies_sets_and_moves)
+TEST(CppFuture, ThreadsMoverWaitCopiesSetsAndMoves)
 {
 	threads_mover mv(2);
 	auto src = test::pattern(1 << 16, 2);
@@ -164,7 +164,7 @@ TEST(cpp_future, threads_mover_wait_copies_sets_and_moves)
 		ASSERT_EQ(dst[100 + i], static_cast<std::byte>(i));
 }
 
-TEST(cpp_future, busy_polling_without_notifier_completes)
+TEST(CppFuture, BusyPollingWithoutNotifierCompletes)
 {
 	threads_mover mv(1);
 	auto src = test::pattern(1000, 3);
@@ -177,7 +177,7 @@ TEST(cpp_future, busy_polling_without_notifier_completes)
 	EXPECT_EQ(dst, src);
 }
 
-TEST(cpp_future, wait_sleeps_instead_of_spinning)
+TEST(CppFuture, WaitSleepsInsteadOfSpinning)
 {
 	threads_mover mv(1);
 	data_mover_threads_set_memcpy_fn(mv.native(), slow_memcpy);
@@ -194,7 +194,7 @@ TEST(cpp_future, wait_sleeps_instead_of_spinning)
 	EXPECT_EQ(a, b);
 }
 
-TEST(cpp_future, co_await_suspends_and_resumes_on_the_loop_thread)
+TEST(CppFuture, CoAwaitSuspendsAndResumesOnTheLoopThread)
 {
 	threads_mover mv(2);
 	data_mover_threads_set_memcpy_fn(mv.native(), slow_memcpy);
@@ -221,7 +221,7 @@ TEST(cpp_future, co_await_suspends_and_resumes_on_the_loop_thread)
 	EXPECT_LT(cpu, 50.0) << "the event loop spun while the coroutine was suspended";
 }
 
-TEST(cpp_future, without_a_loop_the_waker_resumes_the_coroutine)
+TEST(CppFuture, WithoutALoopTheWakerResumesTheCoroutine)
 {
 	threads_mover mv(1);
 	data_mover_threads_set_memcpy_fn(mv.native(), slow_memcpy);
@@ -241,7 +241,7 @@ TEST(cpp_future, without_a_loop_the_waker_resumes_the_coroutine)
 	EXPECT_NE(resumed_on, std::this_thread::get_id());
 }
 
-TEST(cpp_future, when_all_without_a_loop_joins_tasks_finishing_on_workers)
+TEST(CppFuture, WhenAllWithoutALoopJoinsTasksFinishingOnWorkers)
 {
 	threads_mover mv(4);
 	constexpr int ntasks = 8, len = 4096;
@@ -264,7 +264,7 @@ TEST(cpp_future, when_all_without_a_loop_joins_tasks_finishing_on_workers)
 	EXPECT_EQ(dst, src);
 }
 
-TEST(cpp_future, many_coroutines_share_one_loop)
+TEST(CppFuture, ManyCoroutinesShareOneLoop)
 {
 	threads_mover mv(4, 64);
 	constexpr int ntasks = 16, nops = 200, len = 512;
@@ -292,7 +292,7 @@ TEST(cpp_future, many_coroutines_share_one_loop)
 	EXPECT_EQ(dst, src);
 }
 
-TEST(cpp_future, full_queue_parks_coroutines_until_room_frees)
+TEST(CppFuture, FullQueueParksCoroutinesUntilRoomFrees)
 {
 	threads_mover mv(1, 2);
 	data_mover_threads_set_memcpy_fn(mv.native(), slow_memcpy);
@@ -310,7 +310,7 @@ TEST(cpp_future, full_queue_parks_coroutines_until_room_frees)
 	EXPECT_EQ(dst, src);
 }
 
-TEST(cpp_future, movers_without_waker_are_polled_by_the_loop)
+TEST(CppFuture, MoversWithoutWakerArePolledByTheLoop)
 {
 	for (notifier_kind k : {notifier_kind::none, notifier_kind::poller}) {
 		threads_mover mv(2, 16, k);
@@ -328,7 +328,7 @@ TEST(cpp_future, movers_without_waker_are_polled_by_the_loop)
 	}
 }
 
-TEST(cpp_future, failed_future_throws_or_returns_error)
+TEST(CppFuture, FailedFutureThrowsOrReturnsError)
 {
 	vdm_operation_future c{};
 	c.output.type = VDM_OPERATION_MEMCPY;
@@ -364,7 +364,7 @@ TEST(cpp_future, failed_future_throws_or_returns_error)
 	EXPECT_EQ(vdm_future(c).try_wait().code(), -ENOMEM);
 }
 
-TEST(cpp_future, empty_and_moved_from_futures)
+TEST(CppFuture, EmptyAndMovedFromFutures)
 {
 	vdm_future empty;
 	EXPECT_FALSE(empty.valid());
@@ -383,7 +383,7 @@ TEST(cpp_future, empty_and_moved_from_futures)
 	EXPECT_EQ(b, 1);
 }
 
-TEST(cpp_future, dropping_a_started_future_waits_for_it)
+TEST(CppFuture, DroppingAStartedFutureWaitsForIt)
 {
 	threads_mover mv(1);
 	data_mover_threads_set_memcpy_fn(mv.native(), slow_memcpy);
@@ -397,7 +397,7 @@ TEST(cpp_future, dropping_a_started_future_waits_for_it)
 	slow_ms = 30;
 }
 
-TEST(cpp_future, runnable_works_with_the_miniasync_runtime)
+TEST(CppFuture, RunnableWorksWithTheMiniasyncRuntime)
 {
 	threads_mover mv(2);
 	auto src = test::pattern(8192, 7);
@@ -414,7 +414,7 @@ TEST(cpp_future, runnable_works_with_the_miniasync_runtime)
 	EXPECT_EQ(d2, src);
 }
 
-TEST(cpp_mover, invalid_arguments_are_einval)
+TEST(CppMover, InvalidArgumentsAreEinval)
 {
 	auto r = threads_mover::try_create(0);
 	ASSERT_FALSE(r);
@@ -423,7 +423,7 @@ TEST(cpp_mover, invalid_arguments_are_einval)
 	EXPECT_THROW(threads_mover(1, 3), error);
 }
 
-TEST(cpp_mover, movers_are_move_only_owners)
+TEST(CppMover, MoversAreMoveOnlyOwners)
 {
 	threads_mover a(1);
 	struct vdm *v = a.vdm();

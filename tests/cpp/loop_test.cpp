@@ -151,7 +151,7 @@ struct stopper : detail::loop_node {
 
 } // namespace
 
-TEST(cpp_loop, sync_wait_and_when_all_copy_through_threads_and_default_movers)
+TEST(CppLoop, SyncWaitAndWhenAllCopyThroughThreadsAndDefaultMovers)
 {
 	const std::vector<std::size_t> sizes = {4096, 1, 100, 64 << 10, (64 << 10) + 1, 256 << 10, 4096};
 	constexpr std::size_t region = 512 << 10;
@@ -187,7 +187,7 @@ TEST(cpp_loop, sync_wait_and_when_all_copy_through_threads_and_default_movers)
 	}
 }
 
-TEST(cpp_loop, a_lone_small_durable_operation_runs_on_the_waiting_thread)
+TEST(CppLoop, ALoneSmallDurableOperationRunsOnTheWaitingThread)
 {
 	// sync_wait and wait(), as runtime_wait does.
 	test::tmpfile f(1 << 20);
@@ -211,7 +211,7 @@ TEST(cpp_loop, a_lone_small_durable_operation_runs_on_the_waiting_thread)
 		ASSERT_TRUE(std::equal(data.begin(), data.end(), m.data() + i * 4096));
 }
 
-TEST(cpp_loop, a_wake_after_the_active_wait_resumes_the_loop)
+TEST(CppLoop, AWakeAfterTheActiveWaitResumesTheLoop)
 {
 	// The loop polls for a few µs, then sleeps inside the runtime, whose
 	// sleep has a 100 ms backstop: a lost wake-up shows as a late resume.
@@ -236,7 +236,7 @@ TEST(cpp_loop, a_wake_after_the_active_wait_resumes_the_loop)
 	EXPECT_LE(late, 1) << "wake-ups reached the loop only through the backstop";
 }
 
-TEST(cpp_loop, a_long_wait_sleeps_instead_of_spinning)
+TEST(CppLoop, ALongWaitSleepsInsteadOfSpinning)
 {
 	hand_state s;
 	std::thread completer([&] {
@@ -256,7 +256,7 @@ TEST(cpp_loop, a_long_wait_sleeps_instead_of_spinning)
 	EXPECT_LT(s.polls.load(), 100000u);
 }
 
-TEST(cpp_loop, a_post_after_the_active_wait_wakes_the_loop)
+TEST(CppLoop, APostAfterTheActiveWaitWakesTheLoop)
 {
 	test::watchdog w("the loop's wake-up", 30s);
 	event_loop loop;
@@ -270,7 +270,7 @@ TEST(cpp_loop, a_post_after_the_active_wait_wakes_the_loop)
 	EXPECT_TRUE(st.ran.load());
 }
 
-TEST(cpp_loop, any_number_of_loops_wait_alike)
+TEST(CppLoop, AnyNumberOfLoopsWaitAlike)
 {
 	// Loops hold no wake target of their own (they wait in the runtime, on
 	// their thread's wake slot): a thousand live loops change nothing for
@@ -291,7 +291,7 @@ TEST(cpp_loop, any_number_of_loops_wait_alike)
 	}
 }
 
-TEST(cpp_loop, wakes_racing_with_the_end_of_the_active_wait_are_never_lost)
+TEST(CppLoop, WakesRacingWithTheEndOfTheActiveWaitAreNeverLost)
 {
 	// Completions land before, around and after the point where the loop
 	// stops polling and goes to sleep.
@@ -333,7 +333,7 @@ TEST(cpp_loop, wakes_racing_with_the_end_of_the_active_wait_are_never_lost)
 	EXPECT_LE(late, 3) << "wake-ups reached the loop only through the backstop";
 }
 
-TEST(cpp_loop, many_loops_on_several_threads)
+TEST(CppLoop, ManyLoopsOnSeveralThreads)
 {
 	constexpr int nthreads = 4, rounds = 3;
 	constexpr std::size_t region = 256 << 10;

@@ -16,7 +16,7 @@
 using namespace pmem2;
 
 
-TEST(cpp_map_async, default_mover_completes_and_data_reaches_the_file)
+TEST(CppMapAsync, DefaultMoverCompletesAndDataReachesTheFile)
 {
 	test::tmpfile f(1 << 20);
 	auto data = test::pattern(8192, 10);
@@ -31,7 +31,7 @@ TEST(cpp_map_async, default_mover_completes_and_data_reaches_the_file)
 	EXPECT_EQ(test::read_file(f.path(), data.size(), 4096), data);
 }
 
-TEST(cpp_map_async, memmove_async_handles_overlap)
+TEST(CppMapAsync, MemmoveAsyncHandlesOverlap)
 {
 	test::tmpfile f(8192);
 	map m = map::open(f.path());
@@ -43,7 +43,7 @@ TEST(cpp_map_async, memmove_async_handles_overlap)
 		ASSERT_EQ(m.data()[127 + i], static_cast<std::byte>(i));
 }
 
-TEST(cpp_map_async, threads_mover_coroutines_copy_a_file)
+TEST(CppMapAsync, ThreadsMoverCoroutinesCopyAFile)
 {
 	test::tmpfile f(4 << 20);
 	threads_mover mv(4);
@@ -78,7 +78,7 @@ TEST(cpp_map_async, threads_mover_coroutines_copy_a_file)
 	EXPECT_EQ(test::read_file(f.path(), data.size()), data);
 }
 
-TEST(cpp_map_async, c_mover_serves_a_cpp_map)
+TEST(CppMapAsync, CMoverServesACppMap)
 {
 	test::tmpfile f(1 << 20);
 	data_mover_threads *dmt = data_mover_threads_new(2, 64, FUTURE_NOTIFIER_WAKER);
@@ -99,7 +99,7 @@ TEST(cpp_map_async, c_mover_serves_a_cpp_map)
 	data_mover_threads_delete(dmt);
 }
 
-TEST(cpp_map_async, sync_mover_serves_a_map)
+TEST(CppMapAsync, SyncMoverServesAMap)
 {
 	test::tmpfile f(65536);
 	sync_mover mv;
@@ -112,7 +112,7 @@ TEST(cpp_map_async, sync_mover_serves_a_map)
 	EXPECT_TRUE(std::equal(data.begin(), data.end(), m.data()));
 }
 
-TEST(cpp_map_async, wrapped_c_map_runs_async_operations)
+TEST(CppMapAsync, WrappedCMapRunsAsyncOperations)
 {
 	test::tmpfile f(65536);
 	pmem2_source *src = nullptr;
@@ -134,7 +134,7 @@ TEST(cpp_map_async, wrapped_c_map_runs_async_operations)
 	pmem2_source_delete(&src);
 }
 
-TEST(cpp_map_async, invalid_request_completes_with_error)
+TEST(CppMapAsync, InvalidRequestCompletesWithError)
 {
 	test::tmpfile f(65536);
 	map m = map::open(f.path());
@@ -155,7 +155,7 @@ TEST(cpp_map_async, invalid_request_completes_with_error)
 	EXPECT_THROW((void)m.write_async(65530, std::span<const std::byte>(buf)), error);
 }
 
-TEST(cpp_map_async, future_of_a_deleted_map_fails_with_mapping_not_found)
+TEST(CppMapAsync, FutureOfADeletedMapFailsWithMappingNotFound)
 {
 	test::tmpfile f(65536);
 	std::vector<std::byte> buf(16, std::byte{1});
@@ -171,7 +171,7 @@ TEST(cpp_map_async, future_of_a_deleted_map_fails_with_mapping_not_found)
 	EXPECT_EQ(test::read_file(f.path(), 1)[0], std::byte{0}) << "nothing may be written";
 }
 
-TEST(cpp_map_async, dropping_unpolled_futures_starts_nothing)
+TEST(CppMapAsync, DroppingUnpolledFuturesStartsNothing)
 {
 	test::tmpfile f(65536);
 	threads_mover mv(2);

@@ -17,7 +17,7 @@
 using namespace pmem2;
 
 
-TEST(cpp_map, open_maps_whole_file_with_page_granularity)
+TEST(CppMap, OpenMapsWholeFileWithPageGranularity)
 {
 	test::tmpfile f(2 << 20);
 	map m = map::open(f.path());
@@ -29,7 +29,7 @@ TEST(cpp_map, open_maps_whole_file_with_page_granularity)
 	EXPECT_EQ(m.granularity(), granularity::page);
 }
 
-TEST(cpp_map, write_and_persist_reach_the_file)
+TEST(CppMap, WriteAndPersistReachTheFile)
 {
 	test::tmpfile f(1 << 20);
 	auto data = test::pattern(10000, 1);
@@ -50,7 +50,7 @@ TEST(cpp_map, write_and_persist_reach_the_file)
 	EXPECT_TRUE(std::equal(raw.begin(), raw.end(), data.begin()));
 }
 
-TEST(cpp_map, memmove_handles_overlap_and_flags)
+TEST(CppMap, MemmoveHandlesOverlapAndFlags)
 {
 	test::tmpfile f(65536);
 	map m = map::open(f.path());
@@ -66,7 +66,7 @@ TEST(cpp_map, memmove_handles_overlap_and_flags)
 	m.drain();
 }
 
-TEST(cpp_map, out_of_range_operations_throw_length_out_of_range)
+TEST(CppMap, OutOfRangeOperationsThrowLengthOutOfRange)
 {
 	test::tmpfile f(8192);
 	map m = map::open(f.path());
@@ -83,7 +83,7 @@ TEST(cpp_map, out_of_range_operations_throw_length_out_of_range)
 	EXPECT_NO_THROW(m.write(8092, data));
 }
 
-TEST(cpp_map, missing_file_fails_without_exceptions_on_try_open)
+TEST(CppMap, MissingFileFailsWithoutExceptionsOnTryOpen)
 {
 	auto r = map::try_open("/nonexistent-dir-pmem2/f");
 	ASSERT_FALSE(r);
@@ -91,7 +91,7 @@ TEST(cpp_map, missing_file_fails_without_exceptions_on_try_open)
 	EXPECT_THROW(map::open("/nonexistent-dir-pmem2/f"), error);
 }
 
-TEST(cpp_map, empty_file_is_source_empty)
+TEST(CppMap, EmptyFileIsSourceEmpty)
 {
 	test::tmpfile f(0);
 	auto r = map::try_open(f.path());
@@ -99,7 +99,7 @@ TEST(cpp_map, empty_file_is_source_empty)
 	EXPECT_EQ(r.code(), PMEM2_E_SOURCE_EMPTY);
 }
 
-TEST(cpp_map, byte_granularity_on_page_cache_is_not_supported)
+TEST(CppMap, ByteGranularityOnPageCacheIsNotSupported)
 {
 	test::tmpfile f(4096);
 	map_options o;
@@ -110,7 +110,7 @@ TEST(cpp_map, byte_granularity_on_page_cache_is_not_supported)
 	EXPECT_FALSE(r.error().message.empty());
 }
 
-TEST(cpp_map, range_beyond_source_is_map_range)
+TEST(CppMap, RangeBeyondSourceIsMapRange)
 {
 	test::tmpfile f(8192);
 	map_options o;
@@ -121,7 +121,7 @@ TEST(cpp_map, range_beyond_source_is_map_range)
 	EXPECT_EQ(r.code(), PMEM2_E_MAP_RANGE);
 }
 
-TEST(cpp_map, offset_and_length_select_a_window)
+TEST(CppMap, OffsetAndLengthSelectAWindow)
 {
 	test::tmpfile f(3 * 4096);
 	map_options o;
@@ -139,7 +139,7 @@ TEST(cpp_map, offset_and_length_select_a_window)
 	EXPECT_EQ(v[8192], std::byte{0});
 }
 
-TEST(cpp_map, read_only_protection_maps_read_only_file)
+TEST(CppMap, ReadOnlyProtectionMapsReadOnlyFile)
 {
 	test::tmpfile f(4096);
 	::fchmod(f.fd(), 0444);
@@ -170,7 +170,7 @@ TEST(cpp_map, read_only_protection_maps_read_only_file)
 	EXPECT_EQ(m.data()[0], std::byte{0});
 }
 
-TEST(cpp_map, create_file_creates_and_extends)
+TEST(CppMap, CreateFileCreatesAndExtends)
 {
 	std::string path = test::scratch_dir() + "/pmem2-cpp-map-" + std::to_string(::getpid());
 	::unlink(path.c_str());
@@ -192,7 +192,7 @@ TEST(cpp_map, create_file_creates_and_extends)
 	::unlink(path.c_str());
 }
 
-TEST(cpp_map, move_transfers_ownership_and_release_gives_c_map)
+TEST(CppMap, MoveTransfersOwnershipAndReleaseGivesCMap)
 {
 	test::tmpfile f(4096);
 	map a = map::open(f.path());
@@ -208,7 +208,7 @@ TEST(cpp_map, move_transfers_ownership_and_release_gives_c_map)
 	EXPECT_EQ(pmem2_map_delete(&raw), 0);
 }
 
-TEST(cpp_map, c_map_can_be_wrapped_and_adopted)
+TEST(CppMap, CMapCanBeWrappedAndAdopted)
 {
 	test::tmpfile f(8192);
 	pmem2_source *src = nullptr;
@@ -234,7 +234,7 @@ TEST(cpp_map, c_map_can_be_wrapped_and_adopted)
 	pmem2_source_delete(&src);
 }
 
-TEST(cpp_map, deep_flush_succeeds_or_reports_why)
+TEST(CppMap, DeepFlushSucceedsOrReportsWhy)
 {
 	test::tmpfile f(8192);
 	map m = map::open(f.path());
@@ -245,7 +245,7 @@ TEST(cpp_map, deep_flush_succeeds_or_reports_why)
 	}
 }
 
-TEST(cpp_map, anonymous_source_maps)
+TEST(CppMap, AnonymousSourceMaps)
 {
 	source s = source::anonymous(1 << 20);
 	map m(s);
@@ -254,7 +254,7 @@ TEST(cpp_map, anonymous_source_maps)
 	EXPECT_EQ(m.data()[12345], std::byte{9});
 }
 
-TEST(cpp_map, invalid_options_report_exact_codes)
+TEST(CppMap, InvalidOptionsReportExactCodes)
 {
 	test::tmpfile f(65536);
 	map_options o;
@@ -287,14 +287,14 @@ TEST(cpp_map, invalid_options_report_exact_codes)
 	}
 }
 
-TEST(cpp_map, create_file_in_missing_directory_is_enoent)
+TEST(CppMap, CreateFileInMissingDirectoryIsEnoent)
 {
 	auto r = map::try_create_file("/nonexistent-dir-pmem2/f", 4096);
 	ASSERT_FALSE(r);
 	EXPECT_EQ(r.code(), -ENOENT);
 }
 
-TEST(cpp_map, private_mapping_does_not_reach_the_file)
+TEST(CppMap, PrivateMappingDoesNotReachTheFile)
 {
 	test::tmpfile f(8192);
 	map_options o;

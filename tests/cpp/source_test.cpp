@@ -13,7 +13,7 @@
 using namespace pmem2;
 
 
-TEST(cpp_source, open_reports_size_alignment_and_owns_fd)
+TEST(CppSource, OpenReportsSizeAlignmentAndOwnsFd)
 {
 	test::tmpfile f(1 << 20);
 	int fd;
@@ -29,7 +29,7 @@ TEST(cpp_source, open_reports_size_alignment_and_owns_fd)
 	EXPECT_FALSE(test::fd_is_open(fd)) << "the source closes a descriptor it opened";
 }
 
-TEST(cpp_source, from_fd_borrows_the_descriptor)
+TEST(CppSource, FromFdBorrowsTheDescriptor)
 {
 	test::tmpfile f(8192);
 	{
@@ -40,14 +40,14 @@ TEST(cpp_source, from_fd_borrows_the_descriptor)
 	EXPECT_TRUE(test::fd_is_open(f.fd()));
 }
 
-TEST(cpp_source, anonymous_has_requested_size_and_no_fd)
+TEST(CppSource, AnonymousHasRequestedSizeAndNoFd)
 {
 	source s = source::anonymous(3 << 20);
 	EXPECT_EQ(s.size(), 3u << 20);
 	EXPECT_EQ(s.fd(), -1);
 }
 
-TEST(cpp_source, missing_path_is_enoent_with_path_in_message)
+TEST(CppSource, MissingPathIsEnoentWithPathInMessage)
 {
 	auto r = source::try_open("/nonexistent-dir-pmem2/file");
 	ASSERT_FALSE(r);
@@ -56,14 +56,14 @@ TEST(cpp_source, missing_path_is_enoent_with_path_in_message)
 	EXPECT_THROW(source::open("/nonexistent-dir-pmem2/file"), error);
 }
 
-TEST(cpp_source, directory_is_invalid_file_type)
+TEST(CppSource, DirectoryIsInvalidFileType)
 {
 	auto r = source::try_open("/tmp", open_mode::read_only);
 	ASSERT_FALSE(r);
 	EXPECT_EQ(r.code(), PMEM2_E_INVALID_FILE_TYPE);
 }
 
-TEST(cpp_source, bad_descriptor_is_invalid_file_handle)
+TEST(CppSource, BadDescriptorIsInvalidFileHandle)
 {
 	auto r = source::try_from_fd(-1);
 	ASSERT_FALSE(r);
@@ -76,7 +76,7 @@ TEST(cpp_source, bad_descriptor_is_invalid_file_handle)
 	}
 }
 
-TEST(cpp_source, create_mode_creates_the_file)
+TEST(CppSource, CreateModeCreatesTheFile)
 {
 	std::string path = test::scratch_dir() + "/pmem2-cpp-create-" + std::to_string(::getpid());
 	::unlink(path.c_str());
@@ -89,7 +89,7 @@ TEST(cpp_source, create_mode_creates_the_file)
 	::unlink(path.c_str());
 }
 
-TEST(cpp_source, move_transfers_ownership)
+TEST(CppSource, MoveTransfersOwnership)
 {
 	test::tmpfile f(4096);
 	source a = source::open(f.path());
@@ -103,7 +103,7 @@ TEST(cpp_source, move_transfers_ownership)
 	EXPECT_TRUE(test::fd_is_open(fd));
 }
 
-TEST(cpp_source, adopt_and_release_interoperate_with_c)
+TEST(CppSource, AdoptAndReleaseInteroperateWithC)
 {
 	test::tmpfile f(4096);
 	pmem2_source *raw = nullptr;
@@ -117,7 +117,7 @@ TEST(cpp_source, adopt_and_release_interoperate_with_c)
 	EXPECT_EQ(pmem2_source_delete(&back), 0);
 }
 
-TEST(cpp_source, placement_queries_give_value_or_error)
+TEST(CppSource, PlacementQueriesGiveValueOrError)
 {
 	test::tmpfile f(4096);
 	source s = source::open(f.path());

@@ -33,13 +33,13 @@ task<void> fail(std::string msg)
 
 } // namespace
 
-TEST(cpp_task, sync_wait_returns_value)
+TEST(CppTask, SyncWaitReturnsValue)
 {
 	EXPECT_EQ(sync_wait(add(2, 3)), 5);
 	EXPECT_EQ(run(value(9)), 9);
 }
 
-TEST(cpp_task, tasks_are_lazy)
+TEST(CppTask, TasksAreLazy)
 {
 	bool started = false;
 	auto body = [&]() -> task<void> {
@@ -53,7 +53,7 @@ TEST(cpp_task, tasks_are_lazy)
 	EXPECT_TRUE(started);
 }
 
-TEST(cpp_task, exceptions_propagate_through_awaits)
+TEST(CppTask, ExceptionsPropagateThroughAwaits)
 {
 	auto outer = []() -> task<int> {
 		co_await fail("inner failure");
@@ -67,7 +67,7 @@ TEST(cpp_task, exceptions_propagate_through_awaits)
 	}
 }
 
-TEST(cpp_task, long_sequences_of_awaits_complete)
+TEST(CppTask, LongSequencesOfAwaitsComplete)
 {
 	auto loop = []() -> task<long> {
 		long sum = 0;
@@ -78,7 +78,7 @@ TEST(cpp_task, long_sequences_of_awaits_complete)
 	EXPECT_EQ(sync_wait(loop()), 10000);
 }
 
-TEST(cpp_task, when_all_vector_keeps_order)
+TEST(CppTask, WhenAllVectorKeepsOrder)
 {
 	std::vector<task<int>> ts;
 	for (int i = 0; i < 10; ++i)
@@ -90,7 +90,7 @@ TEST(cpp_task, when_all_vector_keeps_order)
 	EXPECT_TRUE(sync_wait(when_all(std::vector<task<int>>{})).empty());
 }
 
-TEST(cpp_task, when_all_runs_every_task_then_rethrows_first_error)
+TEST(CppTask, WhenAllRunsEveryTaskThenRethrowsFirstError)
 {
 	int ran = 0;
 	auto ok = [&]() -> task<void> {
@@ -111,7 +111,7 @@ TEST(cpp_task, when_all_runs_every_task_then_rethrows_first_error)
 	EXPECT_EQ(ran, 2);
 }
 
-TEST(cpp_task, when_all_variadic_mixes_types_and_void)
+TEST(CppTask, WhenAllVariadicMixesTypesAndVoid)
 {
 	auto unit = []() -> task<void> { co_return; };
 	auto text = []() -> task<std::string> { co_return "pmem"; };
@@ -121,7 +121,7 @@ TEST(cpp_task, when_all_variadic_mixes_types_and_void)
 	EXPECT_EQ(c, "pmem");
 }
 
-TEST(cpp_task, move_only_values_and_reassignment)
+TEST(CppTask, MoveOnlyValuesAndReassignment)
 {
 	auto make = []() -> task<std::unique_ptr<int>> { co_return std::make_unique<int>(5); };
 	EXPECT_EQ(*sync_wait(make()), 5);
@@ -132,7 +132,7 @@ TEST(cpp_task, move_only_values_and_reassignment)
 	EXPECT_FALSE(empty.valid());
 }
 
-TEST(cpp_loop, posted_nodes_run_on_the_loop_thread_in_order)
+TEST(CppLoop, PostedNodesRunOnTheLoopThreadInOrder)
 {
 	event_loop loop;
 	struct node : detail::loop_node {

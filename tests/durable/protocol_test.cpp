@@ -79,19 +79,19 @@ void *held_memcpy(void *dst, const void *src, std::size_t n, unsigned)
 	return std::memcpy(dst, src, n);
 }
 
-class ordering : public ::testing::TestWithParam<bool> {
+class GuardOrdering : public ::testing::TestWithParam<bool> {
 protected:
 	void SetUp() override { durable::force_fence_order(GetParam()); }
 	void TearDown() override { durable::force_fence_order(false); }
 };
 
-INSTANTIATE_TEST_SUITE_P(guard, ordering, ::testing::Values(false, true),
+INSTANTIATE_TEST_SUITE_P(Guard, GuardOrdering, ::testing::Values(false, true),
 	[](const ::testing::TestParamInfo<bool> &i) { return i.param ? "fence" : "membarrier"; });
 
 // pmem2_map_delete while a threads-mover operation of the map is running
 // (and another is queued behind it) returns once the running one ends; the
 // queued one writes nothing.
-TEST_P(ordering, MapDeleteReturnsOnceTheRunningOperationEnds)
+TEST_P(GuardOrdering, MapDeleteReturnsOnceTheRunningOperationEnds)
 {
 	mover_ptr m{data_mover_threads_new(1, 16, FUTURE_NOTIFIER_NONE)};
 	ASSERT_NE(m.dmt, nullptr);
@@ -133,7 +133,7 @@ TEST_P(ordering, MapDeleteReturnsOnceTheRunningOperationEnds)
 // A thousand map create/delete cycles, each with operations of the map in
 // flight on the threads mover, some started and some queued; every delete
 // returns and every future reports success or "not found".
-TEST_P(ordering, AThousandCreateDeleteCyclesWithOperationsInFlight)
+TEST_P(GuardOrdering, AThousandCreateDeleteCyclesWithOperationsInFlight)
 {
 	watchdog w("1000 create/delete cycles");
 	mover_ptr m{data_mover_threads_new(2, 64, FUTURE_NOTIFIER_WAKER)};
@@ -273,9 +273,9 @@ struct persist_log final : memops::recorder {
 
 using foreign_param = std::tuple<unsigned, pmem2_granularity>;
 
-class foreign : public ::testing::TestWithParam<foreign_param> {};
+class ForeignMover : public ::testing::TestWithParam<foreign_param> {};
 
-INSTANTIATE_TEST_SUITE_P(movers, foreign,
+INSTANTIATE_TEST_SUITE_P(Movers, ForeignMover,
 	::testing::Combine(::testing::Values(0u, unsigned(VDM_F_MEM_DURABLE), unsigned(UINT_MAX)),
 		::testing::Values(PMEM2_GRANULARITY_PAGE, PMEM2_GRANULARITY_CACHE_LINE,
 			PMEM2_GRANULARITY_BYTE)),
@@ -287,7 +287,7 @@ INSTANTIATE_TEST_SUITE_P(movers, foreign,
 
 // Whatever it claims, a user's mover gets libpmem2's persist step: the
 // data is durable when the future completes.
-TEST_P(foreign, DataIsDurableAtCompletion)
+TEST_P(ForeignMover, DataIsDurableAtCompletion)
 {
 	auto [caps, g] = GetParam();
 	user_mover um{{um_new, um_delete, um_start, um_check, caps, nullptr}};
@@ -315,7 +315,7 @@ TEST_P(foreign, DataIsDurableAtCompletion)
 
 // A dropped, never-polled future of a foreign mover never reached it: its
 // op_new (which allocates) was not called, so nothing leaks (ASan checks).
-TEST_P(foreign, DroppedNeverPolledFutureLeaksNothing)
+TEST_P(ForeignMover, DroppedNeverPolledFutureLeaksNothing)
 {
 	auto [caps, g] = GetParam();
 	user_mover um{{um_new, um_delete, um_start, um_check, caps, nullptr}};
@@ -331,7 +331,7 @@ TEST_P(foreign, DroppedNeverPolledFutureLeaksNothing)
 
 // A foreign mover's future whose map is gone before the first poll never
 // reaches the mover and reports "not found"; nothing was written.
-TEST(foreign_mover, FirstPollAfterDeleteWritesNothing)
+TEST(ForeignMoverMisuse, FirstPollAfterDeleteWritesNothing)
 {
 	user_mover um{{um_new, um_delete, um_start, um_check, UINT_MAX, nullptr}};
 	auto mf = std::make_unique<mapped_file>(1 << 20, PMEM2_GRANULARITY_PAGE, &um.v);
@@ -356,7 +356,7 @@ void on_wake(void *) { woken.fetch_add(1); }
 
 // An msync that fails on a worker, then the map deleted before the poll:
 // -EIO (the bytes were written), not PMEM2_E_MAPPING_NOT_FOUND.
-TEST(cause, WorkerMsyncFailureThenDeleteIsEIO)
+TEST(ProtocolCause, WorkerMsyncFailureThenDeleteIsEIO)
 {
 	for (int err : {EIO, ENOSPC, EINVAL}) {
 		mover_ptr m{data_mover_threads_new(1, 16, FUTURE_NOTIFIER_WAKER)};
@@ -380,7 +380,7 @@ TEST(cause, WorkerMsyncFailureThenDeleteIsEIO)
 }
 
 // The same on the default mover: a failed msync is -EIO, not a stop.
-TEST(cause, DefaultMoverMsyncFailureIsEIO)
+TEST(ProtocolCause, DefaultMoverMsyncFailureIsEIO)
 {
 	mapped_file mf(1 << 20, PMEM2_GRANULARITY_PAGE, nullptr);
 	ASSERT_NE(mf.map, nullptr);
@@ -397,7 +397,7 @@ TEST(cause, DefaultMoverMsyncFailureIsEIO)
 
 // A guard whose generation reaches the limit is retired for good: the next
 // map gets another guard, and a future of the old map never matches it.
-TEST(generation, AGuardAtTheLimitIsNotRecycled)
+TEST(GuardGeneration, AGuardAtTheLimitIsNotRecycled)
 {
 	std::vector<char> src(4096, 'g');
 	// Below the limit: deleted maps' guards are recycled.

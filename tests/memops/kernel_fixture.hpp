@@ -37,7 +37,7 @@ inline const mo::detail::kernel_set &family(const kernel_case &k)
 	return kernels_sse2();
 }
 
-class kernel_test : public ::testing::TestWithParam<kernel_case> {
+class Kernel : public ::testing::TestWithParam<kernel_case> {
 protected:
 	void SetUp() override
 	{

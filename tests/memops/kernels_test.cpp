@@ -103,7 +103,7 @@ const unsigned sweep_flags[] = {0, mo::f_nontemporal, mo::f_temporal, mo::f_nofl
 
 } // namespace
 
-TEST_P(kernel_test, memmove_all_lengths_and_dest_alignments)
+TEST_P(Kernel, MemmoveAllLengthsAndDestAlignments)
 {
 	copy_rig rig;
 	const auto lens = sweep_lengths();
@@ -118,7 +118,7 @@ TEST_P(kernel_test, memmove_all_lengths_and_dest_alignments)
 	}
 }
 
-TEST_P(kernel_test, memset_all_lengths_and_dest_alignments)
+TEST_P(Kernel, MemsetAllLengthsAndDestAlignments)
 {
 	copy_rig rig;
 	const auto lens = sweep_lengths();
@@ -133,7 +133,7 @@ TEST_P(kernel_test, memset_all_lengths_and_dest_alignments)
 	}
 }
 
-TEST_P(kernel_test, page_granularity_lengths)
+TEST_P(Kernel, PageGranularityLengths)
 {
 	copy_rig rig;
 	const mo::ops_table &t = mo::ops(granularity::page);
@@ -144,7 +144,7 @@ TEST_P(kernel_test, page_granularity_lengths)
 		}
 }
 
-TEST_P(kernel_test, every_flag_combination)
+TEST_P(Kernel, EveryFlagCombination)
 {
 	copy_rig rig;
 	const std::size_t lens[] = {0, 1, 7, 8, 9, 31, 32, 33, 63, 64, 65, 127, 128, 129,
@@ -160,7 +160,7 @@ TEST_P(kernel_test, every_flag_combination)
 	}
 }
 
-TEST_P(kernel_test, every_src_dest_misalignment)
+TEST_P(Kernel, EverySrcDestMisalignment)
 {
 	copy_rig rig;
 	const std::size_t lens[] = {1, 33, 64, 200, 1000};
@@ -172,7 +172,7 @@ TEST_P(kernel_test, every_src_dest_misalignment)
 					ASSERT_TRUE(rig.memmove(t, len, dmis, smis, flags));
 }
 
-TEST_P(kernel_test, memset_converts_value_to_unsigned_char)
+TEST_P(Kernel, MemsetConvertsValueToUnsignedChar)
 {
 	copy_rig rig;
 	const mo::ops_table &t = mo::ops(granularity::cache_line);
@@ -183,7 +183,7 @@ TEST_P(kernel_test, memset_converts_value_to_unsigned_char)
 
 // The same data through the variants for every flush instruction the CPU
 // offers (CLWB, CLFLUSHOPT, CLFLUSH), each forced and verified by force().
-TEST_P(kernel_test, every_flush_instruction_variant)
+TEST_P(Kernel, EveryFlushInstructionVariant)
 {
 	copy_rig rig;
 	const mo::cpu_features &c = mo::cpu();
@@ -213,7 +213,7 @@ TEST_P(kernel_test, every_flush_instruction_variant)
 }
 
 // Overlapping moves in both directions, against std::memmove on a copy.
-TEST_P(kernel_test, overlapping_moves_both_directions)
+TEST_P(Kernel, OverlappingMovesBothDirections)
 {
 	const std::size_t span = 6000;
 	buffer buf(span + 2 * guard);
@@ -255,7 +255,7 @@ TEST_P(kernel_test, overlapping_moves_both_directions)
 	}
 }
 
-TEST_P(kernel_test, zero_length_and_same_pointer_store_nothing)
+TEST_P(Kernel, ZeroLengthAndSamePointerStoreNothing)
 {
 	copy_rig rig;
 	for (granularity g : all_grans) {
@@ -272,7 +272,7 @@ TEST_P(kernel_test, zero_length_and_same_pointer_store_nothing)
 
 // Large copies and fills (1 MiB+13 and 16 MiB), misaligned, both
 // directions of overlap, every store kind.
-TEST_P(kernel_test, large_copies_and_fills)
+TEST_P(Kernel, LargeCopiesAndFills)
 {
 	const std::size_t sizes[] = {(1u << 20) + 13, std::size_t(16) << 20};
 	for (std::size_t n : sizes) {
@@ -311,4 +311,4 @@ TEST_P(kernel_test, large_copies_and_fills)
 	}
 }
 
-INSTANTIATE_TEST_SUITE_P(kernels, kernel_test, ::testing::ValuesIn(all_kernel_cases()), case_name);
+INSTANTIATE_TEST_SUITE_P(Kernels, Kernel, ::testing::ValuesIn(all_kernel_cases()), case_name);

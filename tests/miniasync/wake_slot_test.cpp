@@ -25,7 +25,7 @@ struct counter {
 
 } // namespace
 
-TEST(miniasync_wake, the_pool_grows_past_any_fixed_size_and_reuses_released_slots)
+TEST(WakeSlot, ThePoolGrowsPastAnyFixedSizeAndReusesReleasedSlots)
 {
 	// Far more than one chunk, and more than the 64/256 fixed cells the
 	// runtime and the C++ loop once had.
@@ -47,7 +47,7 @@ TEST(miniasync_wake, the_pool_grows_past_any_fixed_size_and_reuses_released_slot
 	miniasync_wake_slot_release(nullptr);	// accepted
 }
 
-TEST(miniasync_wake, the_waker_names_its_slot)
+TEST(WakeSlot, TheWakerNamesItsSlot)
 {
 	miniasync_wake_slot *s = miniasync_wake_slot_acquire();
 	ASSERT_NE(s, nullptr);
@@ -57,7 +57,7 @@ TEST(miniasync_wake, the_waker_names_its_slot)
 	miniasync_wake_slot_release(s);
 }
 
-TEST(miniasync_wake, the_callback_runs_only_for_a_parked_owner_once_per_park)
+TEST(WakeSlot, TheCallbackRunsOnlyForAParkedOwnerOncePerPark)
 {
 	miniasync_wake_slot *s = miniasync_wake_slot_acquire();
 	ASSERT_NE(s, nullptr);
@@ -87,7 +87,7 @@ TEST(miniasync_wake, the_callback_runs_only_for_a_parked_owner_once_per_park)
 	EXPECT_EQ(c.calls.load(), 1);
 }
 
-TEST(miniasync_wake, a_late_wake_reaches_the_next_owner_as_one_extra_callback)
+TEST(WakeSlot, ALateWakeReachesTheNextOwnerAsOneExtraCallback)
 {
 	miniasync_wake_slot *s = miniasync_wake_slot_acquire();
 	ASSERT_NE(s, nullptr);
@@ -104,7 +104,7 @@ TEST(miniasync_wake, a_late_wake_reaches_the_next_owner_as_one_extra_callback)
 	miniasync_wake_slot_release(t);
 }
 
-TEST(miniasync_wake, racing_wakes_and_parks_never_lose_or_repeat_a_callback)
+TEST(WakeSlot, RacingWakesAndParksNeverLoseOrRepeatACallback)
 {
 	// The owner parks, a waker thread wakes; every park is answered by
 	// exactly one callback, whatever the interleaving.
@@ -137,7 +137,7 @@ TEST(miniasync_wake, racing_wakes_and_parks_never_lose_or_repeat_a_callback)
 	miniasync_wake_slot_release(s);
 }
 
-TEST(miniasync_wake, runtime_new_never_fails_and_runtimes_are_interchangeable)
+TEST(WakeSlot, RuntimeNewNeverFailsAndRuntimesAreInterchangeable)
 {
 	struct runtime *a = runtime_new();
 	struct runtime *b = runtime_new();

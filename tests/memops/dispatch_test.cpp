@@ -15,7 +15,7 @@ const char *const all_vars[] = {"PMEM_NO_CLWB", "PMEM_NO_CLFLUSHOPT", "PMEM_NO_M
 				"PMEM_MOVNT_THRESHOLD", "PMEM_NO_GENERIC_MEMCPY", "PMEM_AVX",
 				"PMEM_AVX512F", "PMEM_MOVDIR64B", "PMEM_WC_WORKAROUND"};
 
-class env_test : public ::testing::Test {
+class MemopsEnv : public ::testing::Test {
 protected:
 	std::vector<std::pair<std::string, std::string>> saved;
 	void SetUp() override
@@ -45,7 +45,7 @@ protected:
 
 } // namespace
 
-TEST_F(env_test, defaults_when_nothing_is_set)
+TEST_F(MemopsEnv, DefaultsWhenNothingIsSet)
 {
 	const mo::dispatch_options o = mo::options_from_env();
 	EXPECT_FALSE(o.no_clwb);
@@ -59,7 +59,7 @@ TEST_F(env_test, defaults_when_nothing_is_set)
 	EXPECT_FALSE(o.no_generic_memcpy);
 }
 
-TEST_F(env_test, disabling_switches_need_exactly_1)
+TEST_F(MemopsEnv, DisablingSwitchesNeedExactly1)
 {
 	for (const char *var : {"PMEM_NO_CLWB", "PMEM_NO_CLFLUSHOPT", "PMEM_NO_MOVNT"}) {
 		auto get = [&](const mo::dispatch_options &o) {
@@ -72,7 +72,7 @@ TEST_F(env_test, disabling_switches_need_exactly_1)
 	}
 }
 
-TEST_F(env_test, isa_switches_disable_only_on_exactly_0)
+TEST_F(MemopsEnv, IsaSwitchesDisableOnlyOnExactly0)
 {
 	EXPECT_FALSE(with("PMEM_AVX", "0").avx);
 	EXPECT_FALSE(with("PMEM_AVX512F", "0").avx512f);
@@ -82,7 +82,7 @@ TEST_F(env_test, isa_switches_disable_only_on_exactly_0)
 	}
 }
 
-TEST_F(env_test, movdir64b_is_opt_in_when_set_and_not_0)
+TEST_F(MemopsEnv, Movdir64bIsOptInWhenSetAndNot0)
 {
 	EXPECT_FALSE(mo::options_from_env().movdir64b);
 	EXPECT_FALSE(with("PMEM_MOVDIR64B", "0").movdir64b);
@@ -90,7 +90,7 @@ TEST_F(env_test, movdir64b_is_opt_in_when_set_and_not_0)
 		EXPECT_TRUE(with("PMEM_MOVDIR64B", v).movdir64b) << v;
 }
 
-TEST_F(env_test, threshold_parses_with_atoll_and_ignores_negatives)
+TEST_F(MemopsEnv, ThresholdParsesWithAtollAndIgnoresNegatives)
 {
 	EXPECT_EQ(1000, with("PMEM_MOVNT_THRESHOLD", "1000").movnt_threshold);
 	EXPECT_EQ(0, with("PMEM_MOVNT_THRESHOLD", "0").movnt_threshold);
@@ -102,7 +102,7 @@ TEST_F(env_test, threshold_parses_with_atoll_and_ignores_negatives)
 	EXPECT_EQ(1LL << 40, with("PMEM_MOVNT_THRESHOLD", "1099511627776").movnt_threshold);
 }
 
-TEST_F(env_test, wc_workaround_is_1_on_0_off_else_vendor_default)
+TEST_F(MemopsEnv, WcWorkaroundIs1On0OffElseVendorDefault)
 {
 	EXPECT_EQ(1, with("PMEM_WC_WORKAROUND", "1").wc_workaround);
 	EXPECT_EQ(0, with("PMEM_WC_WORKAROUND", "0").wc_workaround);
@@ -110,7 +110,7 @@ TEST_F(env_test, wc_workaround_is_1_on_0_off_else_vendor_default)
 		EXPECT_EQ(-1, with("PMEM_WC_WORKAROUND", v).wc_workaround) << v;
 }
 
-TEST_F(env_test, no_generic_memcpy_is_atoll_non_zero)
+TEST_F(MemopsEnv, NoGenericMemcpyIsAtollNonZero)
 {
 	EXPECT_TRUE(with("PMEM_NO_GENERIC_MEMCPY", "1").no_generic_memcpy);
 	EXPECT_TRUE(with("PMEM_NO_GENERIC_MEMCPY", "2").no_generic_memcpy);
@@ -120,7 +120,7 @@ TEST_F(env_test, no_generic_memcpy_is_atoll_non_zero)
 	EXPECT_FALSE(with("PMEM_NO_GENERIC_MEMCPY", "").no_generic_memcpy);
 }
 
-TEST_F(env_test, environment_drives_the_selection)
+TEST_F(MemopsEnv, EnvironmentDrivesTheSelection)
 {
 	const mo::cpu_features &c = mo::cpu();
 	setenv("PMEM_NO_MOVNT", "1", 1);
@@ -160,7 +160,7 @@ TEST_F(env_test, environment_drives_the_selection)
 }
 
 // The dispatch table is ordered best first and every row names a family.
-TEST(dispatch_table, best_first_with_required_features)
+TEST(DispatchTable, BestFirstWithRequiredFeatures)
 {
 	auto impls = mo::detail::implementations();
 	ASSERT_EQ(3u, impls.size());
@@ -177,7 +177,7 @@ TEST(dispatch_table, best_first_with_required_features)
 	mo::redispatch(mo::options_from_env());
 }
 
-TEST(dispatch_table, tables_are_stable_per_granularity)
+TEST(DispatchTable, TablesAreStablePerGranularity)
 {
 	using mo::granularity;
 	const mo::ops_table *a = &mo::ops(granularity::cache_line);
@@ -195,7 +195,7 @@ TEST(dispatch_table, tables_are_stable_per_granularity)
 
 // CPUID/XGETBV agree with what the kernel reports in /proc/cpuinfo (which
 // also accounts for OS-enabled state).
-TEST(cpu_detection, matches_proc_cpuinfo)
+TEST(CpuDetection, MatchesProcCpuinfo)
 {
 	std::ifstream f("/proc/cpuinfo");
 	if (!f)
@@ -230,7 +230,7 @@ TEST(cpu_detection, matches_proc_cpuinfo)
 // Forcing a feature off (PMEM_AVX512F=0 / PMEM_AVX=0 semantics) is honoured
 // even on a CPU that has it, and asking for a feature the CPU lacks is
 // ignored.
-TEST(dispatch_table, unavailable_features_are_ignored)
+TEST(DispatchTable, UnavailableFeaturesAreIgnored)
 {
 	const mo::cpu_features &c = mo::cpu();
 	mo::dispatch_options o;
@@ -243,7 +243,7 @@ TEST(dispatch_table, unavailable_features_are_ignored)
 // MOVDIR64B replaces only the streaming kernels (spec 9.6 step 4): its row
 // takes the temporal kernels of the family it is combined with. Checked
 // without executing MOVDIR64B, so it runs on every CPU.
-TEST(dispatch_table, movdir64b_borrows_the_temporal_kernels)
+TEST(DispatchTable, Movdir64bBorrowsTheTemporalKernels)
 {
 	using namespace mo::detail;
 	for (const implementation &impl : implementations()) {

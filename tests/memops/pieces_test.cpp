@@ -28,7 +28,7 @@ early_user g_early;
 
 } // namespace
 
-TEST(static_init, ops_usable_from_other_constructors)
+TEST(StaticInit, OpsUsableFromOtherConstructors)
 {
 	EXPECT_NE(nullptr, g_early.fn);
 	EXPECT_TRUE(g_early.copied);
@@ -40,7 +40,7 @@ TEST(static_init, ops_usable_from_other_constructors)
 // split store only when the reader runs at the same moment, so it is a
 // regression net on top of the reasoning in pieces.hpp and kernels.hpp, not a
 // proof.
-TEST_P(kernel_test, eight_byte_stores_are_never_split)
+TEST_P(Kernel, EightByteStoresAreNeverSplit)
 {
 	const kernel_case &k = GetParam();
 	if (k.name == "libc")

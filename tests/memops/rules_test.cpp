@@ -62,7 +62,7 @@ struct persist_rig {
 
 } // namespace
 
-TEST_P(kernel_test, cache_line_every_written_line_flushed_or_streamed_then_fenced)
+TEST_P(Kernel, CacheLineEveryWrittenLineFlushedOrStreamedThenFenced)
 {
 	recording rec;
 	ASSERT_NO_FATAL_FAILURE(force(&rec));
@@ -105,7 +105,7 @@ TEST_P(kernel_test, cache_line_every_written_line_flushed_or_streamed_then_fence
 				}
 }
 
-TEST_P(kernel_test, byte_fences_but_never_flushes)
+TEST_P(Kernel, ByteFencesButNeverFlushes)
 {
 	recording rec;
 	ASSERT_NO_FATAL_FAILURE(force(&rec));
@@ -140,7 +140,7 @@ TEST_P(kernel_test, byte_fences_but_never_flushes)
 				}
 }
 
-TEST_P(kernel_test, page_syncs_the_written_range_and_flushes_no_lines)
+TEST_P(Kernel, PageSyncsTheWrittenRangeAndFlushesNoLines)
 {
 	recording rec;
 	ASSERT_NO_FATAL_FAILURE(force(&rec));
@@ -173,7 +173,7 @@ TEST_P(kernel_test, page_syncs_the_written_range_and_flushes_no_lines)
 
 // Spec 9.4: which store kind runs for BYTE and CACHE_LINE (and PAGE, which
 // chooses like CACHE_LINE) at 128 and 1024 bytes.
-TEST_P(kernel_test, store_kind_matrix)
+TEST_P(Kernel, StoreKindMatrix)
 {
 	recording rec;
 	ASSERT_NO_FATAL_FAILURE(force(&rec));
@@ -234,7 +234,7 @@ TEST_P(kernel_test, store_kind_matrix)
 // not flushed, and fenced as the streaming kernels are (by the drain, or in
 // the kernel with CLFLUSH and for BYTE/PAGE); every other range is written
 // with regular stores and flushed. Temporal kinds never stream.
-TEST_P(kernel_test, single_line_streams_aligned_pieces)
+TEST_P(Kernel, SingleLineStreamsAlignedPieces)
 {
 	const kernel_case &k = GetParam();
 	recording rec;
@@ -309,7 +309,7 @@ TEST_P(kernel_test, single_line_streams_aligned_pieces)
 					}
 }
 
-TEST_P(kernel_test, threshold_selects_streaming_for_unhinted_copies)
+TEST_P(Kernel, ThresholdSelectsStreamingForUnhintedCopies)
 {
 	const kernel_case &k = GetParam();
 	if (!k.has_nt)
@@ -334,7 +334,7 @@ TEST_P(kernel_test, threshold_selects_streaming_for_unhinted_copies)
 	}
 }
 
-TEST_P(kernel_test, flush_instruction_choice_and_in_kernel_fence)
+TEST_P(Kernel, FlushInstructionChoiceAndInKernelFence)
 {
 	const kernel_case &k = GetParam();
 	const mo::cpu_features &c = mo::cpu();
@@ -362,7 +362,7 @@ TEST_P(kernel_test, flush_instruction_choice_and_in_kernel_fence)
 	}
 }
 
-TEST_P(kernel_test, wc_workaround_fences_every_768_streamed_bytes)
+TEST_P(Kernel, WcWorkaroundFencesEvery768StreamedBytes)
 {
 	const kernel_case &k = GetParam();
 	if (!k.has_nt)
@@ -394,7 +394,7 @@ TEST_P(kernel_test, wc_workaround_fences_every_768_streamed_bytes)
 
 // Production tables never call the recorder: installing one without
 // redispatching records nothing.
-TEST_P(kernel_test, production_variants_do_not_record)
+TEST_P(Kernel, ProductionVariantsDoNotRecord)
 {
 	recording rec;
 	mo::set_recorder(&rec);
@@ -411,7 +411,7 @@ TEST_P(kernel_test, production_variants_do_not_record)
 
 // ---- flush / persist / drain per granularity (spec 8) ----------------
 
-class persist_fns : public ::testing::Test {
+class PersistFunctions : public ::testing::Test {
 protected:
 	recording rec;
 	void SetUp() override
@@ -435,7 +435,7 @@ protected:
 	}
 };
 
-TEST_F(persist_fns, cache_line_flush_covers_every_intersecting_line)
+TEST_F(PersistFunctions, CacheLineFlushCoversEveryIntersectingLine)
 {
 	alignas(64) static char buf[64 * 8];
 	const mo::ops_table &t = mo::ops(granularity::cache_line);
@@ -476,7 +476,7 @@ TEST_F(persist_fns, cache_line_flush_covers_every_intersecting_line)
 	EXPECT_EQ(1u, rec.count(event::fence));
 }
 
-TEST_F(persist_fns, byte_flush_is_empty_and_persist_is_a_fence)
+TEST_F(PersistFunctions, ByteFlushIsEmptyAndPersistIsAFence)
 {
 	static char buf[256];
 	const mo::ops_table &t = mo::ops(granularity::byte);
@@ -499,7 +499,7 @@ void fake_page_sync(const void *p, std::size_t n)
 }
 } // namespace
 
-TEST_F(persist_fns, page_flush_and_persist_are_page_sync_and_drain_is_empty)
+TEST_F(PersistFunctions, PageFlushAndPersistArePageSyncAndDrainIsEmpty)
 {
 	static char buf[8192];
 	g_synced.clear();
