@@ -42,7 +42,7 @@ int dm_op_start(void *data, const struct vdm_operation *cop, struct future_notif
 	if (r.granularity == PMEM2_GRANULARITY_CACHE_LINE &&
 	    !(r.hints & (PMEM2_F_MEM_TEMPORAL | PMEM2_F_MEM_WB)))
 		r.hints |= PMEM2_F_MEM_NONTEMPORAL;
-	// gap B9: the original aborts on FLUSH; here flush means persist.
+	// DIFFERENCES.md B9: the original aborts on FLUSH; here flush means persist.
 	int st = durable::run_range(op, durable::whole_op{}, r, durable::direct_kernels{});
 	durable::guard_leave_here(g, held);
 	durable::set_status(op, st);

@@ -1,4 +1,4 @@
-// libpmem2's default mover (pmem2_async.md §3): what a map with no vdm in
+// libpmem2's default mover (pmem2_async(3), docs/ASYNC.md): what a map with no vdm in
 // its config uses. Stateless, one instance for the process: maps hold no
 // pointer to it (their vdm is nullptr), futures do, and it stays valid for
 // futures that outlive their map. It runs the operation on the polling

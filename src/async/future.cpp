@@ -282,7 +282,7 @@ verdict judge(const pmem2_map *map, const op_args &a) noexcept
 	f.data.op.map = nullptr;
 	f.data.op.map_arg = nullptr;
 	generic(&f.data.op)->flags = FUTURE_CHAIN_FLAG_ENTRY_LAST | FUTURE_CHAIN_FLAG_ENTRY_PROCESSED;
-	std::memset(&f.data.fin, 0, sizeof(f.data.fin));	// unused (gap B6)
+	std::memset(&f.data.fin, 0, sizeof(f.data.fin));	// unused (DIFFERENCES.md B6)
 	FUTURE_CHAIN_INIT(&f);
 	f.base.context.state = FUTURE_STATE_COMPLETE;
 }
@@ -293,7 +293,7 @@ verdict judge(const pmem2_map *map, const op_args &a) noexcept
 // branches on the kind. Every member is written once, to what a zeroed
 // future with these members set would hold (no blanket memset of the 328
 // bytes: creating the 64 B future is on its measured hot path,
-// docs/PERFORMANCE.md); the unused `fin` entry is zeroed (gap B6).
+// docs/PERFORMANCE.md); the unused `fin` entry is zeroed (DIFFERENCES.md B6).
 // tests/async checks that every byte is written.
 template <durable::mover_kind K>
 void build(pmem2_future &f, pmem2_map *map, const op_args &a, verdict v) noexcept
@@ -341,7 +341,7 @@ void build(pmem2_future &f, pmem2_map *map, const op_args &a, verdict v) noexcep
 		FUTURE_INIT(&op, default_op_task);
 		f.data.op.map_arg = in_status_word;
 		op_entry->flags = FUTURE_CHAIN_FLAG_ENTRY_LAST;
-		std::memset(&f.data.fin, 0, sizeof(f.data.fin));	// unused (gap B6)
+		std::memset(&f.data.fin, 0, sizeof(f.data.fin));	// unused (DIFFERENCES.md B6)
 	} else if constexpr (K == mover_kind::ours) {
 		// Its op_new allocates nothing: the operation is made now.
 		vdm_generic_operation(mover, &op);
@@ -349,7 +349,7 @@ void build(pmem2_future &f, pmem2_map *map, const op_args &a, verdict v) noexcep
 			op.base.has_property = future_has_property_default;
 		f.data.op.map_arg = in_status_word;
 		op_entry->flags = FUTURE_CHAIN_FLAG_ENTRY_LAST;
-		std::memset(&f.data.fin, 0, sizeof(f.data.fin));	// unused (gap B6)
+		std::memset(&f.data.fin, 0, sizeof(f.data.fin));	// unused (DIFFERENCES.md B6)
 	} else {
 		// The operation is made by op_lazy_init at the first poll; until
 		// then it has no task. Sizes are needed by the chain walk only

@@ -1,4 +1,4 @@
-// Building a pmem2 future (pmem2_async.md): what pmem2_memcpy_async,
+// Building a pmem2 future (pmem2_async(3), docs/ASYNC.md): what pmem2_memcpy_async,
 // pmem2_memmove_async and pmem2_memset_async return.
 #pragma once
 

@@ -1,4 +1,4 @@
-// The asynchronous part of the C API (pmem2_async.md).
+// The asynchronous part of the C API (pmem2_async(3), docs/ASYNC.md).
 #include "async/future.hpp"
 #include "common/export.hpp"
 

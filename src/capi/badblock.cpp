@@ -24,7 +24,7 @@ PMEM2_EXPORT int pmem2_badblock_context_new(struct pmem2_badblock_context **bbct
 	return guarded([&] { return pmem2::badblocks::context_new(*bbctx, src->info); });
 }
 
-// *bb is written only when a bad block is returned (A28).
+// *bb is written only when a bad block is returned (DIFFERENCES.md A28).
 PMEM2_EXPORT int pmem2_badblock_next(struct pmem2_badblock_context *bbctx, struct pmem2_badblock *bb)
 {
 	if (bbctx == nullptr)

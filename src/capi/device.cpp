@@ -72,7 +72,7 @@ PMEM2_EXPORT int pmem2_source_numa_node(const struct pmem2_source *src, int *num
 	});
 }
 
-// *usc is written only on success (A25).
+// *usc is written only on success (DIFFERENCES.md A25).
 PMEM2_EXPORT int pmem2_source_device_usc(const struct pmem2_source *src, uint64_t *usc)
 {
 	if (src == nullptr)
@@ -93,7 +93,7 @@ PMEM2_EXPORT int pmem2_source_device_usc(const struct pmem2_source *src, uint64_
 	});
 }
 
-// The id is written from offset 0 and only on success (A24).
+// The id is written from offset 0 and only on success (DIFFERENCES.md A24).
 PMEM2_EXPORT int pmem2_source_device_id(const struct pmem2_source *src, char *id, size_t *len)
 {
 	if (src == nullptr)

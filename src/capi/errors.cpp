@@ -22,7 +22,7 @@ PMEM2_EXPORT void pmem2_perror(const char *format, ...)
 	std::fprintf(stderr, ": %s\n", pmem2::errormsg());
 }
 
-// Exported (A1); a positive argument gives EINVAL instead of aborting (A2).
+// Exported (DIFFERENCES.md A1); a positive argument gives EINVAL instead of aborting (DIFFERENCES.md A2).
 PMEM2_EXPORT int pmem2_err_to_errno(int err)
 {
 	if (err > 0)

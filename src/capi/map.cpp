@@ -23,7 +23,7 @@ PMEM2_EXPORT int pmem2_map_new(struct pmem2_map **map_ptr, const struct pmem2_co
 	return guarded([&] { return pmem2::map_new(*map_ptr, *cfg, src->info); });
 }
 
-// Validates gran/addr/len; a bad granularity is an error, not an abort (A14).
+// Validates gran/addr/len; a bad granularity is an error, not an abort (DIFFERENCES.md A14).
 PMEM2_EXPORT int pmem2_map_from_existing(struct pmem2_map **map, const struct pmem2_source *src,
 	void *addr, size_t len, enum pmem2_granularity gran)
 {

@@ -22,7 +22,7 @@ PMEM2_EXPORT int pmem2_source_from_fd(struct pmem2_source **src, int fd)
 	});
 }
 
-// *src is nulled on failure too (A42).
+// *src is nulled on failure too (DIFFERENCES.md A42).
 PMEM2_EXPORT int pmem2_source_from_anon(struct pmem2_source **src, size_t size)
 {
 	if (src == nullptr)
@@ -72,7 +72,7 @@ PMEM2_EXPORT int pmem2_source_size(const struct pmem2_source *src, size_t *size)
 	});
 }
 
-// *alignment is written only on success (A6).
+// *alignment is written only on success (DIFFERENCES.md A6).
 PMEM2_EXPORT int pmem2_source_alignment(const struct pmem2_source *src, size_t *alignment)
 {
 	if (src == nullptr)

@@ -291,7 +291,7 @@ int ndctl_clear(unsigned region_id, std::uint64_t addr, std::uint64_t len)
 int clear(pmem2_badblock_context &ctx, const pmem2_badblock &bb)
 {
 	if (ctx.ftype == file_kind::devdax) {
-		if (ctx.empty) {	// the original dereferences a NULL bus here (A28)
+		if (ctx.empty) {	// the original dereferences a NULL bus here (DIFFERENCES.md A28)
 			set_errormsg("the device DAX is not on a known NVDIMM region");
 			return PMEM2_E_NOSUPP;
 		}

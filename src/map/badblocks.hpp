@@ -1,4 +1,4 @@
-// Bad blocks (libpmem2.md §12, gap A28). The lists come from sysfs: the
+// Bad blocks (pmem2_badblock_context_new(3), DIFFERENCES.md A28). The lists come from sysfs: the
 // block device's badblocks for files (namespace relative, through the
 // file's extents), the region's badblocks clipped to the namespace for
 // device DAX. Clearing device DAX blocks needs libndctl (ARS commands).

@@ -1,4 +1,4 @@
-// Mapping configuration (libpmem2.md §5).
+// Mapping configuration (pmem2_config_new(3) and its setters).
 #pragma once
 
 #include <cstddef>

@@ -48,19 +48,19 @@ int deep_flush(pmem2_map &m, void *ptr, std::size_t size)
 {
 	const auto base = reinterpret_cast<std::uintptr_t>(m.addr);
 	const auto p = reinterpret_cast<std::uintptr_t>(ptr);
-	// Written so that no sum can wrap (A12).
+	// Written so that no sum can wrap (DIFFERENCES.md A12).
 	if (p < base || size > m.content_length || p - base > m.content_length - size) {
 		set_errormsg("range %p + %zu is not inside the map %p (%zu bytes)",
 			ptr, size, m.addr, m.content_length);
 		return PMEM2_E_DEEP_FLUSH_RANGE;
 	}
-	// Anonymous memory has nothing behind the CPU caches to flush (A13).
+	// Anonymous memory has nothing behind the CPU caches to flush (DIFFERENCES.md A13).
 	if (m.source.kind == source_kind::anon) {
 		set_errormsg("deep flush of an anonymous map is not supported");
 		return PMEM2_E_NOSUPP;
 	}
 	// Files: msync writes back the page cache (PAGE maps; the original
-	// returns without doing anything there, A10), and on a DAX file system
+	// returns without doing anything there, DIFFERENCES.md A10), and on a DAX file system
 	// the kernel's fsync path also drains the region's write queues.
 	// Device DAX has no page cache and no fsync: flush the CPU caches (so
 	// the data has left them before the region flush drains the memory

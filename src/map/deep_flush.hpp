@@ -1,4 +1,4 @@
-// pmem2_deep_flush (libpmem2.md §10, gaps A10-A13).
+// pmem2_deep_flush (pmem2_deep_flush(3), DIFFERENCES.md A10-A13).
 #pragma once
 
 #include <cstddef>

@@ -27,7 +27,7 @@ int parse_forced_granularity(const char *value) noexcept
 		return PMEM2_GRANULARITY_CACHE_LINE;
 	if (std::strcmp(buf, "PAGE") == 0)
 		return PMEM2_GRANULARITY_PAGE;
-	return -1;	// ignored, like the original (A30)
+	return -1;	// ignored, like the original (DIFFERENCES.md A30)
 }
 
 int forced_granularity() noexcept
@@ -84,7 +84,7 @@ int eadr_scan()
 		any = true;
 		int r = region_persistence(path);
 		if (r != 1)
-			return r;	// one region without eADR disables it system-wide (A31)
+			return r;	// one region without eADR disables it system-wide (DIFFERENCES.md A31)
 	}
 	return any ? 1 : 0;
 }

@@ -1,4 +1,6 @@
-// Store-granularity detection (libpmem2.md §6.1).
+// Store-granularity detection (libpmem2(7), "Granularity"):
+// anonymous or private maps are BYTE, then PMEM2_FORCE_GRANULARITY, then
+// MAP_SYNC or device DAX with eADR (BYTE) or without (CACHE_LINE), else PAGE.
 #pragma once
 
 #include <libpmem2/base.h>
@@ -14,11 +16,11 @@ int parse_forced_granularity(const char *value) noexcept;
 // The current environment's forced granularity, or -1 (read on every call).
 int forced_granularity() noexcept;
 
-// eADR scan of <root>/sys/bus/nd/devices (§6.1.2): 1 every region reports
+// eADR scan of <root>/sys/bus/nd/devices: 1 every region reports
 // cpu_cache, 0 no eADR (or no regions), -1 a malformed persistence_domain.
 int eadr_scan();
 
-// The finest granularity a mapping supports (§6.1 steps 1-6).
+// The finest granularity a mapping supports (the order above).
 pmem2_granularity available_granularity(const source_info &src, pmem2_sharing_type sharing,
 	bool map_sync);
 

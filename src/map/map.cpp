@@ -1,4 +1,5 @@
-// Making and deleting maps (libpmem2.md §6): map_new's steps of §6.2
+// Making and deleting maps (pmem2_map_new(3), pmem2_map_from_existing(3),
+// pmem2_map_delete(3)): map_new's steps
 // (validation, placement, mmap, granularity, the map object, its guard and
 // registration), map_from_existing and map_delete, and the one unwind every
 // failure of the first two leaves through (map_unwind).
@@ -45,7 +46,7 @@ int to_os_prot(unsigned prot) noexcept
 	return p;
 }
 
-// §6.2 step 12: mmap over the placement; reports whether MAP_SYNC held.
+// The mmap over the placement (MAP_SYNC tried first for shared maps); reports whether MAP_SYNC held.
 int map_pages(const placement &pl, std::size_t len, int prot, const pmem2_config &cfg,
 	const source_info &src, off_t off, bool &map_sync)
 {
@@ -150,7 +151,7 @@ int map_new(pmem2_map *&out, const pmem2_config &cfg, const source_info &src)
 		set_errormsg("offset %zu is not a multiple of the source alignment %zu", cfg.offset, a);
 		return PMEM2_E_OFFSET_UNALIGNED;
 	}
-	// Anonymous sources validate the offset but map from 0 (A15, as the original).
+	// Anonymous sources validate the offset but map from 0 (DIFFERENCES.md A15, as the original).
 	const std::size_t eff_off = src.kind == source_kind::anon ? 0 : cfg.offset;
 	const int prot = to_os_prot(cfg.protection);
 	if (src.kind == source_kind::fd) {
@@ -177,7 +178,7 @@ int map_new(pmem2_map *&out, const pmem2_config &cfg, const source_info &src)
 		return PMEM2_E_MAP_RANGE;
 	}
 	const std::size_t len = cfg.length ? cfg.length : s - eff_off;
-	// Nothing left to map past the offset: reject before touching the address space (A16).
+	// Nothing left to map past the offset: reject before touching the address space (DIFFERENCES.md A16).
 	if (len == 0) {
 		set_errormsg("offset %zu is at the end of the source: nothing to map", cfg.offset);
 		return PMEM2_E_MAP_RANGE;
@@ -230,7 +231,7 @@ int map_new(pmem2_map *&out, const pmem2_config &cfg, const source_info &src)
 	m->vdm = cfg.vdm;
 	m->mover = durable::classify(cfg.vdm);
 
-	// An overlap with a registered map is PMEM2_E_MAPPING_EXISTS, not -EEXIST (A17).
+	// An overlap with a registered map is PMEM2_E_MAPPING_EXISTS, not -EEXIST (DIFFERENCES.md A17).
 	if ((r = registry::insert(m)) == 0 && (r = placement_commit(pl, m)) != 0)
 		(void)registry::remove(m);
 	if (r)
@@ -243,7 +244,7 @@ int map_from_existing(pmem2_map *&out, const source_info &src, void *addr, std::
 {
 	out = nullptr;
 	install_page_sync();
-	// Validated here; the original aborts on a bad enum and accepts NULL/0 (A14).
+	// Validated here; the original aborts on a bad enum and accepts NULL/0 (DIFFERENCES.md A14).
 	if (gran < PMEM2_GRANULARITY_BYTE || gran > PMEM2_GRANULARITY_PAGE) {
 		set_errormsg("invalid granularity value %d", gran);
 		return PMEM2_E_GRANULARITY_NOT_SUPPORTED;
@@ -271,7 +272,7 @@ int map_from_existing(pmem2_map *&out, const source_info &src, void *addr, std::
 	m->reserved_length = 0;
 	m->granularity = static_cast<pmem2_granularity>(gran);
 	m->ops = &memops::ops(to_memops(m->granularity));
-	m->source = src;	// copied whole, only the fd invalidated (A14)
+	m->source = src;	// copied whole, only the fd invalidated (DIFFERENCES.md A14)
 	m->source.fd = -1;
 	m->guard = durable::guard_acquire(m->guard_gen);
 	if (m->guard == nullptr) {

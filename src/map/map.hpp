@@ -1,4 +1,4 @@
-// The mapping object and the internal operations on it (libpmem2.md §6).
+// The mapping object and the internal operations on it (pmem2_map_new(3)).
 // Other components (async futures, movers, reservations) use the fields
 // directly; they are stable for the lifetime of the map.
 #pragma once
@@ -34,7 +34,7 @@ struct pmem2_map {
 
 namespace pmem2 {
 
-// End of the pages that page sync covers for `m` (A3: maps from
+// End of the pages that page sync covers for `m` (DIFFERENCES.md A3: maps from
 // map_from_existing use their content length rounded up to pages).
 std::uintptr_t map_sync_end(const pmem2_map &m) noexcept;
 

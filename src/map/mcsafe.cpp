@@ -140,7 +140,7 @@ int window_io(int fd, std::size_t align, void *buf, std::size_t size, std::size_
 
 namespace {
 
-// Size check shared by both directions (A26: offset past the end too).
+// Size check shared by both directions (DIFFERENCES.md A26: offset past the end too).
 int check_range(const source_info &src, std::size_t size, std::size_t offset)
 {
 	if (src.kind != source_kind::fd) {
@@ -157,7 +157,7 @@ int check_range(const source_info &src, std::size_t size, std::size_t offset)
 	return 0;
 }
 
-// The whole range through pread/pwrite, whatever the transfer sizes (A26).
+// The whole range through pread/pwrite, whatever the transfer sizes (DIFFERENCES.md A26).
 template <class Op>
 int file_io(Op op, const char *name, int fd, char *buf, std::size_t size, std::size_t offset)
 {

@@ -1,5 +1,5 @@
-// Machine-check-safe reads and writes of a source (libpmem2.md §4.13,
-// gaps A26, A27): poisoned memory raises SIGBUS, which becomes
+// Machine-check-safe reads and writes of a source 
+// (pmem2_source_pread_mcsafe(3), DIFFERENCES.md A26, A27): poisoned memory raises SIGBUS, which becomes
 // PMEM2_E_IO_FAIL for the thread doing the copy and is forwarded to the
 // previous disposition for everybody else.
 #pragma once

@@ -1,4 +1,4 @@
-// Where a new mapping goes (libpmem2.md §6.2 step 11) and how it leaves.
+// Where a new mapping goes (free address space or a vm reservation) and how it leaves.
 // Two providers: free address space (here) and a vm reservation (the
 // reservation component implements the rsv_* functions).
 #pragma once
@@ -30,7 +30,8 @@ int placement_commit(placement &pl, pmem2_map *m) noexcept;
 // a reservation). On failure nothing changed and the map stays valid.
 int unmap_placed(pmem2_map *m) noexcept;
 
-// Reservation provider: validate [rsv+off, +roundup(len)) (§6.2 step 11),
+// Reservation provider: validate [rsv+off, +roundup(len)) (inside the
+// reservation, aligned to the source),
 // take the reservation's writer lock and fill `out`; the lock is released
 // by rsv_unplace or rsv_commit.
 int rsv_place(pmem2_vm_reservation *rsv, std::size_t off, std::size_t len,

@@ -1,5 +1,5 @@
-// The NVDIMM region behind a source, found through sysfs alone (libpmem2.md
-// §4.9 recommendation), and what the region tells: NUMA node, unsafe
+// The NVDIMM region behind a source, found through sysfs alone (no
+// libndctl needed, DIFFERENCES.md A8, A9), and what the region tells: NUMA node, unsafe
 // shutdown count, DIMM identity, deep flush. Every path goes through the
 // redirectable sysfs root, so fake trees drive all of it in tests.
 #pragma once
@@ -39,7 +39,7 @@ result<std::string> device_id(const location &loc);
 
 // Write "1" to <region>/deep_flush unless it reads "0\n". An absent file
 // means the region has no flush interface (success); every other failure is
-// returned (A11).
+// returned (DIFFERENCES.md A11).
 int deep_flush(const location &loc);
 
 } // namespace pmem2::region

@@ -126,7 +126,7 @@ struct sync_failure {
 	std::size_t n = 0;
 };
 
-// A range no registered map covers is user memory all the same (A4): sync
+// A range no registered map covers is user memory all the same (DIFFERENCES.md A4): sync
 // it directly. -ENOMEM there means the pages are not mapped at all, which
 // leaves nothing to make durable; Linux still syncs the mapped parts.
 int sync_unregistered(std::uintptr_t p, std::size_t n, sync_failure &f) noexcept
@@ -141,7 +141,7 @@ int sync_unregistered(std::uintptr_t p, std::size_t n, sync_failure &f) noexcept
 
 // msync every page of [ptr, ptr+len), registered maps chunk by chunk under
 // the registry's read lock (so they cannot be unmapped mid-sync), holes
-// directly. Every step is at least one byte long (A3). Stops at the first
+// directly. Every step is at least one byte long (DIFFERENCES.md A3). Stops at the first
 // failure: 0, or -errno with the failing range in f.
 int sync_pages(const void *ptr, std::size_t len, sync_failure &f) noexcept
 {

@@ -1,5 +1,6 @@
 // Process-wide registry of live maps, keyed by [addr, addr+content_length),
-// under a reader/writer lock (libpmem2.md §3, §15).
+// under a reader/writer lock: lookups share it, map_new and map_delete take
+// it alone.
 #pragma once
 
 #include <cstddef>

@@ -1,4 +1,4 @@
-// Virtual-memory reservations (libpmem2.md §11): a PROT_NONE range of
+// Virtual-memory reservations (pmem2_vm_reservation_new(3)): a PROT_NONE range of
 // address space that maps are placed into, with its own reader/writer lock
 // and an ordered set of the maps it holds.
 #pragma once
@@ -18,7 +18,7 @@ struct pmem2_vm_reservation {
 	std::uintptr_t raw_addr = 0;	// underlying PROT_NONE range (may be larger)
 	std::size_t raw_size = 0;
 	std::size_t align = 0;		// Ga: 2 MiB, or 1 GiB for reservations >= 2 GiB
-	bool fixed = false;		// placed at a caller-given address: no padding (A20)
+	bool fixed = false;		// placed at a caller-given address: no padding (DIFFERENCES.md A20)
 	mutable std::shared_mutex lock;	// writers: place/unmap/extend/shrink/delete
 	std::map<std::uintptr_t, pmem2_map *> maps;	// by start address
 };
@@ -32,7 +32,7 @@ int reservation_delete(pmem2_vm_reservation *rsv);
 int reservation_extend(pmem2_vm_reservation &rsv, std::size_t size);
 int reservation_shrink(pmem2_vm_reservation &rsv, std::size_t offset, std::size_t size);
 
-// Lookups under the read lock (A19); nullptr when nothing matches. They
+// Lookups under the read lock (DIFFERENCES.md A19); nullptr when nothing matches. They
 // never touch the error message.
 pmem2_map *find(const pmem2_vm_reservation &rsv, std::size_t offset, std::size_t len) noexcept;
 pmem2_map *find_prev(const pmem2_vm_reservation &rsv, const pmem2_map *m) noexcept;

@@ -1,4 +1,5 @@
-// Placement inside a vm reservation (libpmem2.md §6.2 step 11, §6.4 step 2).
+// Placement inside a vm reservation (pmem2_config_set_vm_reservation(3)),
+// and giving the range back when the map is deleted.
 // The reservation's writer lock is held from rsv_place until the map is in
 // the reservation's set (rsv_commit) or the placement is undone (rsv_unplace),
 // so concurrent map_new calls cannot claim the same range.

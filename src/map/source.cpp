@@ -26,7 +26,7 @@ std::string char_dev_dir(dev_t rdev)
 	return os::sys_path(buf);
 }
 
-// §4.1: REG, DIR, DEVDAX or an error.
+// A regular file, a directory, a device DAX char device, or an error.
 int classify(const struct stat &st, file_kind &out)
 {
 	if (S_ISREG(st.st_mode)) {
@@ -45,7 +45,7 @@ int classify(const struct stat &st, file_kind &out)
 	std::string spath = char_dev_dir(st.st_rdev) + "/subsystem";
 	std::string resolved;
 	if (int r = os::realpath(spath, resolved)) {
-		// A char device without a sysfs node cannot be device DAX (A38).
+		// A char device without a sysfs node cannot be device DAX (DIFFERENCES.md A38).
 		if (r == -ENOENT) {
 			set_errormsg("character device %u:%u is not a device DAX (no %s)",
 				major(st.st_rdev), minor(st.st_rdev), spath.c_str());

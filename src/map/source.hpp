@@ -14,18 +14,19 @@ enum class file_kind { none, reg, devdax, dir };
 // What a source records at creation. Copied into every map (fd set to -1).
 struct source_info {
 	source_kind kind = source_kind::anon;
-	file_kind ftype = file_kind::none;	// none for anonymous sources (A13)
+	file_kind ftype = file_kind::none;	// none for anonymous sources (DIFFERENCES.md A13)
 	int fd = -1;
 	dev_t rdev = 0;		// st_rdev (device DAX)
 	dev_t dev = 0;		// st_dev (regular files)
 	std::size_t anon_size = 0;
 };
 
-// Classify `fd` and fill `out` (libpmem2.md §4.1, §4.2).
+// Classify `fd` and fill `out` (pmem2_source_from_fd(3)).
 int source_from_fd(int fd, source_info &out);
 source_info source_from_anon(std::size_t size) noexcept;
 
-// Size in bytes (§4.6) and mapping alignment (§4.7, §4.8).
+// Size in bytes (pmem2_source_size(3)) and mapping alignment
+// (pmem2_source_alignment(3)), device DAX ones from sysfs.
 result<std::size_t> source_size(const source_info &src);
 result<std::size_t> source_alignment(const source_info &src);
 

@@ -85,7 +85,7 @@ int reservation_new(pmem2_vm_reservation *&out, void *addr, std::size_t size)
 		return PMEM2_E_LENGTH_UNALIGNED;
 	}
 	auto *rsv = new (std::nothrow) pmem2_vm_reservation;
-	if (rsv == nullptr) {	// -ENOMEM, not the original's -1 (A21)
+	if (rsv == nullptr) {	// -ENOMEM, not the original's -1 (DIFFERENCES.md A21)
 		set_errormsg_errno(ENOMEM, "allocating a vm reservation");
 		return -ENOMEM;
 	}
@@ -94,7 +94,7 @@ int reservation_new(pmem2_vm_reservation *&out, void *addr, std::size_t size)
 		rsv->align = pg;
 	if (addr != nullptr) {
 		// Exactly the requested range: padding could collide with a
-		// neighbour although [addr, addr+size) is free (A20).
+		// neighbour although [addr, addr+size) is free (DIFFERENCES.md A20).
 		if (int r = reserve_at(a, size)) {
 			delete rsv;
 			return r;
@@ -132,7 +132,7 @@ int reservation_delete(pmem2_vm_reservation *rsv)
 		set_errormsg("the vm reservation still holds %zu map(s)", rsv->maps.size());
 		return PMEM2_E_VM_RESERVATION_NOT_EMPTY;
 	}
-	// The whole underlying range, padding included (A20).
+	// The whole underlying range, padding included (DIFFERENCES.md A20).
 	if (int r = os::munmap(ptr(rsv->raw_addr), rsv->raw_size)) {
 		set_errormsg_errno(-r, "munmap(%p, %zu) of the vm reservation",
 			ptr(rsv->raw_addr), rsv->raw_size);

@@ -57,7 +57,7 @@ cpu_features detect() noexcept
 	const bool avx_cpu = bit(r1.c, 28);	// CPUID.1:ECX[28] AVX
 
 	// The CPU having AVX is not enough: the OS must save the YMM (and for
-	// AVX-512 the opmask/ZMM) state, or the first use faults (gap A29).
+	// AVX-512 the opmask/ZMM) state, or the first use faults (DIFFERENCES.md A29).
 	std::uint64_t xcr0 = osxsave ? xgetbv0() : 0;
 	const bool os_avx = (xcr0 & 0x6) == 0x6;	// XCR0[1] SSE, XCR0[2] AVX (YMM upper halves)
 	const bool os_avx512 = os_avx && (xcr0 & 0xE0) == 0xE0;	// XCR0[5] opmask, [6] ZMM_Hi256, [7] Hi16_ZMM

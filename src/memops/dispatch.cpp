@@ -30,7 +30,7 @@ constexpr implementation k_implementations[] = {
 	{&kernels_sse2, feature_sse2},
 };
 
-// CACHE_LINE flush/persist/drain (spec 8.2).
+// CACHE_LINE flush/persist/drain (DIFFERENCES.md S8.2).
 template <flush_kind K, bool R>
 void cl_flush(const void *p, std::size_t n)
 {
@@ -53,7 +53,7 @@ void sfence_drain()
 	flush_policy<flush_kind::none, R>::sfence();
 }
 
-// BYTE (spec 8.3): the caches are in the persistence domain, so flush issues
+// BYTE (DIFFERENCES.md S8.3): the caches are in the persistence domain, so flush issues
 // nothing and persist is the ordering fence only.
 void byte_flush(const void *, std::size_t) {}
 
@@ -64,7 +64,7 @@ void byte_persist(const void *, std::size_t)
 	flush_policy<flush_kind::none, R>::sfence();
 }
 
-// PAGE (spec 8.1): flush == persist == page sync; drain has nothing to do.
+// PAGE (DIFFERENCES.md S8.1): flush == persist == page sync; drain has nothing to do.
 void page_flush(const void *p, std::size_t n)
 {
 	page_sync(p, n);
@@ -130,7 +130,7 @@ int default_page_sync_checked(const void *ptr, std::size_t len)
 // Default page sync, for callers before libpmem2 installs its
 // registry-aware version. There is no error channel, and returning after a
 // failed msync would claim durability falsely, so a failure stops the
-// process, as libpmem2's persist does (spec 8.1). Callers with an error
+// process, as libpmem2's persist does (DIFFERENCES.md S8.1). Callers with an error
 // channel (the threads mover's workers) use page_sync_checked() instead.
 void default_page_sync(const void *ptr, std::size_t len)
 {
@@ -233,7 +233,7 @@ void redispatch(const dispatch_options &opt) noexcept
 {
 	const cpu_features &c = cpu();
 
-	// Spec 8.4: later rules override earlier ones.
+	// DIFFERENCES.md S8.4: later rules override earlier ones.
 	int k = 2;
 	if (c.clflushopt && !opt.no_clflushopt)
 		k = 1;

@@ -36,7 +36,7 @@ struct flush_policy {
 	static constexpr bool flushes = K != flush_kind::none;
 	// CLFLUSH is ordered with older stores, and the "no flush" variants have
 	// no later drain of their own in the BYTE and PAGE paths, so streaming
-	// stores must be fenced inside the kernel for them (spec 9.5). With
+	// stores must be fenced inside the kernel for them (DIFFERENCES.md S9.5). With
 	// CLWB/CLFLUSHOPT the caller's drain SFENCE orders both the flushes and
 	// the streaming stores, so the kernel leaves it to the drain.
 	static constexpr bool fence_after_nt =
@@ -61,7 +61,7 @@ struct flush_policy {
 	}
 
 	// Every line intersecting [p, p+n); an unaligned zero-length range still
-	// covers the line p is in (spec 8.2, gap A43 kept for compatibility).
+	// covers the line p is in (DIFFERENCES.md S8.2, DIFFERENCES.md A43 kept for compatibility).
 	static inline void range(const void *p, std::size_t n) noexcept
 	{
 		if constexpr (K != flush_kind::none) {

@@ -1,11 +1,11 @@
-// The fallbacks of spec 9.7, used when PMEM_NO_MOVNT=1 disables the SIMD
+// The fallbacks of DIFFERENCES.md S9.7, used when PMEM_NO_MOVNT=1 disables the SIMD
 // kernels: "generic" (8-byte scalar stores, flush after each chunk) and
 // "libc" (memmove/memset, then one flush of the whole range, when
 // PMEM_NO_GENERIC_MEMCPY is non-zero). No streaming stores: the
 // NONTEMPORAL/WC/TEMPORAL/WB hints are ignored.
 //
 // The flag rules are rules.hpp's, as for the ISA families: BYTE entries use
-// the "none" flush policy there too (gap A32), so neither fallback issues
+// the "none" flush policy there too (DIFFERENCES.md A32), so neither fallback issues
 // flush instructions on eADR maps.
 #define PMEM2_MEMOPS_ISA_NS fallback
 #include "memops/rules.hpp"
@@ -37,7 +37,7 @@ inline char *line_down(char *p) noexcept
 }
 
 // Flushes each line once, as soon as the stores have moved past it (the
-// chunk-by-chunk flushing of spec 9.7 without flushing a line twice).
+// chunk-by-chunk flushing of DIFFERENCES.md S9.7 without flushing a line twice).
 template <class F>
 struct forward_flusher {
 	char *next;	// first line not yet flushed
@@ -166,7 +166,7 @@ void memset_libc(char *d, int c, std::size_t n) noexcept
 }
 
 // The two fallbacks as kernel families (rules.hpp): temporal kernels only,
-// so the entry points store with them for every store kind (spec 9.7), and
+// so the entry points store with them for every store kind (DIFFERENCES.md S9.7), and
 // nothing stored inline by the entry points.
 struct generic_family {
 	static constexpr const char *name = "generic";

@@ -1,6 +1,6 @@
 // AVX-512F kernels: one 64-byte vector per line. Compiled with -mavx512f;
 // chosen when CPUID and XCR0 report usable AVX-512 state. The WC
-// workaround never applies (spec 9.5).
+// workaround never applies (DIFFERENCES.md S9.5).
 // This file holds the ISA's instructions only (the isa policy): the loops
 // are kernels.hpp's, the flag rules and the table row rules.hpp's.
 #define PMEM2_MEMOPS_ISA_NS avx512f

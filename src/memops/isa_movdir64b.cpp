@@ -1,7 +1,7 @@
 // MOVDIR64B non-temporal kernels: each whole line is one 64-byte direct
 // store. Opt-in (PMEM_MOVDIR64B); replaces only the non-temporal kernels,
 // the temporal ones come from the family chosen by the other steps of
-// dispatch (spec 9.6), reached through one pointer set at dispatch. Head and
+// dispatch (DIFFERENCES.md S9.6), reached through one pointer set at dispatch. Head and
 // tail pieces use SSE2 (the baseline), as this file is compiled with
 // -mmovdir64b only.
 // This file holds the ISA's instructions only (the isa policy): the loops

@@ -260,7 +260,7 @@ void memset_t(char *d, int c, std::size_t n) noexcept
 // to cover memory latency at streaming bandwidth, near enough to stay in L1.
 inline constexpr std::size_t prefetch_ahead = 512;
 
-// WC workaround (spec 9.5): an SFENCE after every 768 bytes (12 lines) of
+// WC workaround (DIFFERENCES.md S9.5): an SFENCE after every 768 bytes (12 lines) of
 // streaming stores keeps some Intel parts from stalling on full
 // write-combining buffers. Applied only by ISAs that declare it.
 template <class I, class F, bool WC>

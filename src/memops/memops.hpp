@@ -36,7 +36,7 @@ PMEM2_TEST_SEAM const ops_table &ops(granularity g) noexcept;
 // installs the function that does it (registry lookup + msync).
 // The default msyncs the page-rounded range (MS_SYNC, EINTR retried,
 // ENOMEM ignored: nothing is mapped there) and stops the process on any
-// other failure: persist has no error channel (spec 8.1).
+// other failure: persist has no error channel (DIFFERENCES.md S8.1).
 // set_page_sync(nullptr) restores it. page_sync() reports to an installed
 // recorder (on_page_sync, with the caller's unrounded range) before calling
 // the installed function.

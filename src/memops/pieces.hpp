@@ -115,7 +115,7 @@ inline u64 byte_pattern(int c) noexcept
 }
 
 // A line-aligned tail of exactly 32/16/8/4 bytes goes out as one streaming
-// store (spec 9.5); returns false when the tail needs regular stores.
+// store (DIFFERENCES.md S9.5); returns false when the tail needs regular stores.
 template <class I>
 inline bool stream_tail_copy(char *d, const char *s, std::size_t n) noexcept
 {
@@ -164,7 +164,7 @@ inline bool stream_tail_set(char *d, const typename I::fill &f, u64 pattern, std
 // At most one line with a streaming store kind: a line-aligned whole line
 // goes out as one streaming line, a line-aligned piece of exactly 32/16/8/4
 // bytes as one streaming store, as the lines and tail of the streaming
-// kernels do (spec 9.5), and is reported as streamed. Returns false for any
+// kernels do (DIFFERENCES.md S9.5), and is reported as streamed. Returns false for any
 // other range, which the caller writes with regular stores and flushes.
 template <class I, class F>
 inline bool stream_le64_copy(char *d, const char *s, std::size_t n) noexcept

@@ -1,15 +1,16 @@
-// The flag rules of the per-granularity memmove/memset entry points (spec
-// 9.2 to 9.4), stated once for every kernel family: which store kind a call
-// gets (temporal or streaming, the non-temporal threshold), whether its lines
-// are flushed, whether it ends with the drain (SFENCE) or a page sync; then
-// the entry points' C signatures and a family's row of the dispatch table.
+// The flag rules of the per-granularity memmove/memset entry points
+// (DIFFERENCES.md S9.2-S9.4), stated once for every kernel family: which
+// store kind a call gets (temporal or streaming, the non-temporal
+// threshold), whether its lines are flushed, whether it ends with the drain
+// (SFENCE) or a page sync; then the entry points' C signatures and a
+// family's row of the dispatch table.
 // Nothing here depends on an ISA: each kernel translation unit instantiates
 // these rules over its own family. Internal to src/memops.
 //
 // A kernel family K gives the rules:
 //   K::name              the row's name ("avx512f", "generic", ...)
 //   K::streams           whether it has streaming kernels; a family without
-//                        them (the fallbacks, spec 9.7) ignores the
+//                        them (the fallbacks, DIFFERENCES.md S9.7) ignores the
 //                        NONTEMPORAL/WC/TEMPORAL/WB hints and stores with its
 //                        temporal kernels for every store kind
 //   K::borrows_temporal  its temporal kernels are another family's, installed
@@ -48,7 +49,7 @@ struct copy_op {
 	static constexpr const char *t_name() noexcept { return K::memmove_t_name; }
 	static constexpr const char *nt_name() noexcept { return K::memmove_nt_name; }
 
-	// memmove onto itself stores nothing (spec 9.3); memset always stores.
+	// memmove onto itself stores nothing (DIFFERENCES.md S9.3); memset always stores.
 	bool stores(const char *d) const noexcept { return d != s; }
 	void small(char *d, std::size_t n) const noexcept { K::small_copy(d, s, n); }
 	template <class F>
@@ -102,8 +103,8 @@ struct fill_op {
 
 // ---- per-granularity rules --------------------------------------------
 
-// Spec 9.3 priority: NOFLUSH, then NONTEMPORAL|WC, then TEMPORAL|WB, then
-// the length threshold.
+// The priority of DIFFERENCES.md S9.3: NOFLUSH, then NONTEMPORAL|WC, then
+// TEMPORAL|WB, then the length threshold.
 inline bool cl_wants_nt(unsigned flags, std::size_t len) noexcept
 {
 	if (flags & (f_nontemporal | f_wc))
@@ -116,7 +117,7 @@ inline bool cl_wants_nt(unsigned flags, std::size_t len) noexcept
 template <class F>
 using noflush_of = flush_policy<flush_kind::none, F::recording>;
 
-// CACHE_LINE (spec 9.2): nodrain kernel, then SFENCE unless NODRAIN or
+// CACHE_LINE (DIFFERENCES.md S9.2): nodrain kernel, then SFENCE unless NODRAIN or
 // NOFLUSH. A zero length or a memmove onto itself stores nothing but still
 // drains.
 template <class K, class F>
@@ -164,10 +165,10 @@ struct cl_gran {
 	}
 };
 
-// BYTE (eADR, spec 9.4): caches are persistent, so nothing is flushed;
+// BYTE (eADR, DIFFERENCES.md S9.4): caches are persistent, so nothing is flushed;
 // streaming stores only on an explicit NONTEMPORAL (WC ignored, threshold
 // ignored). The SFENCE still orders the stores (and drains streaming ones).
-// Deliberate difference (gap A32): the fallbacks too use the "none" flush
+// Deliberate difference (DIFFERENCES.md A32): the fallbacks too use the "none" flush
 // policy here, so no family issues flush instructions on eADR maps.
 template <class K, bool Rec>
 struct byte_gran {
@@ -187,7 +188,7 @@ struct byte_gran {
 	}
 };
 
-// PAGE (spec 9.2, deliberately different per gap A33): the store kind is
+// PAGE (DIFFERENCES.md S9.2, deliberately different per DIFFERENCES.md A33): the store kind is
 // chosen as for CACHE_LINE, but no CPU cache line is flushed, because the
 // msync of page_sync() is what makes page-cache data durable; then
 // page_sync() unless NOFLUSH (NODRAIN has no effect). Streaming variants

@@ -339,7 +339,7 @@ TEST(AsyncCompat, LayoutIsPinned)
 // The builder writes every byte of a future, whatever the mover and the
 // verdict (no blanket memset, so nothing else would): built over storage
 // filled with 0x00 and again over 0xff, the two are the same bytes. The
-// unused `fin` entry is zero (gap B6).
+// unused `fin` entry is zero (DIFFERENCES.md B6).
 TEST(AsyncCompat, EveryByteOfAFutureIsWritten)
 {
 	for (mover_kind mk : {mover_kind::default_mover, mover_kind::sync, mover_kind::threads_waker}) {

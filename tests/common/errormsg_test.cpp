@@ -1,3 +1,5 @@
+// pmem2_err_to_errno, pmem2_errormsg and pmem2_perror: the code ranges, the
+// per-thread message, and which calls write it.
 #include <cerrno>
 #include <climits>
 #include <cstdio>

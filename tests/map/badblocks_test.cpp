@@ -1,4 +1,4 @@
-// Bad blocks (libpmem2.md §12, gap A28): empty contexts off NVDIMMs, lists
+// Bad blocks (pmem2_badblock_context_new(3), DIFFERENCES.md A28): empty contexts off NVDIMMs, lists
 // from fake sysfs seen through a file's extents or clipped to a device DAX
 // namespace, and clearing.
 #include <algorithm>
@@ -64,7 +64,7 @@ TEST(BadBlocks, NullArguments)
 }
 
 // tmpfs, an ordinary disk, overlay: no region, so nothing is reported, and
-// a failed next leaves *bb alone (A28).
+// a failed next leaves *bb alone (DIFFERENCES.md A28).
 TEST(BadBlocks, FileOffNvdimmHasNone)
 {
 	fake_nvdimm hw;
@@ -328,7 +328,7 @@ TEST_F(FakeDevDaxBadBlocks, ClearNeedsTheRealRegion)
 }
 
 // A device DAX outside any region: an empty context, and clearing is
-// refused instead of dereferencing a missing bus (A28).
+// refused instead of dereferencing a missing bus (DIFFERENCES.md A28).
 TEST(BadBlocks, DevDaxWithoutRegion)
 {
 	fake_nvdimm hw;

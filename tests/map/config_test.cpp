@@ -1,3 +1,5 @@
+// pmem2_config: defaults, every setter with its valid and invalid values,
+// and what a map keeps of the config it was made with.
 #include <cstdint>
 
 #include "support/capi.hpp"

@@ -1,4 +1,4 @@
-// pmem2_deep_flush (libpmem2.md §10, gaps A10-A13): msync for files, the
+// pmem2_deep_flush (pmem2_deep_flush(3), DIFFERENCES.md A10-A13): msync for files, the
 // region's deep_flush attribute for device DAX, every error returned.
 #include <cstring>
 #include <mutex>
@@ -66,7 +66,7 @@ TEST(DeepFlush, RangeChecks)
 	EXPECT_PMEM2_ERR(pmem2_deep_flush(m, a - 1, 1), PMEM2_E_DEEP_FLUSH_RANGE);
 	EXPECT_PMEM2_ERR(pmem2_deep_flush(m, a, 4 * page() + 1), PMEM2_E_DEEP_FLUSH_RANGE);
 	EXPECT_PMEM2_ERR(pmem2_deep_flush(m, a + 4 * page(), 1), PMEM2_E_DEEP_FLUSH_RANGE);
-	// ptr + size wraps around the address space (A12).
+	// ptr + size wraps around the address space (DIFFERENCES.md A12).
 	EXPECT_PMEM2_ERR(pmem2_deep_flush(m, a + 1, SIZE_MAX), PMEM2_E_DEEP_FLUSH_RANGE);
 	EXPECT_PMEM2_ERR(pmem2_deep_flush(m, a + page(), SIZE_MAX - 10), PMEM2_E_DEEP_FLUSH_RANGE);
 	EXPECT_EQ(pmem2_deep_flush(m, a, 4 * page()), 0);
@@ -75,7 +75,7 @@ TEST(DeepFlush, RangeChecks)
 	EXPECT_EQ(pmem2_map_delete(&m), 0);
 }
 
-// A10: the original does nothing for PAGE maps; here the page cache is
+// DIFFERENCES.md A10: the original does nothing for PAGE maps; here the page cache is
 // written back, and only the pages of the range.
 TEST(DeepFlush, PageMapIsWrittenBack)
 {
@@ -130,7 +130,7 @@ TEST(DeepFlush, CacheLineFileMapSyncs)
 	::munmap(p, 2 * page());
 }
 
-// A13: anonymous memory has nothing to deep flush, whatever the granularity.
+// DIFFERENCES.md A13: anonymous memory has nothing to deep flush, whatever the granularity.
 TEST(DeepFlush, AnonymousIsNotSupported)
 {
 	source s(page(), 0);
@@ -210,7 +210,7 @@ TEST_F(DevDaxDeepFlush, RegionWithoutTheAttribute)
 	EXPECT_EQ(writes(), 0u);
 }
 
-// A11: failures are returned, not swallowed.
+// DIFFERENCES.md A11: failures are returned, not swallowed.
 TEST_F(DevDaxDeepFlush, ErrorsAreReturned)
 {
 	hw.set(1, "deep_flush", "yes\n");

@@ -1,3 +1,5 @@
+// Granularity detection: PMEM2_FORCE_GRANULARITY parsing, the eADR scan of
+// fake /sys/bus/nd trees, and the granularity a map ends up with.
 #include "support/capi.hpp"
 #include "support/env.hpp"
 #include "support/fake_sysfs.hpp"
@@ -21,7 +23,8 @@ TEST(ParseForced, Values)
 	EXPECT_EQ(pmem2::parse_forced_granularity("PAGE\n"), -1);
 }
 
-// Fake trees in the shape of libpmem2.md §6.1.2.
+// Fake trees in the shape the kernel gives /sys/bus/nd/devices: regionN
+// directories with a persistence_domain file.
 class Eadr : public ::testing::Test {
 protected:
 	// A region directory with an optional persistence_domain file, linked

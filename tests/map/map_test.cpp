@@ -1,3 +1,6 @@
+// pmem2_map_new, pmem2_map_delete and pmem2_map_from_existing: argument
+// checks, ranges, protections, granularity (forced too), mmap and munmap
+// failures, and the map guard.
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
@@ -126,7 +129,7 @@ TEST(MapNew, OffsetAndLengthChecks)
 	// offset + length overflows
 	ASSERT_EQ(pmem2_config_set_length(c, SIZE_MAX - page() + 1), 0);
 	EXPECT_PMEM2_ERR(pmem2_map_new(&m, c, s), PMEM2_E_MAP_RANGE);
-	// A16: offset == size with length 0 is rejected before mapping.
+	// DIFFERENCES.md A16: offset == size with length 0 is rejected before mapping.
 	ASSERT_EQ(pmem2_config_set_length(c, 0), 0);
 	ASSERT_EQ(pmem2_config_set_offset(c, size), 0);
 	std::size_t before = vma_count();
@@ -255,7 +258,7 @@ TEST(MapNew, ReadOnlyMapFunctionsRefuseToWrite)
 	EXPECT_EQ(pmem2_map_delete(&m), 0);
 }
 
-// Append-only files are accepted as sources (A39) but cannot be mapped
+// Append-only files are accepted as sources (DIFFERENCES.md A39) but cannot be mapped
 // shared for writing.
 TEST(MapNew, AppendOnlyFileIsNoAccess)
 {
@@ -619,11 +622,11 @@ TEST(MapFromExisting, AnonSourceCopyIsIntact)
 	pmem2_map *m = nullptr;
 	ASSERT_EQ(pmem2_map_from_existing(&m, s, buf, sizeof(buf), PMEM2_GRANULARITY_BYTE), 0);
 	EXPECT_EQ(m->source.kind, pmem2::source_kind::anon);
-	EXPECT_EQ(m->source.anon_size, 12345u);	// A14: not clobbered
+	EXPECT_EQ(m->source.anon_size, 12345u);	// DIFFERENCES.md A14: not clobbered
 	EXPECT_EQ(pmem2_map_delete(&m), 0);
 }
 
-// A17: a bogus registration covering the address space makes map_new fail
+// DIFFERENCES.md A17: a bogus registration covering the address space makes map_new fail
 // with PMEM2_E_MAPPING_EXISTS (not -EEXIST), leaving nothing behind.
 TEST(MapNew, OverlapWithForeignRegistrationIsMappingExists)
 {

@@ -1,4 +1,4 @@
-// Machine-check-safe I/O (libpmem2.md §4.13, gaps A26, A27).
+// Machine-check-safe I/O (pmem2_source_pread_mcsafe(3), DIFFERENCES.md A26, A27).
 #include <csetjmp>
 #include <csignal>
 #include <cstring>
@@ -65,13 +65,13 @@ TEST(Mcsafe, RangeChecks)
 	std::vector<char> buf(2 * page());
 	EXPECT_PMEM2_ERR(pmem2_source_pread_mcsafe(s, buf.data(), page() + 1, 0), PMEM2_E_LENGTH_OUT_OF_RANGE);
 	EXPECT_PMEM2_ERR(pmem2_source_pwrite_mcsafe(s, buf.data(), 2, page() - 1), PMEM2_E_LENGTH_OUT_OF_RANGE);
-	// Offset past the end: the original's subtraction wraps and lets it through (A26).
+	// Offset past the end: the original's subtraction wraps and lets it through (DIFFERENCES.md A26).
 	EXPECT_PMEM2_ERR(pmem2_source_pread_mcsafe(s, buf.data(), 0, page() + 1), PMEM2_E_LENGTH_OUT_OF_RANGE);
 	EXPECT_PMEM2_ERR(pmem2_source_pwrite_mcsafe(s, buf.data(), 1, SIZE_MAX), PMEM2_E_LENGTH_OUT_OF_RANGE);
 	EXPECT_PMEM2_ERR(pmem2_source_pread_mcsafe(s, buf.data(), SIZE_MAX, 1), PMEM2_E_LENGTH_OUT_OF_RANGE);
 }
 
-// A26: short transfers are continued until the whole range is done.
+// DIFFERENCES.md A26: short transfers are continued until the whole range is done.
 TEST(Mcsafe, ShortTransfersAreCompleted)
 {
 	io_reset reset;
@@ -232,7 +232,7 @@ TEST(McsafeSigbus, ManyThreadsAtOnce)
 
 void exit_42(int, siginfo_t *, void *) { _exit(42); }
 
-// A27: a SIGBUS outside an mcsafe copy reaches the handler that was there
+// DIFFERENCES.md A27: a SIGBUS outside an mcsafe copy reaches the handler that was there
 // before; with the default disposition the process dies of SIGBUS.
 TEST(McsafeSigbusDeathTest, UnrelatedSigbusGoesToThePreviousHandler)
 {

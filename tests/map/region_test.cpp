@@ -1,5 +1,5 @@
 // NUMA node, unsafe shutdown count and device id through (fake) sysfs
-// (libpmem2.md §4.9-§4.12, gaps A24, A25).
+// (DIFFERENCES.md A24, A25).
 #include <cstring>
 
 #include "support/capi.hpp"
@@ -190,7 +190,7 @@ TEST_F(FileOnRegion, UnsafeShutdownCountErrorsLeaveTheOutput)
 	EXPECT_PMEM2_ERR(pmem2_source_device_usc(s, &usc), PMEM2_E_INVALID_REGION_FORMAT);
 	hw.set(3, "mapping2", "garbage\n");
 	EXPECT_PMEM2_ERR(pmem2_source_device_usc(s, &usc), PMEM2_E_INVALID_REGION_FORMAT);
-	EXPECT_EQ(usc, 99u) << "A25: untouched on failure";
+	EXPECT_EQ(usc, 99u) << "DIFFERENCES.md A25: untouched on failure";
 }
 
 TEST_F(FileOnRegion, DeviceIdLengthAndContent)
@@ -198,7 +198,7 @@ TEST_F(FileOnRegion, DeviceIdLengthAndContent)
 	size_t len = 0;
 	ASSERT_EQ(pmem2_source_device_id(s, nullptr, &len), 0) << pmem2_errormsg();
 	EXPECT_EQ(len, expected_id.size() + 1);
-	// Written from offset 0 whatever the buffer held (A24).
+	// Written from offset 0 whatever the buffer held (DIFFERENCES.md A24).
 	std::string buf(len, 'Z');
 	ASSERT_EQ(pmem2_source_device_id(s, buf.data(), &len), 0);
 	EXPECT_EQ(len, expected_id.size() + 1);

@@ -98,7 +98,7 @@ TEST_F(PagePersist, ZeroLengthAlignedDoesNothing)
 	EXPECT_EQ(pmem2_map_delete(&m), 0);
 }
 
-// A3: a map from map_from_existing has no reserved length; persist must
+// DIFFERENCES.md A3: a map from map_from_existing has no reserved length; persist must
 // neither spin nor run past the map.
 TEST_F(PagePersist, MapFromExistingTerminatesAndStaysInside)
 {
@@ -137,7 +137,7 @@ TEST_F(PagePersist, MapFromExistingTerminatesAndStaysInside)
 	munmap(area, 8 * page());
 }
 
-// A4: memory outside every registered map is synced directly.
+// DIFFERENCES.md A4: memory outside every registered map is synced directly.
 TEST_F(PagePersist, UnregisteredRangesAreSyncedDirectly)
 {
 	scratch f(page());

@@ -1,3 +1,5 @@
+// Sources: file-kind classification of every kind of fd, anonymous sources,
+// size and alignment, and device DAX through fake sysfs trees.
 #include <cerrno>
 #include <cstring>
 
@@ -124,7 +126,7 @@ TEST(SourceFromFd, DevNullIsNotDax)
 	close(fd);
 }
 
-// A38: no /sys/dev/char node at all is "not device DAX", not -ENOENT.
+// DIFFERENCES.md A38: no /sys/dev/char node at all is "not device DAX", not -ENOENT.
 TEST(SourceFromFd, CharDevWithoutSysfsNode)
 {
 	fake_root root;
@@ -191,7 +193,7 @@ TEST(SourceAnon, KindIsInitialised)
 	pmem2_source *src = nullptr;
 	ASSERT_EQ(pmem2_source_from_anon(&src, 10), 0);
 	EXPECT_EQ(src->info.kind, pmem2::source_kind::anon);
-	EXPECT_EQ(src->info.ftype, pmem2::file_kind::none);	// A13
+	EXPECT_EQ(src->info.ftype, pmem2::file_kind::none);	// DIFFERENCES.md A13
 	EXPECT_EQ(src->info.fd, -1);
 	pmem2_source_delete(&src);
 }
@@ -324,7 +326,7 @@ TEST_F(FakeDevDax, AlignmentHexFallbackAndErrors)
 	a = 7;
 	set_align("3000\n");	// neither decimal nor hex power of two
 	EXPECT_PMEM2_ERR(pmem2_source_alignment(src, &a), PMEM2_E_INVALID_ALIGNMENT_VALUE);
-	EXPECT_EQ(a, 7u) << "A6: untouched on failure";
+	EXPECT_EQ(a, 7u) << "DIFFERENCES.md A6: untouched on failure";
 	set_align("0\n");
 	EXPECT_PMEM2_ERR(pmem2_source_alignment(src, &a), PMEM2_E_INVALID_ALIGNMENT_VALUE);
 	set_align("4096");

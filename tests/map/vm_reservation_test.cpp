@@ -1,5 +1,6 @@
 // VM reservations: creation, placement of maps, neighbours, extend/shrink,
-// a randomised model check and concurrent use (libpmem2.md §11, gaps A19-A23).
+// a randomised model check and concurrent use (pmem2_vm_reservation_new(3),
+// DIFFERENCES.md A19-A23).
 #include <algorithm>
 #include <atomic>
 #include <cstring>
@@ -77,7 +78,7 @@ TEST(VmReservationNew, ExplicitAddressReservesExactlyTheSize)
 {
 	const std::size_t sz = 4 * page();
 	char *a = free_address(sz + page());
-	// A neighbour right after the range must not make it fail (A20).
+	// A neighbour right after the range must not make it fail (DIFFERENCES.md A20).
 	void *nb = ::mmap(a + sz, page(), PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
 	ASSERT_EQ(nb, a + sz);
 	pmem2_vm_reservation *r = nullptr;
@@ -108,8 +109,8 @@ TEST(VmReservationDelete, UnmapsTheWholeUnderlyingRange)
 	char *a = static_cast<char *>(pmem2_vm_reservation_get_address(r));
 	mark_errormsg();
 	ASSERT_EQ(pmem2_vm_reservation_delete(&r), 0);
-	EXPECT_STREQ(pmem2_errormsg(), "sentinel");	// A23: no message on success
-	// The alignment padding after the user range is gone too (A20).
+	EXPECT_STREQ(pmem2_errormsg(), "sentinel");	// DIFFERENCES.md A23: no message on success
+	// The alignment padding after the user range is gone too (DIFFERENCES.md A20).
 	EXPECT_TRUE(range_free(a, mib2));
 }
 
@@ -176,7 +177,7 @@ TEST(VmReservationMap, PlacementErrors)
 }
 
 // Too coarse a granularity is found after mmap: the pages go back to the
-// reservation (libpmem2.md §6.2 step 13).
+// reservation.
 TEST(VmReservationMap, GranularityRefusalRestoresTheCover)
 {
 	scratch f(2 * page());
@@ -372,7 +373,7 @@ TEST(VmReservationShrink, FrontAndBackAroundAMap)
 	ASSERT_EQ(map_in(r, 4 * P, anon, &m), 0);
 	mark_errormsg();
 	ASSERT_EQ(pmem2_vm_reservation_shrink(r, 0, 2 * P), 0);
-	EXPECT_STREQ(pmem2_errormsg(), "sentinel");	// A23
+	EXPECT_STREQ(pmem2_errormsg(), "sentinel");	// DIFFERENCES.md A23
 	EXPECT_EQ(r.base(), base + 2 * P);
 	EXPECT_EQ(pmem2_vm_reservation_get_size(r), 6 * P);
 	ASSERT_EQ(pmem2_vm_reservation_shrink(r, 3 * P, 3 * P), 0);

@@ -240,7 +240,7 @@ TEST(DispatchTable, UnavailableFeaturesAreIgnored)
 	mo::redispatch(mo::options_from_env());
 }
 
-// MOVDIR64B replaces only the streaming kernels (spec 9.6 step 4): its row
+// MOVDIR64B replaces only the streaming kernels (DIFFERENCES.md S9.6 step 4): its row
 // takes the temporal kernels of the family it is combined with. Checked
 // without executing MOVDIR64B, so it runs on every CPU.
 TEST(DispatchTable, Movdir64bBorrowsTheTemporalKernels)

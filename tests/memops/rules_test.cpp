@@ -157,7 +157,7 @@ TEST_P(Kernel, PageSyncsTheWrittenRangeAndFlushesNoLines)
 					t.memset(d, 0x42, len, flags);
 				SCOPED_TRACE(::testing::Message() << (op ? "memset" : "memmove") << " len " << len
 					     << " flags 0x" << std::hex << flags);
-				ASSERT_EQ(0u, rec.count(event::flush)) << "PAGE must not flush CPU caches (gap A33)";
+				ASSERT_EQ(0u, rec.count(event::flush)) << "PAGE must not flush CPU caches (DIFFERENCES.md A33)";
 				if (flags & mo::f_noflush) {
 					ASSERT_EQ(0u, rec.count(event::page_sync));
 					ASSERT_EQ(0u, rec.count(event::fence));
@@ -171,7 +171,7 @@ TEST_P(Kernel, PageSyncsTheWrittenRangeAndFlushesNoLines)
 			}
 }
 
-// Spec 9.4: which store kind runs for BYTE and CACHE_LINE (and PAGE, which
+// DIFFERENCES.md S9.4: which store kind runs for BYTE and CACHE_LINE (and PAGE, which
 // chooses like CACHE_LINE) at 128 and 1024 bytes.
 TEST_P(Kernel, StoreKindMatrix)
 {
@@ -355,7 +355,7 @@ TEST_P(Kernel, FlushInstructionChoiceAndInKernelFence)
 		mo::ops(granularity::cache_line).memmove(rig.dst.data() + 64, rig.src.data(), 1024,
 							  mo::f_nontemporal | mo::f_nodrain);
 		ASSERT_TRUE(covered(rec, rig.dst.data() + 64, 1024));
-		// Spec 9.5: with CLFLUSH the streaming kernel fences itself.
+		// DIFFERENCES.md S9.5: with CLFLUSH the streaming kernel fences itself.
 		const std::size_t want_fences = (k.has_nt && std::strcmp(want, "clflush") == 0) ? 1 : 0;
 		EXPECT_EQ(want_fences, rec.count(event::fence)) << "flush " << want;
 		EXPECT_EQ(0, std::memcmp(rig.dst.data() + 64, rig.src.data(), 1024));
@@ -409,7 +409,7 @@ TEST_P(Kernel, ProductionVariantsDoNotRecord)
 	EXPECT_TRUE(rec.ev.empty());
 }
 
-// ---- flush / persist / drain per granularity (spec 8) ----------------
+// ---- flush / persist / drain per granularity (DIFFERENCES.md S8) ----------------
 
 class PersistFunctions : public ::testing::Test {
 protected:
@@ -446,7 +446,7 @@ TEST_F(PersistFunctions, CacheLineFlushCoversEveryIntersectingLine)
 	};
 	const c cases[] = {
 		{0, 0, {}},
-		{5, 0, {base}},	// unaligned zero length still flushes its line (gap A43, kept)
+		{5, 0, {base}},	// unaligned zero length still flushes its line (DIFFERENCES.md A43, kept)
 		{0, 1, {base}},
 		{0, 64, {base}},
 		{0, 65, {base, base + 64}},

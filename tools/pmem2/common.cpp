@@ -1,3 +1,6 @@
+// The tool's shared pieces (tool.hpp): size and count parsing, human
+// sizes, the JSON writer with its UTF-8 repair, opening a file that can be
+// mapped, and the failure exit.
 #include "tool.hpp"
 
 #include <fcntl.h>
