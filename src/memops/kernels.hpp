@@ -38,9 +38,10 @@ inline constexpr bool has_line_regs = requires(const char *s) { I::load_line(s);
 // store of the same group (with source and destination at the same page
 // offset, loads queued behind stores to addresses equal in their low 12
 // bits run late). Within a group any overlap is safe; the callers order the
-// groups as memmove needs. Runs shorter than 2 * group_lines lines go out
-// as one group per power of two (as PMDK's kernels do); longer runs as
-// 4-line groups in a loop (with the source prefetch, when streaming).
+// groups as memmove needs. Runs shorter than 2 * group_lines lines (2 *
+// temporal_group_lines for the temporal kernels) go out as one group per
+// power of two (as PMDK's kernels do); longer runs as 4-line groups in a
+// loop (with the source prefetch, when streaming).
 
 // Lines one group holds in vector registers.
 template <class I>
@@ -131,8 +132,18 @@ inline void copy_rest_bwd(char *d, const char *s, std::size_t &n) noexcept
 
 // ---- temporal + flush -------------------------------------------------
 
+// Lines per group of the temporal kernels: stores of a group, then its
+// flushes. When lines are flushed, 4 whatever the registers hold: the
+// flushes start sooner, and the drain after them waits less (AVX-512F,
+// copies of 8 to 31 lines: 3% faster with a drain, up to 2x for the
+// overlapping backward move; docs/PERFORMANCE.md, "Temporal groups"). With
+// no flush (BYTE, NOFLUSH) the ISA's register-sized group stays: 4-line
+// groups made AVX copies of 8 to 31 lines up to 18% slower there.
 template <class I, class F>
-inline void memmove_t_fwd(char *d, const char *s, std::size_t n) noexcept
+inline constexpr std::size_t temporal_group_lines = F::flushes ? 4 : group_lines<I>;
+
+template <class I, class F>
+[[gnu::always_inline]] inline void memmove_t_fwd(char *d, const char *s, std::size_t n) noexcept
 {
 	const std::size_t head = (0 - addr(d)) & (line_size - 1);
 	if (head) {
@@ -146,7 +157,7 @@ inline void memmove_t_fwd(char *d, const char *s, std::size_t n) noexcept
 	// every source byte not yet read. Each line is flushed after its
 	// stores (program order; no fence needed between a store and a flush
 	// of the same line), so the write-back carries the new data.
-	constexpr std::size_t G = group_lines<I>;
+	constexpr std::size_t G = temporal_group_lines<I, F>;
 	if (n < 2 * G * line_size) {
 		copy_rest_fwd<I, F, false, G>(d, s, n);
 	} else {
@@ -166,7 +177,7 @@ inline void memmove_t_fwd(char *d, const char *s, std::size_t n) noexcept
 }
 
 template <class I, class F>
-inline void memmove_t_bwd(char *d, const char *s, std::size_t n) noexcept
+[[gnu::always_inline]] inline void memmove_t_bwd(char *d, const char *s, std::size_t n) noexcept
 {
 	const std::size_t tail = addr(d + n) & (line_size - 1);
 	if (tail) {
@@ -176,7 +187,7 @@ inline void memmove_t_bwd(char *d, const char *s, std::size_t n) noexcept
 	}
 	// Backward order is safe for dest above src: each store lands above
 	// every source byte not yet read.
-	constexpr std::size_t G = group_lines<I>;
+	constexpr std::size_t G = temporal_group_lines<I, F>;
 	if (n < 2 * G * line_size) {
 		copy_rest_bwd<I, F, false, G>(d, s, n);
 	} else {
@@ -193,8 +204,11 @@ inline void memmove_t_bwd(char *d, const char *s, std::size_t n) noexcept
 	}
 }
 
+// One function with both directions in it, never split: how the compiler
+// would otherwise cut and inline it changes with the code around it, and
+// moved copies of a few lines by 10% either way in A/B runs.
 template <class I, class F>
-void memmove_t(char *d, const char *s, std::size_t n) noexcept
+[[gnu::noinline]] void memmove_t(char *d, const char *s, std::size_t n) noexcept
 {
 	F::kernel(I::memmove_t_name);
 	if (n <= 64) {
