@@ -4,7 +4,7 @@
  * side-by-side harness, so every candidate sees the same pages, the same
  * destinations and the same host at the same time. It answers "would another
  * loop shape be faster here, and how far is either library from what the
- * memory can do" (docs/PERFORMANCE.md, "The synchronous kernels' floor").
+ * memory can do" (docs/PERFORMANCE.md, "The floor of the synchronous kernels").
  *
  * The candidates are plain AVX-512F loops over whole 64-byte lines (the
  * destination and the size are line multiples in every cell here), each

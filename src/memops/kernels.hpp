@@ -135,10 +135,11 @@ inline void copy_rest_bwd(char *d, const char *s, std::size_t &n) noexcept
 // Lines per group of the temporal kernels: stores of a group, then its
 // flushes. When lines are flushed, 4 whatever the registers hold: the
 // flushes start sooner, and the drain after them waits less (AVX-512F,
-// copies of 8 to 31 lines: 3% faster with a drain, up to 2x for the
-// overlapping backward move; docs/PERFORMANCE.md, "Temporal groups"). With
-// no flush (BYTE, NOFLUSH) the ISA's register-sized group stays: 4-line
-// groups made AVX copies of 8 to 31 lines up to 18% slower there.
+// copies of 16 to 31 lines 3% faster with a drain, the overlapping
+// backward move of 8 to 16 lines 2x; docs/PERFORMANCE_CHANGES.md,
+// "Temporal groups"). With no flush (BYTE, NOFLUSH) the ISA's
+// register-sized group stays: 4-line groups made AVX moves of 8 to 24
+// lines up to 18% slower there.
 template <class I, class F>
 inline constexpr std::size_t temporal_group_lines = F::flushes ? 4 : group_lines<I>;
 
