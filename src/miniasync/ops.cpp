@@ -1,3 +1,5 @@
+// Running a vdm operation on the CPU with plain semantics, and writing a
+// range back to the persistence domain.
 #include "ops.hpp"
 
 #include <cstdint>
@@ -31,17 +33,20 @@ write_back_fn pick_write_back() noexcept
 }
 #endif
 
-// A plain FLUSH operation: write the lines back, then order that before the
-// completion the caller observes. (Durable operations never come here:
-// their persistence is libpmem2's.)
-void flush_plain(const void *ptr, std::size_t len) noexcept
+} // namespace
+
+// A plain FLUSH operation, and the durable step of the DSA mover's CPU path:
+// write the lines back, then order that before the completion the caller
+// observes. (pmem2 futures never come here: their persistence is
+// libpmem2's.)
+void write_back(const void *ptr, std::size_t len) noexcept
 {
 #if defined(__x86_64__) || defined(__i386__)
-	static const write_back_fn write_back = pick_write_back();
+	static const write_back_fn line_back = pick_write_back();
 	auto p = reinterpret_cast<std::uintptr_t>(ptr) & ~std::uintptr_t(63);
 	auto end = reinterpret_cast<std::uintptr_t>(ptr) + len;
 	for (; p < end; p += 64)
-		write_back(reinterpret_cast<const char *>(p));
+		line_back(reinterpret_cast<const char *>(p));
 	_mm_sfence();
 #else
 	(void)ptr;
@@ -49,8 +54,6 @@ void flush_plain(const void *ptr, std::size_t len) noexcept
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 #endif
 }
-
-} // namespace
 
 void run_plain(const vdm_operation &op, std::size_t off, std::size_t len) noexcept
 {
@@ -70,7 +73,7 @@ void run_plain(const vdm_operation &op, std::size_t off, std::size_t len) noexce
 			op.data.memset.c, len);
 		break;
 	case VDM_OPERATION_FLUSH:
-		flush_plain(static_cast<const char *>(op.data.flush.dest) + off, len);
+		write_back(static_cast<const char *>(op.data.flush.dest) + off, len);
 		break;
 	}
 }

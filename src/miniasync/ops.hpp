@@ -12,6 +12,11 @@ namespace pmem2::masync {
 // libc for copies and fills, flush + fence for FLUSH.
 void run_plain(const vdm_operation &op, std::size_t off, std::size_t len) noexcept;
 
+// Writes the cache lines of [ptr, ptr + len) back (CLWB, else CLFLUSHOPT,
+// else CLFLUSH) and fences: the range is in the persistence domain of a
+// platform with ADR when this returns.
+void write_back(const void *ptr, std::size_t len) noexcept;
+
 // The length an operation covers.
 inline std::size_t op_length(const vdm_operation &op) noexcept
 {
@@ -20,6 +25,18 @@ inline std::size_t op_length(const vdm_operation &op) noexcept
 	case VDM_OPERATION_MEMMOVE: return op.data.memmove.n;
 	case VDM_OPERATION_MEMSET: return op.data.memset.n;
 	case VDM_OPERATION_FLUSH: return op.data.flush.n;
+	}
+	return 0;
+}
+
+// The flags an operation was made with.
+inline std::uint64_t op_flags(const vdm_operation &op) noexcept
+{
+	switch (op.type) {
+	case VDM_OPERATION_MEMCPY: return op.data.memcpy.flags;
+	case VDM_OPERATION_MEMMOVE: return op.data.memmove.flags;
+	case VDM_OPERATION_MEMSET: return op.data.memset.flags;
+	case VDM_OPERATION_FLUSH: return op.data.flush.flags;
 	}
 	return 0;
 }

@@ -8,11 +8,14 @@
 #   * beyond those, only the private nodes (PMEM2_PRIVATE_1,
 #     LIBMINIASYNC_PRIVATE_1: test seams and libpmem2's hook, never API),
 #     each symbol of them one of that library's internal namespaces.
+#   * libminiasync-vdm-dml (when given): exactly LIBMINIASYNC_VDM_DML_1.0
+#     and its extensions LIBMINIASYNC_VDM_DML_PMEM2_1.0, SONAME
+#     libminiasync-vdm-dml.so.0, private node LIBMINIASYNC_VDM_DML_PRIVATE_1.
 # Nothing else leaks: every defined dynamic symbol is one of these.
-#   abi.sh <libpmem2.so.1> <libminiasync.so.0> <src dir>
+#   abi.sh <libpmem2.so.1> <libminiasync.so.0> <src dir> [<libminiasync-vdm-dml.so.0>]
 # Exit 77 (skip) without nm/readelf/c++filt.
 set -eu
-lib=$1 malib=$2 src=$3
+lib=$1 malib=$2 src=$3 dmllib=${4:-}
 for t in nm readelf c++filt; do
 	command -v $t >/dev/null || { echo "SKIP: $t not installed"; exit 77; }
 done
@@ -65,4 +68,9 @@ check "$lib" "$src/libpmem2.map" LIBPMEM2_1.0 PMEM2_PRIVATE_1 \
 	'^pmem2::(memops|os|durable)::' libpmem2.so.1
 check "$malib" "$src/miniasync/libminiasync.map" LIBMINIASYNC_1.0 LIBMINIASYNC_PRIVATE_1 \
 	'^(pmem2::masync::|miniasync_private_)' libminiasync.so.0 LIBMINIASYNC_PMEM2_1.0
+if [ -n "$dmllib" ]; then
+	check "$dmllib" "$src/vdm_dml/libminiasync-vdm-dml.map" LIBMINIASYNC_VDM_DML_1.0 \
+		LIBMINIASYNC_VDM_DML_PRIVATE_1 '^pmem2::vdm_dml::' libminiasync-vdm-dml.so.0 \
+		LIBMINIASYNC_VDM_DML_PMEM2_1.0
+fi
 exit $fail

@@ -20,8 +20,9 @@ case "$flags" in *"$tmp/prefix"*) ;; *) echo "pkg-config flags do not point at $
 # ones (test seams) only from the internal namespaces, nothing else.
 lib="$(dirname "$libdir")/libpmem2.so.1"
 malib="$(dirname "$libdir")/libminiasync.so.0"
+dmllib="$(dirname "$libdir")/libminiasync-vdm-dml.so.0"
 rc=0
-sh "$here/abi.sh" "$lib" "$malib" "$here/../../src" || rc=$?
+sh "$here/abi.sh" "$lib" "$malib" "$here/../../src" "$dmllib" || rc=$?
 [ $rc -eq 0 ] || [ $rc -eq 77 ] || exit 1
 # Sanitizer builds: the test programs need the runtime the library uses.
 san=${PMEM2_TEST_SANITIZE_FLAGS:-}
@@ -51,13 +52,22 @@ set +x
 ldd "$tmp/c_miniasync" | grep -q "$tmp/prefix/.*libminiasync.so.0" || { echo "c_miniasync does not load the installed libminiasync"; exit 1; }
 "$tmp/c_miniasync"
 "$tmp/async_copy" "$tmp/async.pmem" | grep -q "copied 65536 bytes durably"
+# libminiasync-vdm-dml through its own pkg-config file (which requires
+# libminiasync's).
+dmlflags=$(pkg-config --define-prefix --cflags --libs libminiasync-vdm-dml)
+case "$dmlflags" in *-lminiasync-vdm-dml*-lminiasync*) ;; *) echo "libminiasync-vdm-dml.pc: $dmlflags"; exit 1;; esac
+set -x
+$cc -std=c11 -pedantic -Wall -Wextra -Werror $san -o "$tmp/c_vdm_dml" "$here/c_vdm_dml.c" $dmlflags
+set +x
+ldd "$tmp/c_vdm_dml" | grep -q "$tmp/prefix/.*libminiasync-vdm-dml.so.0" || { echo "c_vdm_dml does not load the installed library"; exit 1; }
+"$tmp/c_vdm_dml"
 echo "libminiasync C program and the async example run against the install"
 # The durable protocol as a user meets it (map delete under a running
 # operation, a mover claiming every capability, a worker's failed msync).
 mkdir -p "$tmp/pair"
 "$tmp/durable_pair" "$tmp/pair"
 
-# The CMake package: a consumer project finds both libraries.
+# The CMake package: a consumer project finds the libraries.
 mkdir -p "$tmp/consumer"
 cat >"$tmp/consumer/CMakeLists.txt" <<'CMK'
 cmake_minimum_required(VERSION 3.20)
@@ -66,11 +76,14 @@ find_package(pmem2 REQUIRED)
 add_executable(async_copy async_copy.c)
 target_compile_options(async_copy PRIVATE -Wno-deprecated-declarations)
 target_link_libraries(async_copy PRIVATE pmem2::pmem2 pmem2::miniasync)
+add_executable(c_vdm_dml c_vdm_dml.c)
+target_link_libraries(c_vdm_dml PRIVATE pmem2::miniasync_vdm_dml)
 CMK
-cp "$here/../../examples/async_copy.c" "$tmp/consumer/"
+cp "$here/../../examples/async_copy.c" "$here/c_vdm_dml.c" "$tmp/consumer/"
 "$cmake" -S "$tmp/consumer" -B "$tmp/consumer/build" -DCMAKE_PREFIX_PATH="$tmp/prefix" \
 	-DCMAKE_C_FLAGS="$san" -DCMAKE_EXE_LINKER_FLAGS="$san" >/dev/null
 "$cmake" --build "$tmp/consumer/build" >/dev/null
 "$tmp/consumer/build/async_copy" "$tmp/consumer.pmem" | grep -q "copied 65536 bytes durably"
+"$tmp/consumer/build/c_vdm_dml" | grep -q "every function, type and flag"
 echo "find_package(pmem2) consumer builds and runs"
 

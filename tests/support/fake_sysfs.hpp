@@ -1,6 +1,6 @@
-// Fake sysfs trees: a directory under /tmp that the library reads as its
-// sysfs and /dev root (os::set_sysfs_root), and on it a fake NVDIMM
-// platform: regions, DIMMs, namespaces and device DAX nodes.
+// Fake sysfs trees for libpmem2: a fake_tree (support/fake_tree.hpp) that
+// libpmem2 reads as its sysfs and /dev root (os::set_sysfs_root), and on it
+// a fake NVDIMM platform: regions, DIMMs, namespaces and device DAX nodes.
 #pragma once
 
 #include <cstdlib>
@@ -12,58 +12,16 @@
 #include <unistd.h>
 
 #include "os/os.hpp"
+#include "support/fake_tree.hpp"
 
 namespace pmem2::test {
 
-// A directory tree under /tmp used as the sysfs/dev root; restored on exit.
-class fake_root {
+// A fake tree that libpmem2 reads as its sysfs and /dev root
+// (os::set_sysfs_root) while it lives.
+class fake_root : public fake_tree {
 public:
-	fake_root()
-	{
-		std::string t = "/tmp/pmem2-sysfs-XXXXXX";
-		if (::mkdtemp(t.data()) == nullptr)
-			std::abort();
-		root_ = t;
-		os::set_sysfs_root(root_);
-	}
-	~fake_root()
-	{
-		os::set_sysfs_root("");
-		std::string cmd = "rm -rf '" + root_ + "'";
-		if (std::system(cmd.c_str()) != 0)
-			std::abort();
-	}
-	const std::string &root() const { return root_; }
-	std::string path(const std::string &rel) const { return root_ + rel; }
-
-	void mkdirs(const std::string &rel) const
-	{
-		std::string p = root_;
-		std::size_t i = 1;
-		while (i <= rel.size()) {
-			std::size_t j = rel.find('/', i);
-			if (j == std::string::npos)
-				j = rel.size();
-			p = root_ + rel.substr(0, j);
-			::mkdir(p.c_str(), 0755);
-			i = j + 1;
-		}
-	}
-	void write(const std::string &rel, const std::string &content) const
-	{
-		mkdirs(rel.substr(0, rel.rfind('/')));
-		std::ofstream(path(rel), std::ios::binary) << content;
-	}
-	// Relative-to-root link: `rel` -> `target` (target as given).
-	void symlink(const std::string &target, const std::string &rel) const
-	{
-		mkdirs(rel.substr(0, rel.rfind('/')));
-		if (::symlink(target.c_str(), path(rel).c_str()) != 0)
-			std::abort();
-	}
-
-private:
-	std::string root_;
+	fake_root() { os::set_sysfs_root(root()); }
+	~fake_root() { os::set_sysfs_root(""); }
 };
 
 // A fake NVDIMM platform in a fake sysfs root: regions under
