@@ -184,6 +184,7 @@ TEST(WorkQueueCpu, ThisCpuMatchesCpuid)
 	EXPECT_EQ(cpu.movdir64b, movdir64b);
 	// The kernel lists enqcmd only when it supports it (PASID); CPUID may
 	// report it regardless, so only "kernel says yes" is checked.
-	if (enqcmd)
+	if (enqcmd) {
 		EXPECT_TRUE(cpu.enqcmd);
+	}
 }
