@@ -1,0 +1,77 @@
+// One vdm operation on a DSA work queue: its descriptor and completion
+// record, sent through a portal, polled without blocking, and carried to the
+// end whatever the device reports on the way:
+//   * a dedicated queue drops descriptors it has no room for, so a job is
+//     sent only while the queue's in-flight count (slots) is below its size;
+//   * a shared queue may refuse a descriptor: the job tries again at its
+//     next poll;
+//   * a transfer longer than the queue's maximum goes out in pieces;
+//   * a page fault (PAGE_FAULT_NOBOF) ends a piece early: the job touches
+//     the faulting page (writing it when the fault was on a write) and
+//     sends the rest;
+//   * any other status fails the job, the status kept;
+//   * an overlapping move, and an empty operation, run on the CPU at once
+//     (the device's direction for an overlap is not known to resume it).
+// A job must not be destroyed while a descriptor of it is in flight.
+#pragma once
+
+#include <libminiasync/vdm.h>
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+
+#include "dsa/descriptor.hpp"
+#include "dsa/portal.hpp"
+
+namespace pmem2::dsa {
+
+// What a job needs of its queue: the portal, the limits, and the count of
+// descriptors in flight on it (shared by all the queue's jobs).
+struct queue_link {
+	portal *port = nullptr;
+	bool dedicated = true;
+	std::uint32_t size = 0;			// entries
+	std::uint64_t max_transfer_size = 0;	// bytes per descriptor
+	std::atomic<std::uint32_t> in_flight{0};
+};
+
+enum class job_state { running, done, failed };
+
+class job {
+public:
+	// The operation (copied) and its queue. Nothing is sent until poll().
+	job(const vdm_operation &op, queue_link &q) noexcept;
+	job(const job &) = delete;
+	job &operator=(const job &) = delete;
+	~job();
+
+	// Sends or checks the current piece; never blocks.
+	job_state poll() noexcept;
+	// The status that failed the job (failed), 0 otherwise.
+	std::uint8_t failed_status() const noexcept { return failed_status_; }
+	// Pieces sent, page faults resumed, refusals retried (for tests).
+	unsigned sends() const noexcept { return sends_; }
+	unsigned faults() const noexcept { return faults_; }
+	unsigned refusals() const noexcept { return refusals_; }
+
+private:
+	bool send() noexcept;
+	void finish_piece(std::size_t bytes) noexcept;
+	void release_slot() noexcept;
+
+	vdm_operation op_;
+	queue_link &q_;
+	completion rec_{};
+	std::size_t done_ = 0;		// bytes of the operation completed
+	std::size_t piece_ = 0;		// bytes of the piece in flight
+	bool in_flight_ = false;
+	bool holds_slot_ = false;
+	job_state state_ = job_state::running;
+	std::uint8_t failed_status_ = 0;
+	std::uint64_t last_fault_ = 0;
+	unsigned stuck_ = 0;		// faults in a row without progress
+	unsigned sends_ = 0, faults_ = 0, refusals_ = 0;
+};
+
+} // namespace pmem2::dsa

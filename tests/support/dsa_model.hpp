@@ -1,0 +1,218 @@
+// A software model of a DSA work queue and its device, behind the one seam
+// where descriptors leave the process (dsa::portal). A device thread takes
+// the 64-byte descriptors in <linux/idxd.h>'s layout, checks them as the
+// hardware does, performs them with CPU copies and writes each completion
+// record with its status byte last. It can be told to:
+//   * fault at a page (PAGE_FAULT_NOBOF, bytes_completed, fault_addr, the
+//     write bit when the page is in the destination), once or every time;
+//   * complete the next descriptors with a given status;
+//   * drop descriptors past a dedicated queue's size (as MOVDIR64B to a
+//     full queue does), or refuse ENQCMD for a while on a shared one;
+//   * complete out of order (newest first), stall, or take time per byte.
+#pragma once
+
+#include <linux/idxd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <cstring>
+#include <deque>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "dsa/portal.hpp"
+
+namespace pmem2::test {
+
+class dsa_model : public dsa::portal {
+public:
+	struct options {
+		bool dedicated = true;
+		std::uint32_t size = 16;
+		std::uint64_t max_transfer_size = 1u << 21;
+		std::chrono::nanoseconds per_kib{0};	// device time per KiB moved
+	};
+
+	explicit dsa_model(options o) : o_(o), device_([this] { run(); }) {}
+	dsa_model() : dsa_model(options{}) {}
+	~dsa_model()
+	{
+		{
+			std::lock_guard<std::mutex> l(m_);
+			stop_ = true;
+		}
+		cv_.notify_all();
+		device_.join();
+	}
+
+	bool submit(const dsa_hw_desc &d) noexcept override
+	{
+		std::lock_guard<std::mutex> l(m_);
+		if (!o_.dedicated && refuse_ > 0) {
+			--refuse_;
+			++refused_;
+			return false;
+		}
+		if (queue_.size() >= o_.size) {
+			if (o_.dedicated) {
+				++dropped_;	// posted: the sender never learns
+				return true;
+			}
+			++refused_;
+			return false;
+		}
+		queue_.push_back(d);
+		++accepted_;
+		cv_.notify_all();
+		return true;
+	}
+
+	// The next descriptor touching the page of `addr` stops at it (every
+	// descriptor, while `every_time`).
+	void fault_at(const void *addr, bool every_time = false)
+	{
+		std::lock_guard<std::mutex> l(m_);
+		fault_page_ = reinterpret_cast<std::uintptr_t>(addr) & ~std::uintptr_t(4095);
+		fault_always_ = every_time;
+	}
+	// The next `count` descriptors complete with `status`, doing nothing.
+	void fail_next(std::uint8_t status, unsigned count = 1)
+	{
+		std::lock_guard<std::mutex> l(m_);
+		fail_status_ = status;
+		fail_count_ = count;
+	}
+	void refuse(unsigned count)
+	{
+		std::lock_guard<std::mutex> l(m_);
+		refuse_ = count;
+	}
+	void stall(bool on)
+	{
+		{
+			std::lock_guard<std::mutex> l(m_);
+			stalled_ = on;
+		}
+		cv_.notify_all();
+	}
+	void newest_first(bool on)
+	{
+		std::lock_guard<std::mutex> l(m_);
+		lifo_ = on;
+	}
+
+	unsigned accepted() const { return accepted_.load(); }
+	unsigned dropped() const { return dropped_.load(); }
+	unsigned refused() const { return refused_.load(); }
+	unsigned completed() const { return completed_.load(); }
+	std::uint32_t max_depth() const { return max_depth_.load(); }
+	// Every descriptor accepted, in arrival order (for checks on fields).
+	std::vector<dsa_hw_desc> seen() const
+	{
+		std::lock_guard<std::mutex> l(m_);
+		return seen_;
+	}
+
+private:
+	void run()
+	{
+		std::unique_lock<std::mutex> l(m_);
+		for (;;) {
+			cv_.wait(l, [this] { return stop_ || (!stalled_ && !queue_.empty()); });
+			if (stop_ && (queue_.empty() || stalled_))
+				return;
+			if (queue_.size() > max_depth_.load())
+				max_depth_ = static_cast<std::uint32_t>(queue_.size());
+			dsa_hw_desc d;
+			if (lifo_) {
+				d = queue_.back();
+				queue_.pop_back();
+			} else {
+				d = queue_.front();
+				queue_.pop_front();
+			}
+			seen_.push_back(d);
+			std::uint8_t forced = 0;
+			if (fail_count_ > 0) {
+				--fail_count_;
+				forced = fail_status_;
+			}
+			const std::uintptr_t page = fault_page_;
+			if (!fault_always_)
+				fault_page_ = 0;
+			l.unlock();
+			perform(d, forced, page);
+			++completed_;
+			l.lock();
+		}
+	}
+
+	static bool in(std::uintptr_t page, std::uint64_t start, std::uint32_t n)
+	{
+		return page != 0 && n != 0 && page + 4096 > start && page < start + n;
+	}
+
+	void perform(const dsa_hw_desc &d, std::uint8_t forced, std::uintptr_t fault_page)
+	{
+		auto *rec = reinterpret_cast<dsa_completion_record *>(static_cast<std::uintptr_t>(d.completion_addr));
+		if (!(d.flags & IDXD_OP_FLAG_CRAV) || !(d.flags & IDXD_OP_FLAG_RCR) || rec == nullptr ||
+		    d.completion_addr % 32 != 0)
+			return;	// no record requested or none writable: nothing reported
+		std::uint8_t status = DSA_COMP_SUCCESS;
+		std::uint32_t done = d.xfer_size;
+		std::uint64_t fault_addr = 0;
+		const bool moves = d.opcode == DSA_OPCODE_MEMMOVE;
+		if (forced != 0) {
+			status = forced;
+			done = 0;
+		} else if (d.opcode != DSA_OPCODE_MEMMOVE && d.opcode != DSA_OPCODE_MEMFILL &&
+			   d.opcode != DSA_OPCODE_CFLUSH && d.opcode != DSA_OPCODE_NOOP) {
+			status = DSA_COMP_BAD_OPCODE;
+			done = 0;
+		} else if (d.xfer_size > o_.max_transfer_size) {
+			status = DSA_COMP_XFER_ERANGE;
+			done = 0;
+		} else if (d.opcode != DSA_OPCODE_NOOP) {
+			// The first faulting page of either buffer stops the work there.
+			const bool in_src = moves && in(fault_page, d.src_addr, d.xfer_size);
+			const bool in_dst = in(fault_page, d.dst_addr, d.xfer_size);
+			if (in_src || in_dst) {
+				const std::uint64_t base = in_src ? d.src_addr : d.dst_addr;
+				const std::uint64_t at = std::max<std::uint64_t>(fault_page, base);
+				done = static_cast<std::uint32_t>(at - base);
+				fault_addr = at;
+				status = DSA_COMP_PAGE_FAULT_NOBOF | (in_src ? 0 : DSA_COMP_STATUS_WRITE);
+			}
+			char *dst = reinterpret_cast<char *>(static_cast<std::uintptr_t>(d.dst_addr));
+			if (d.opcode == DSA_OPCODE_MEMMOVE)
+				std::memmove(dst, reinterpret_cast<const char *>(static_cast<std::uintptr_t>(d.src_addr)), done);
+			else if (d.opcode == DSA_OPCODE_MEMFILL)
+				for (std::uint32_t i = 0; i < done; ++i)
+					dst[i] = static_cast<char>(d.pattern >> (8 * (i % 8)));
+			if (o_.per_kib.count() != 0 && done != 0)
+				std::this_thread::sleep_for(o_.per_kib * ((done + 1023) / 1024));
+		}
+		rec->bytes_completed = done;
+		rec->fault_addr = fault_addr;
+		__atomic_store_n(const_cast<std::uint8_t *>(&rec->status), status, __ATOMIC_RELEASE);
+	}
+
+	const options o_;
+	mutable std::mutex m_;
+	std::condition_variable cv_;
+	std::deque<dsa_hw_desc> queue_;
+	std::vector<dsa_hw_desc> seen_;
+	bool stop_ = false, stalled_ = false, lifo_ = false, fault_always_ = false;
+	std::uintptr_t fault_page_ = 0;
+	std::uint8_t fail_status_ = 0;
+	unsigned fail_count_ = 0, refuse_ = 0;
+	std::atomic<unsigned> accepted_{0}, dropped_{0}, refused_{0}, completed_{0};
+	std::atomic<std::uint32_t> max_depth_{0};
+	std::thread device_;	// last: starts after the members above exist
+};
+
+} // namespace pmem2::test
