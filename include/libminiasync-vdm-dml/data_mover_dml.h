@@ -11,7 +11,8 @@
  *                            SOFTWARE.
  * Its capabilities are VDM_F_MEM_DURABLE | VDM_F_NO_CACHE_HINT. An operation
  * flagged VDM_F_MEM_DURABLE is in the persistence domain when its future
- * completes (CPU: the lines written back and fenced).
+ * completes (work queue: written to memory and read back by the device; CPU:
+ * the lines written back and fenced).
  */
 #ifndef LIBMINIASYNC_VDM_DML_DATA_MOVER_DML_H
 #define LIBMINIASYNC_VDM_DML_DATA_MOVER_DML_H 1

@@ -6,6 +6,7 @@
 #include <new>
 #include <optional>
 
+#include "dsa/mmio_portal.hpp"
 #include "miniasync/ops.hpp"
 
 namespace pmem2::vdm_dml {
@@ -13,6 +14,7 @@ namespace {
 
 std::string sysfs_root;
 std::optional<dsa::cpu_features> forced_cpu;
+portal_opener opener = dsa::open_mmio_portal;
 
 thread_local char last_error[1024];
 
@@ -22,13 +24,19 @@ void fail(int err, const std::string &why) noexcept
 	errno = err;
 }
 
-void *dml_op_new(vdm *v, const vdm_operation_type) noexcept
+data_mover_dml *mover_of(vdm *v) noexcept
+{
+	return reinterpret_cast<data_mover_dml *>(v);	// base is the first member
+}
+
+// ---- the CPU path --------------------------------------------------------
+
+void *cpu_op_new(vdm *v, const vdm_operation_type) noexcept
 {
 	return v;
 }
 
-// The CPU path: the whole operation now, durable when asked.
-int dml_op_start(void *, const vdm_operation *op, future_notifier *n) noexcept
+int cpu_op_start(void *, const vdm_operation *op, future_notifier *n) noexcept
 {
 	if (n != nullptr)
 		n->notifier_used = FUTURE_NOTIFIER_NONE;
@@ -39,14 +47,71 @@ int dml_op_start(void *, const vdm_operation *op, future_notifier *n) noexcept
 	return 0;
 }
 
-future_state dml_op_check(void *, const vdm_operation *) noexcept
+future_state cpu_op_check(void *, const vdm_operation *) noexcept
 {
 	return FUTURE_STATE_COMPLETE;
 }
 
-void dml_op_delete(void *, const vdm_operation *op, vdm_operation_output *out) noexcept
+void cpu_op_delete(void *, const vdm_operation *op, vdm_operation_output *out) noexcept
 {
 	masync::fill_output(*op, VDM_SUCCESS, out);
+}
+
+// ---- a work queue ----------------------------------------------------------
+
+// A job's storage, taken at op_new (an allocation failure is the future's
+// VDM_ERROR_OUT_OF_MEMORY) and built at op_start, when the operation is
+// known.
+struct slot {
+	alignas(dsa::job) unsigned char storage[sizeof(dsa::job)];
+	data_mover_dml *mover;
+	bool started = false;
+	dsa::job *get() noexcept { return std::launder(reinterpret_cast<dsa::job *>(storage)); }
+};
+
+void *wq_op_new(vdm *v, const vdm_operation_type) noexcept
+{
+	auto *s = new (std::nothrow) slot;
+	if (s != nullptr)
+		s->mover = mover_of(v);
+	return s;
+}
+
+int wq_op_start(void *data, const vdm_operation *op, future_notifier *n) noexcept
+{
+	if (n != nullptr)
+		n->notifier_used = FUTURE_NOTIFIER_NONE;	// polled, no waker
+	auto *s = static_cast<slot *>(data);
+	new (s->storage) dsa::job(*op, s->mover->link);
+	s->started = true;
+	s->get()->poll();
+	return 0;
+}
+
+future_state wq_op_check(void *data, const vdm_operation *) noexcept
+{
+	auto *s = static_cast<slot *>(data);
+	return s->get()->poll() == dsa::job_state::running ? FUTURE_STATE_RUNNING
+							    : FUTURE_STATE_COMPLETE;
+}
+
+void wq_op_delete(void *data, const vdm_operation *op, vdm_operation_output *out) noexcept
+{
+	auto *s = static_cast<slot *>(data);
+	vdm_operation_result r = VDM_SUCCESS;
+	if (s->started) {
+		// A future dropped while its descriptor is in flight: the device
+		// still writes the record, so the job must end before its memory
+		// goes.
+		dsa::job_state st;
+		while ((st = s->get()->poll()) == dsa::job_state::running)
+			;
+		if (st == dsa::job_state::failed)
+			r = VDM_ERROR_JOB_CORRUPTED;
+		s->get()->~job();
+	}
+	masync::fill_output(*op, r, out);
+	delete s;
 }
 
 int dml_has_property(void *, future_property property) noexcept
@@ -54,10 +119,42 @@ int dml_has_property(void *, future_property property) noexcept
 	return property == FUTURE_PROPERTY_ASYNC;
 }
 
-constexpr vdm cpu_vdm = {
-	dml_op_new, dml_op_delete, dml_op_start, dml_op_check,
-	VDM_F_MEM_DURABLE | VDM_F_NO_CACHE_HINT, dml_has_property,
-};
+constexpr unsigned dml_caps = VDM_F_MEM_DURABLE | VDM_F_NO_CACHE_HINT;
+constexpr vdm cpu_vdm = {cpu_op_new, cpu_op_delete, cpu_op_start, cpu_op_check, dml_caps,
+	dml_has_property};
+constexpr vdm wq_vdm = {wq_op_new, wq_op_delete, wq_op_start, wq_op_check, dml_caps,
+	dml_has_property};
+
+// The first usable queue whose portal opens, into `d`; false with the
+// reasons in `why` otherwise.
+bool attach_queue(data_mover_dml &d, std::string &why)
+{
+	const auto queues = dsa::scan(sysfs_root);
+	const auto cpu = forced_cpu.value_or(dsa::this_cpu());
+	why.clear();
+	if (queues.empty()) {
+		why = "no DSA work queue (/sys/bus/dsa/devices lists none)";
+		return false;
+	}
+	for (const dsa::work_queue &q : queues) {
+		std::string r = dsa::unusable_reason(q, cpu);
+		if (r.empty()) {
+			auto p = opener(q, r);
+			if (p) {
+				d.queue = q;
+				d.portal = std::move(p);
+				d.link.port = d.portal.get();
+				d.link.dedicated = q.mode == dsa::wq_mode::dedicated;
+				d.link.size = q.size;
+				d.link.max_transfer_size = q.max_transfer_size;
+				return true;
+			}
+			r = q.name + ": " + r;
+		}
+		why += (why.empty() ? "" : "; ") + r;
+	}
+	return false;
+}
 
 } // namespace
 
@@ -74,6 +171,11 @@ void set_cpu_features(const dsa::cpu_features *features)
 		forced_cpu.reset();
 }
 
+void set_portal_opener(portal_opener open)
+{
+	opener = open != nullptr ? open : dsa::open_mmio_portal;
+}
+
 } // namespace pmem2::vdm_dml
 
 using namespace pmem2;
@@ -86,24 +188,23 @@ PMEM2_EXPORT struct data_mover_dml *data_mover_dml_new(enum data_mover_dml_type 
 			" is not a data_mover_dml_type");
 		return nullptr;
 	}
-	data_mover_dml_type path = DATA_MOVER_DML_SOFTWARE;
-	if (type != DATA_MOVER_DML_SOFTWARE) {
-		std::string why;
-		const auto queues = dsa::scan(vdm_dml::sysfs_root);
-		const auto cpu = vdm_dml::forced_cpu.value_or(dsa::this_cpu());
-		const dsa::work_queue *q = dsa::first_usable(queues, cpu, why);
-		if (q != nullptr)
-			why = q->name + " is usable, but this version of the library submits to no DSA "
-				"work queue yet (docs/MOVERS.md)";
-		if (type == DATA_MOVER_DML_HARDWARE) {
-			vdm_dml::fail(ENODEV, "data_mover_dml_new(DATA_MOVER_DML_HARDWARE): " + why);
-			return nullptr;
-		}
-	}
-	auto *dmd = new (std::nothrow) data_mover_dml{vdm_dml::cpu_vdm, path, {}};
-	if (dmd == nullptr)
+	auto *d = new (std::nothrow) data_mover_dml{vdm_dml::cpu_vdm};
+	if (d == nullptr) {
 		vdm_dml::fail(ENOMEM, "data_mover_dml_new: out of memory");
-	return dmd;
+		return nullptr;
+	}
+	if (type == DATA_MOVER_DML_SOFTWARE)
+		return d;
+	std::string why;
+	if (vdm_dml::attach_queue(*d, why)) {
+		d->base = vdm_dml::wq_vdm;
+		d->path = DATA_MOVER_DML_HARDWARE;
+	} else if (type == DATA_MOVER_DML_HARDWARE) {
+		delete d;
+		vdm_dml::fail(ENODEV, "data_mover_dml_new(DATA_MOVER_DML_HARDWARE): " + why);
+		return nullptr;
+	}
+	return d;
 }
 
 PMEM2_EXPORT struct vdm *data_mover_dml_get_vdm(struct data_mover_dml *dmd)

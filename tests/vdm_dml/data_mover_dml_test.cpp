@@ -107,40 +107,38 @@ TEST(DataMoverDml, HardwareNamesWhyEachQueueIsUnusable)
 		"wq0.0 is dedicated and this CPU has no MOVDIR64B; wq0.1 is not enabled (state \"disabled\")");
 }
 
-TEST(DataMoverDml, HardwareRefusesAUsableQueueItCannotSubmitTo)
+TEST(DataMoverDml, HardwareReportsAPortalThatWillNotOpen)
 {
-	// Submission to a work queue is not in this version: a usable queue is
-	// named, and HARDWARE still fails rather than run on the CPU.
 	platform p(cpu_features{true, true});
 	p.dsa.add_device(0);
-	p.dsa.add_wq(0, 0);
+	fake_wq w;
+	w.dev_node = false;
+	p.dsa.add_wq(0, 0, w);
+	p.dsa.tree.mkdirs("/dev/dsa/wq0.0");	// a directory: access() passes, open() fails
 	errno = 0;
 	EXPECT_EQ(data_mover_dml_new(DATA_MOVER_DML_HARDWARE), nullptr);
 	EXPECT_EQ(errno, ENODEV);
-	EXPECT_EQ(data_mover_dml_errormsg(), hw +
-		"wq0.0 is usable, but this version of the library submits to no DSA work queue yet "
-		"(docs/MOVERS.md)");
+	EXPECT_EQ(data_mover_dml_errormsg(),
+		hw + "wq0.0: " + p.dsa.tree.path("/dev/dsa/wq0.0") + ": Is a directory");
+	data_mover_dml *d = data_mover_dml_new(DATA_MOVER_DML_AUTO);
+	ASSERT_NE(d, nullptr);
+	EXPECT_EQ(data_mover_dml_get_path(d), DATA_MOVER_DML_SOFTWARE);
+	data_mover_dml_delete(d);
 }
 
 TEST(DataMoverDml, AutoFallsBackToTheCpu)
 {
-	for (bool with_queue : {false, true}) {
-		platform p(cpu_features{true, true});
-		if (with_queue) {
-			p.dsa.add_device(0);
-			p.dsa.add_wq(0, 0);
-		}
-		data_mover_dml *d = data_mover_dml_new(DATA_MOVER_DML_AUTO);
-		ASSERT_NE(d, nullptr) << with_queue;
-		EXPECT_EQ(data_mover_dml_get_path(d), DATA_MOVER_DML_SOFTWARE);
-		char a[64] = "auto", b[64] = {};
-		auto f = vdm_memcpy(data_mover_dml_get_vdm(d), b, a, sizeof(a), VDM_F_MEM_DURABLE);
-		runtime *r = runtime_new();
-		runtime_wait(r, FUTURE_AS_RUNNABLE(&f));
-		runtime_delete(r);
-		EXPECT_STREQ(b, "auto");
-		data_mover_dml_delete(d);
-	}
+	platform p(cpu_features{true, true});
+	data_mover_dml *d = data_mover_dml_new(DATA_MOVER_DML_AUTO);
+	ASSERT_NE(d, nullptr);
+	EXPECT_EQ(data_mover_dml_get_path(d), DATA_MOVER_DML_SOFTWARE);
+	char a[64] = "auto", b[64] = {};
+	auto f = vdm_memcpy(data_mover_dml_get_vdm(d), b, a, sizeof(a), VDM_F_MEM_DURABLE);
+	runtime *r = runtime_new();
+	runtime_wait(r, FUTURE_AS_RUNNABLE(&f));
+	runtime_delete(r);
+	EXPECT_STREQ(b, "auto");
+	data_mover_dml_delete(d);
 }
 
 TEST(DataMoverDml, EveryOperationWithEveryFlag)

@@ -1,0 +1,261 @@
+// The DSA mover's work-queue path end to end on the shared libraries, with
+// the software model of the device behind the portal seam: HARDWARE and
+// AUTO choose the queue, every operation and flag goes through descriptors
+// (durable ones with readback and no cache allocation), page faults are
+// resumed, a failing status reaches the future, a dedicated queue never
+// drops an operation, and many threads share one shared queue.
+#include <gtest/gtest.h>
+
+#include <libminiasync-vdm-dml.h>
+
+#include <sys/mman.h>
+
+#include <atomic>
+#include <cstring>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "support/dsa_model.hpp"
+#include "support/fake_dsa.hpp"
+#include "vdm_dml/data_mover_dml.hpp"
+
+using pmem2::dsa::cpu_features;
+using pmem2::test::dsa_model;
+using pmem2::test::fake_dsa;
+using pmem2::test::fake_wq;
+
+namespace {
+
+dsa_model *the_model;
+
+// What the library gets as the queue's portal: the test's model.
+struct model_portal : pmem2::dsa::portal {
+	bool submit(const dsa_hw_desc &d) noexcept override { return the_model->submit(d); }
+};
+
+std::unique_ptr<pmem2::dsa::portal> open_model(const pmem2::dsa::work_queue &, std::string &)
+{
+	return std::make_unique<model_portal>();
+}
+
+// A fake platform with one usable queue of `w`'s shape, a CPU that can
+// submit to it, and the model (of the same shape) behind its portal.
+struct on_model {
+	fake_dsa dsa;
+	dsa_model model;
+	explicit on_model(const fake_wq &w = {}, dsa_model::options o = {}) : model(shaped(w, o))
+	{
+		dsa.add_device(0);
+		dsa.add_wq(0, 0, w);
+		the_model = &model;
+		const cpu_features cpu{true, true};
+		pmem2::vdm_dml::set_sysfs_root(dsa.tree.root());
+		pmem2::vdm_dml::set_cpu_features(&cpu);
+		pmem2::vdm_dml::set_portal_opener(open_model);
+	}
+	~on_model()
+	{
+		pmem2::vdm_dml::set_sysfs_root("");
+		pmem2::vdm_dml::set_cpu_features(nullptr);
+		pmem2::vdm_dml::set_portal_opener(nullptr);
+		the_model = nullptr;
+	}
+	static dsa_model::options shaped(const fake_wq &w, dsa_model::options o)
+	{
+		o.dedicated = w.mode == "dedicated";
+		o.size = w.size;
+		return o;
+	}
+};
+
+struct pages {
+	std::size_t len;
+	char *p;
+	explicit pages(std::size_t n, int fill = 0) : len(n)
+	{
+		p = static_cast<char *>(mmap(nullptr, n, PROT_READ | PROT_WRITE,
+			MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
+		if (p == MAP_FAILED)
+			std::abort();
+		std::memset(p, fill, n);
+	}
+	~pages() { munmap(p, len); }
+};
+
+} // namespace
+
+TEST(DmlHardwarePath, HardwareAndAutoChooseTheQueue)
+{
+	on_model m;
+	for (auto type : {DATA_MOVER_DML_HARDWARE, DATA_MOVER_DML_AUTO}) {
+		data_mover_dml *d = data_mover_dml_new(type);
+		ASSERT_NE(d, nullptr) << data_mover_dml_errormsg();
+		EXPECT_EQ(data_mover_dml_get_path(d), DATA_MOVER_DML_HARDWARE);
+		EXPECT_EQ(data_mover_dml_get_vdm(d)->capabilities, VDM_F_MEM_DURABLE | VDM_F_NO_CACHE_HINT);
+		data_mover_dml_delete(d);
+	}
+	data_mover_dml *s = data_mover_dml_new(DATA_MOVER_DML_SOFTWARE);
+	EXPECT_EQ(data_mover_dml_get_path(s), DATA_MOVER_DML_SOFTWARE);
+	data_mover_dml_delete(s);
+}
+
+TEST(DmlHardwarePath, EveryOperationWithEveryFlag)
+{
+	on_model m;
+	data_mover_dml *d = data_mover_dml_new(DATA_MOVER_DML_HARDWARE);
+	ASSERT_NE(d, nullptr) << data_mover_dml_errormsg();
+	vdm *v = data_mover_dml_get_vdm(d);
+	runtime *r = runtime_new();
+	const std::uint64_t flag_sets[] = {0, VDM_F_MEM_DURABLE, VDM_F_NO_CACHE_HINT,
+		VDM_F_MEM_DURABLE | VDM_F_NO_CACHE_HINT};
+	pages src(8192), dst(8192);
+	for (std::size_t i = 0; i < src.len; ++i)
+		src.p[i] = static_cast<char>(i * 3 + 1);
+	for (std::uint64_t flags : flag_sets) {
+		SCOPED_TRACE(flags);
+		std::memset(dst.p, 0, dst.len);
+		const std::size_t before = m.model.seen().size();
+		auto c = vdm_memcpy(v, dst.p + 7, src.p + 1, 5000, flags);
+		runtime_wait(r, FUTURE_AS_RUNNABLE(&c));
+		EXPECT_EQ(c.output.result, VDM_SUCCESS);
+		EXPECT_EQ(c.output.output.memcpy.dest, dst.p + 7);
+		EXPECT_EQ(std::memcmp(dst.p + 7, src.p + 1, 5000), 0);
+		EXPECT_EQ(dst.p[6], 0);
+		auto mv = vdm_memmove(v, dst.p, src.p, 4096, flags);
+		runtime_wait(r, FUTURE_AS_RUNNABLE(&mv));
+		EXPECT_EQ(std::memcmp(dst.p, src.p, 4096), 0);
+		auto s = vdm_memset(v, dst.p + 3, 0x6e, 3000, flags);
+		runtime_wait(r, FUTURE_AS_RUNNABLE(&s));
+		for (int i = 3; i < 3003; ++i)
+			ASSERT_EQ(dst.p[i], 0x6e) << i;
+		EXPECT_NE(dst.p[3003], 0x6e);
+		auto fl = vdm_flush(v, dst.p, 4096, flags);
+		runtime_wait(r, FUTURE_AS_RUNNABLE(&fl));
+		EXPECT_EQ(fl.output.result, VDM_SUCCESS);
+		const auto seen = m.model.seen();
+		ASSERT_EQ(seen.size(), before + 4);
+		for (std::size_t i = before; i < before + 3; ++i) {
+			const bool durable = flags & VDM_F_MEM_DURABLE;
+			EXPECT_EQ((seen[i].flags & IDXD_OP_FLAG_DRDBK) != 0, durable);
+			EXPECT_EQ((seen[i].flags & IDXD_OP_FLAG_CC) != 0,
+				!durable && !(flags & VDM_F_NO_CACHE_HINT));
+		}
+		EXPECT_EQ(seen[before + 3].opcode, DSA_OPCODE_CFLUSH);
+	}
+	runtime_delete(r);
+	data_mover_dml_delete(d);
+}
+
+TEST(DmlHardwarePath, OperationsStayPendingUntilTheRecordIsWritten)
+{
+	on_model m;
+	data_mover_dml *d = data_mover_dml_new(DATA_MOVER_DML_HARDWARE);
+	ASSERT_NE(d, nullptr);
+	pages src(4096, 5), dst(4096);
+	m.model.stall(true);
+	auto c = vdm_memcpy(data_mover_dml_get_vdm(d), dst.p, src.p, 4096, VDM_F_MEM_DURABLE);
+	for (int i = 0; i < 100; ++i)
+		EXPECT_EQ(future_poll(FUTURE_AS_RUNNABLE(&c), nullptr), FUTURE_STATE_RUNNING);
+	EXPECT_EQ(dst.p[0], 0);
+	m.model.stall(false);
+	runtime *r = runtime_new();
+	runtime_wait(r, FUTURE_AS_RUNNABLE(&c));
+	runtime_delete(r);
+	EXPECT_EQ(std::memcmp(dst.p, src.p, 4096), 0);
+	data_mover_dml_delete(d);
+}
+
+TEST(DmlHardwarePath, PageFaultsAreResumed)
+{
+	on_model m;
+	data_mover_dml *d = data_mover_dml_new(DATA_MOVER_DML_HARDWARE);
+	ASSERT_NE(d, nullptr);
+	pages src(4096 * 4, 9), dst(4096 * 4);
+	m.model.fault_at(dst.p + 4096 * 2);
+	auto c = vdm_memcpy(data_mover_dml_get_vdm(d), dst.p, src.p, src.len, 0);
+	runtime *r = runtime_new();
+	runtime_wait(r, FUTURE_AS_RUNNABLE(&c));
+	runtime_delete(r);
+	EXPECT_EQ(c.output.result, VDM_SUCCESS);
+	EXPECT_EQ(std::memcmp(dst.p, src.p, src.len), 0);
+	EXPECT_EQ(m.model.seen().size(), 2u);
+	data_mover_dml_delete(d);
+}
+
+TEST(DmlHardwarePath, AFailingStatusReachesTheFuture)
+{
+	on_model m;
+	data_mover_dml *d = data_mover_dml_new(DATA_MOVER_DML_HARDWARE);
+	ASSERT_NE(d, nullptr);
+	pages src(4096, 5), dst(4096);
+	m.model.fail_next(DSA_COMP_HW_ERR1);
+	auto c = vdm_memcpy(data_mover_dml_get_vdm(d), dst.p, src.p, 4096, 0);
+	runtime *r = runtime_new();
+	runtime_wait(r, FUTURE_AS_RUNNABLE(&c));
+	EXPECT_EQ(c.output.result, VDM_ERROR_JOB_CORRUPTED);
+	EXPECT_EQ(c.output.type, VDM_OPERATION_MEMCPY);
+	// The mover goes on working after a failure.
+	auto ok = vdm_memcpy(data_mover_dml_get_vdm(d), dst.p, src.p, 4096, 0);
+	runtime_wait(r, FUTURE_AS_RUNNABLE(&ok));
+	EXPECT_EQ(ok.output.result, VDM_SUCCESS);
+	runtime_delete(r);
+	data_mover_dml_delete(d);
+}
+
+TEST(DmlHardwarePath, ADedicatedQueueNeverDropsAnOperation)
+{
+	fake_wq w;
+	w.size = 2;
+	on_model m(w);
+	data_mover_dml *d = data_mover_dml_new(DATA_MOVER_DML_HARDWARE);
+	ASSERT_NE(d, nullptr);
+	constexpr int n = 32;
+	pages src(4096 * n, 4), dst(4096 * n);
+	std::vector<vdm_operation_future> fs;
+	for (int i = 0; i < n; ++i)
+		fs.push_back(vdm_memcpy(data_mover_dml_get_vdm(d), dst.p + 4096 * i, src.p + 4096 * i, 4096, 0));
+	std::vector<future *> all;
+	for (auto &f : fs)
+		all.push_back(FUTURE_AS_RUNNABLE(&f));
+	runtime *r = runtime_new();
+	runtime_wait_multiple(r, all.data(), all.size());
+	runtime_delete(r);
+	EXPECT_EQ(m.model.dropped(), 0u);
+	EXPECT_LE(m.model.max_depth(), 2u);
+	EXPECT_EQ(std::memcmp(dst.p, src.p, dst.len), 0);
+	data_mover_dml_delete(d);
+}
+
+TEST(DmlHardwarePath, ManyThreadsOnOneSharedQueue)
+{
+	fake_wq w;
+	w.mode = "shared";
+	w.size = 4;
+	on_model m(w);
+	data_mover_dml *d = data_mover_dml_new(DATA_MOVER_DML_HARDWARE);
+	ASSERT_NE(d, nullptr);
+	constexpr int threads = 4, per_thread = 200;
+	pages src(4096, 8), dst(4096 * threads);
+	std::atomic<int> bad{0};
+	std::vector<std::thread> t;
+	for (int i = 0; i < threads; ++i)
+		t.emplace_back([&, i] {
+			runtime *r = runtime_new();
+			for (int k = 0; k < per_thread; ++k) {
+				auto f = vdm_memcpy(data_mover_dml_get_vdm(d), dst.p + 4096 * i, src.p, 4096,
+					VDM_F_MEM_DURABLE);
+				runtime_wait(r, FUTURE_AS_RUNNABLE(&f));
+				if (f.output.result != VDM_SUCCESS)
+					++bad;
+			}
+			runtime_delete(r);
+		});
+	for (auto &th : t)
+		th.join();
+	EXPECT_EQ(bad.load(), 0);
+	EXPECT_EQ(m.model.accepted(), unsigned(threads * per_thread));
+	for (int i = 0; i < threads; ++i)
+		EXPECT_EQ(std::memcmp(dst.p + 4096 * i, src.p, 4096), 0);
+	data_mover_dml_delete(d);
+}
