@@ -64,6 +64,8 @@ usage)
 	expect 2 "$PMEM2" cp --inflight
 	expect 2 "$PMEM2" info --bogus
 	expect 2 "$PMEM2" info a b
+	expect 2 "$PMEM2" info --dsa-root
+	expect 2 "$PMEM2" info --dsa-root=
 	expect 2 "$PMEM2" bench --file-size 1K
 	expect 2 "$PMEM2" bench --granularity huge
 	contains "$err" "--granularity" "bad granularity"
@@ -99,6 +101,37 @@ info)
 	expect 1 "$PMEM2" info --json "$work/missing"
 	if have_python; then
 		[ "$(json_get "$out" 'j["status"]')" = error ] || fail "json error: $out"
+	fi
+	# DSA work queues: none in an empty tree; a saved tree's queues listed
+	# with their attributes and whether this process could submit to them.
+	mkdir -p "$work/nodsa"
+	expect 0 "$PMEM2" info --dsa-root "$work/nodsa"
+	contains "$out" "DSA:            no work queue" "info without DSA"
+	t="$work/dsa"
+	mkdir -p "$t/sys/bus/dsa/devices/dsa0" "$t/sys/bus/dsa/devices/wq0.0" "$t/sys/bus/dsa/devices/wq0.1" "$t/dev/dsa"
+	echo 1 >"$t/sys/bus/dsa/devices/dsa0/numa_node"
+	for a in "mode dedicated" "type user" "state enabled" "size 128" "max_transfer_size 2147483648" "max_batch_size 1024"; do
+		set -- $a
+		echo "$2" >"$t/sys/bus/dsa/devices/wq0.0/$1"
+		echo "$2" >"$t/sys/bus/dsa/devices/wq0.1/$1"
+	done
+	echo disabled >"$t/sys/bus/dsa/devices/wq0.1/state"
+	: >"$t/dev/dsa/wq0.0"
+	expect 0 "$PMEM2" info --dsa-root="$t"
+	contains "$out" "DSA:            wq0.0 (dsa0): dedicated, type user, enabled, 128 entries, max transfer 2.0 GiB, NUMA node 1; " "info DSA queue"
+	contains "$out" "DSA:            wq0.1 (dsa0): dedicated, type user, disabled, 128 entries, max transfer 2.0 GiB, NUMA node 1; wq0.1 is not enabled (state \"disabled\")" "info DSA disabled queue"
+	if grep -qw movdir64b /proc/cpuinfo; then
+		contains "$out" "usable by this process" "info DSA usable"
+	else
+		contains "$out" "wq0.0 is dedicated and this CPU has no MOVDIR64B" "info DSA without MOVDIR64B"
+	fi
+	expect 0 "$PMEM2" info --json --dsa-root "$t"
+	if have_python; then
+		[ "$(json_get "$out" 'len(j["dsa_work_queues"])')" = 2 ] || fail "json dsa: $out"
+		[ "$(json_get "$out" 'j["dsa_work_queues"][0]["name"]')" = wq0.0 ] || fail "json dsa name"
+		[ "$(json_get "$out" 'j["dsa_work_queues"][0]["numa_node"]')" = 1 ] || fail "json dsa numa"
+		[ "$(json_get "$out" 'j["dsa_work_queues"][0]["max_transfer_size"]')" = 2147483648 ] || fail "json dsa max"
+		[ "$(json_get "$out" 'j["dsa_work_queues"][1]["usable"]')" = False ] || fail "json dsa usable"
 	fi
 	;;
 cp_verify)

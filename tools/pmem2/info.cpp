@@ -1,5 +1,5 @@
-// pmem2 info [PATH]: what the library found on this machine and, for PATH,
-// how a map of it would be made durable.
+// pmem2 info [PATH]: what the library found on this machine (CPU, kernels,
+// DSA work queues) and, for PATH, how a map of it would be made durable.
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -16,6 +16,7 @@
 
 #include <pmem2/pmem2.hpp>
 
+#include "dsa/work_queue.hpp"
 #include "memops/memops.hpp"
 #include "tool.hpp"
 
@@ -39,15 +40,29 @@ namespace pmem2::tool {
 namespace {
 
 const char help_text[] =
-	"usage: pmem2 info [--json] [PATH]\n"
+	"usage: pmem2 info [--json] [--dsa-root DIR] [PATH]\n"
 	"\n"
 	"Prints the CPU features libpmem2 detected, the memory kernels and flush\n"
-	"instruction it chose and, for PATH (a file or device DAX): its kind\n"
-	"(regular file, DAX file, device DAX, tmpfs), size, mapping alignment,\n"
-	"store granularity, MAP_SYNC and eADR availability, device id and NUMA\n"
-	"node where the platform reports them.\n"
+	"instruction it chose, the DSA work queues with whether this process can\n"
+	"submit to each (and why not) and, for PATH (a file or device DAX): its\n"
+	"kind (regular file, DAX file, device DAX, tmpfs), size, mapping\n"
+	"alignment, store granularity, MAP_SYNC and eADR availability, device id\n"
+	"and NUMA node where the platform reports them.\n"
 	"\n"
-	"  --json   one JSON object on stdout\n";
+	"  --json          one JSON object on stdout\n"
+	"  --dsa-root DIR  read the DSA devices from DIR/sys/bus/dsa/devices and\n"
+	"                  DIR/dev/dsa (a copy of another machine's) instead of\n"
+	"                  this machine's\n";
+
+const char *mode_name(dsa::wq_mode m)
+{
+	switch (m) {
+	case dsa::wq_mode::dedicated: return "dedicated";
+	case dsa::wq_mode::shared: return "shared";
+	case dsa::wq_mode::unknown: break;
+	}
+	return "unknown";
+}
 
 struct path_info {
 	std::string path;
@@ -140,6 +155,7 @@ int cmd_info(int argc, char **argv)
 	args a(argc, argv, 2);
 	bool as_json = false;
 	std::optional<std::string> path;
+	std::string dsa_root;
 	while (!a.done()) {
 		std::string_view arg = a.next();
 		if (arg == "--help" || arg == "-h") {
@@ -147,6 +163,10 @@ int cmd_info(int argc, char **argv)
 			return exit_ok;
 		} else if (arg == "--json") {
 			as_json = true;
+		} else if (arg == "--dsa-root" || arg.starts_with("--dsa-root=")) {
+			dsa_root = a.value("--dsa-root", arg);
+			if (dsa_root.empty())
+				throw usage_error{"--dsa-root needs a directory"};
 		} else if (!arg.empty() && arg[0] == '-' && arg != "-") {
 			throw usage_error{"unknown option '" + std::string(arg) + "'"};
 		} else if (path) {
@@ -155,6 +175,9 @@ int cmd_info(int argc, char **argv)
 			path = std::string(arg);
 		}
 	}
+
+	const auto queues = dsa::scan(dsa_root);
+	const dsa::cpu_features dsa_cpu = dsa::this_cpu();
 
 	const memops::cpu_features &cpu = memops::cpu();
 	const memops::selection &sel = memops::selected();
@@ -190,6 +213,26 @@ int cmd_info(int argc, char **argv)
 			.field("movnt_threshold", sel.movnt_threshold)
 			.field("wc_workaround", sel.wc_workaround)
 			.end_object();
+		j.begin_array("dsa_work_queues");
+		for (const auto &q : queues) {
+			const std::string why = dsa::unusable_reason(q, dsa_cpu);
+			j.begin_object()
+				.field("name", q.name)
+				.field("device", q.device)
+				.field("path", q.dev_path)
+				.field("mode", mode_name(q.mode))
+				.field("type", q.type)
+				.field("state", q.state)
+				.field("size", static_cast<unsigned long long>(q.size))
+				.field("max_transfer_size", static_cast<unsigned long long>(q.max_transfer_size))
+				.field("max_batch_size", static_cast<unsigned long long>(q.max_batch_size));
+			if (q.numa_node >= 0)
+				j.field("numa_node", static_cast<long long>(q.numa_node));
+			else
+				j.null_field("numa_node");
+			j.field("usable", why.empty()).field("reason", why).end_object();
+		}
+		j.end_array();
 		if (path) {
 			j.begin_object("path").field("path", pi.path).field("kind", pi.kind).field("size", pi.size);
 			if (pi.alignment)
@@ -224,6 +267,16 @@ int cmd_info(int argc, char **argv)
 	std::printf("memmove kernel: %s (non-temporal: %s, threshold %zu bytes%s)\n", sel.kernel,
 		sel.nt_kernel, sel.movnt_threshold, sel.wc_workaround ? ", WC workaround" : "");
 	std::printf("flush:          %s\n", sel.flush);
+	if (queues.empty())
+		std::printf("DSA:            no work queue\n");
+	for (const auto &q : queues) {
+		const std::string why = dsa::unusable_reason(q, dsa_cpu);
+		std::printf("DSA:            %s (%s): %s, type %s, %s, %u entries, max transfer %s, NUMA node %s; %s\n",
+			q.name.c_str(), q.device.c_str(), mode_name(q.mode), q.type.c_str(),
+			q.state.c_str(), q.size, human_size(double(q.max_transfer_size)).c_str(),
+			q.numa_node >= 0 ? std::to_string(q.numa_node).c_str() : "n/a",
+			why.empty() ? "usable by this process" : why.c_str());
+	}
 	if (path) {
 		std::printf("\npath:           %s\n", pi.path.c_str());
 		std::printf("kind:           %s\n", pi.kind.c_str());
