@@ -2,6 +2,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <new>
 #include <optional>
@@ -65,7 +66,7 @@ void cpu_op_delete(void *, const vdm_operation *op, vdm_operation_output *out) n
 struct slot {
 	alignas(dsa::job) unsigned char storage[sizeof(dsa::job)];
 	data_mover_dml *mover;
-	bool started = false;
+	bool started = false;	// a job was built (false: nothing, or the CPU ran it)
 	dsa::job *get() noexcept { return std::launder(reinterpret_cast<dsa::job *>(storage)); }
 };
 
@@ -82,6 +83,8 @@ int wq_op_start(void *data, const vdm_operation *op, future_notifier *n) noexcep
 	if (n != nullptr)
 		n->notifier_used = FUTURE_NOTIFIER_NONE;	// polled, no waker
 	auto *s = static_cast<slot *>(data);
+	if (masync::op_length(*op) < s->mover->cpu_threshold)
+		return cpu_op_start(nullptr, op, nullptr);
 	new (s->storage) dsa::job(*op, s->mover->link);
 	s->started = true;
 	s->get()->poll();
@@ -91,6 +94,8 @@ int wq_op_start(void *data, const vdm_operation *op, future_notifier *n) noexcep
 future_state wq_op_check(void *data, const vdm_operation *) noexcept
 {
 	auto *s = static_cast<slot *>(data);
+	if (!s->started)
+		return FUTURE_STATE_COMPLETE;
 	return s->get()->poll() == dsa::job_state::running ? FUTURE_STATE_RUNNING
 							    : FUTURE_STATE_COMPLETE;
 }
@@ -156,6 +161,21 @@ bool attach_queue(data_mover_dml &d, std::string &why)
 	return false;
 }
 
+// The AUTO threshold: PMEM2_DSA_CPU_THRESHOLD when it is a number, else
+// the default.
+std::size_t cpu_threshold() noexcept
+{
+	const char *e = std::getenv("PMEM2_DSA_CPU_THRESHOLD");
+	if (e == nullptr || *e == '\0')
+		return default_cpu_threshold;
+	char *end = nullptr;
+	errno = 0;
+	const unsigned long long v = std::strtoull(e, &end, 0);
+	if (errno != 0 || *end != '\0')
+		return default_cpu_threshold;
+	return static_cast<std::size_t>(v);
+}
+
 } // namespace
 
 void set_sysfs_root(std::string_view root)
@@ -199,6 +219,8 @@ PMEM2_EXPORT struct data_mover_dml *data_mover_dml_new(enum data_mover_dml_type 
 	if (vdm_dml::attach_queue(*d, why)) {
 		d->base = vdm_dml::wq_vdm;
 		d->path = DATA_MOVER_DML_HARDWARE;
+		if (type == DATA_MOVER_DML_AUTO)
+			d->cpu_threshold = vdm_dml::cpu_threshold();
 	} else if (type == DATA_MOVER_DML_HARDWARE) {
 		delete d;
 		vdm_dml::fail(ENODEV, "data_mover_dml_new(DATA_MOVER_DML_HARDWARE): " + why);

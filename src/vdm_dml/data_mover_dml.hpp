@@ -8,6 +8,7 @@
 
 #include <libminiasync-vdm-dml/data_mover_dml.h>
 
+#include <cstddef>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -17,9 +18,16 @@
 #include "dsa/portal.hpp"
 #include "dsa/work_queue.hpp"
 
+// Operations shorter than this run on the CPU on an AUTO mover with a work
+// queue: below it the CPU finishes first (DTO's published crossover, 32 KiB).
+// PMEM2_DSA_CPU_THRESHOLD (bytes; 0 sends everything to the queue) changes
+// it when data_mover_dml_new runs.
+inline constexpr std::size_t default_cpu_threshold = 32 * 1024;
+
 struct data_mover_dml {
 	vdm base;	// first: the callbacks recover the mover from it
 	data_mover_dml_type path = DATA_MOVER_DML_SOFTWARE;
+	std::size_t cpu_threshold = 0;			// HARDWARE: 0; AUTO: see above
 	pmem2::dsa::work_queue queue;			// HARDWARE: the queue
 	std::unique_ptr<pmem2::dsa::portal> portal;	// HARDWARE: its portal
 	pmem2::dsa::queue_link link;			// HARDWARE: its jobs' view of it

@@ -11,6 +11,7 @@
 #include <sys/mman.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <thread>
@@ -258,4 +259,47 @@ TEST(DmlHardwarePath, ManyThreadsOnOneSharedQueue)
 	for (int i = 0; i < threads; ++i)
 		EXPECT_EQ(std::memcmp(dst.p + 4096 * i, src.p, 4096), 0);
 	data_mover_dml_delete(d);
+}
+
+TEST(DmlHardwarePath, AutoKeepsSmallOperationsOnTheCpu)
+{
+	on_model m;
+	pages src(1 << 16, 3), dst(1 << 16);
+	runtime *r = runtime_new();
+	// Sends a copy of n bytes on a new AUTO mover; true if the device got it.
+	auto on_device = [&](std::size_t n) {
+		data_mover_dml *d = data_mover_dml_new(DATA_MOVER_DML_AUTO);
+		EXPECT_NE(d, nullptr);
+		EXPECT_EQ(data_mover_dml_get_path(d), DATA_MOVER_DML_HARDWARE);
+		const std::size_t before = m.model.seen().size();
+		std::memset(dst.p, 0, n);
+		auto f = vdm_memcpy(data_mover_dml_get_vdm(d), dst.p, src.p, n, VDM_F_MEM_DURABLE);
+		runtime_wait(r, FUTURE_AS_RUNNABLE(&f));
+		EXPECT_EQ(f.output.result, VDM_SUCCESS);
+		EXPECT_EQ(std::memcmp(dst.p, src.p, n), 0);
+		data_mover_dml_delete(d);
+		return m.model.seen().size() > before;
+	};
+	unsetenv("PMEM2_DSA_CPU_THRESHOLD");
+	EXPECT_FALSE(on_device(4096));
+	EXPECT_FALSE(on_device(32 * 1024 - 1));
+	EXPECT_TRUE(on_device(32 * 1024));
+	setenv("PMEM2_DSA_CPU_THRESHOLD", "0", 1);
+	EXPECT_TRUE(on_device(64));
+	setenv("PMEM2_DSA_CPU_THRESHOLD", "0x2000", 1);
+	EXPECT_FALSE(on_device(4096));
+	EXPECT_TRUE(on_device(8192));
+	setenv("PMEM2_DSA_CPU_THRESHOLD", "lots", 1);	// not a number: the default
+	EXPECT_FALSE(on_device(16384));
+	unsetenv("PMEM2_DSA_CPU_THRESHOLD");
+	// HARDWARE sends everything, whatever the variable says.
+	setenv("PMEM2_DSA_CPU_THRESHOLD", "1000000", 1);
+	data_mover_dml *h = data_mover_dml_new(DATA_MOVER_DML_HARDWARE);
+	const std::size_t before = m.model.seen().size();
+	auto f = vdm_memcpy(data_mover_dml_get_vdm(h), dst.p, src.p, 64, 0);
+	runtime_wait(r, FUTURE_AS_RUNNABLE(&f));
+	EXPECT_EQ(m.model.seen().size(), before + 1);
+	data_mover_dml_delete(h);
+	unsetenv("PMEM2_DSA_CPU_THRESHOLD");
+	runtime_delete(r);
 }
