@@ -21,6 +21,7 @@
 #include <cstdint>
 #include <cstring>
 #include <deque>
+#include <functional>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -107,6 +108,14 @@ public:
 			stalled_ = on;
 		}
 		cv_.notify_all();
+	}
+	// Called on the device's thread after a descriptor's work is done and
+	// before its record is written, with the bytes it did (a test's view of
+	// what the device wrote, e.g. for the persistence checker).
+	void on_performed(std::function<void(const dsa_hw_desc &, std::uint32_t)> f)
+	{
+		std::lock_guard<std::mutex> l(m_);
+		performed_ = std::move(f);
 	}
 	void newest_first(bool on)
 	{
@@ -205,6 +214,15 @@ private:
 			if (o_.per_kib.count() != 0 && done != 0)
 				std::this_thread::sleep_for(o_.per_kib * ((done + 1023) / 1024));
 		}
+		std::function<void(const dsa_hw_desc &, std::uint32_t)> performed;
+		if (!o_.inline_device) {
+			std::lock_guard<std::mutex> l(m_);
+			performed = performed_;
+		} else {
+			performed = performed_;
+		}
+		if (performed)
+			performed(d, done);
 		rec->bytes_completed = done;
 		rec->fault_addr = fault_addr;
 		__atomic_store_n(const_cast<std::uint8_t *>(&rec->status), status, __ATOMIC_RELEASE);
@@ -218,6 +236,7 @@ private:
 	bool stop_ = false, stalled_ = false, lifo_ = false, fault_always_ = false;
 	std::uintptr_t fault_page_ = 0;
 	std::uint8_t fail_status_ = 0;
+	std::function<void(const dsa_hw_desc &, std::uint32_t)> performed_;
 	unsigned fail_count_ = 0, refuse_ = 0;
 	std::atomic<unsigned> accepted_{0}, dropped_{0}, refused_{0}, completed_{0};
 	std::atomic<std::uint32_t> max_depth_{0};
