@@ -1,5 +1,7 @@
 #include "dsa/work_queue.hpp"
 
+#include "dsa/accel_config.hpp"
+
 #include <dirent.h>
 #include <unistd.h>
 
@@ -116,6 +118,21 @@ std::vector<work_queue> scan(std::string_view root)
 	std::sort(out.begin(), out.end(),
 		[](const work_queue &a, const work_queue &b) { return a.name < b.name; });
 	return out;
+}
+
+std::vector<work_queue> discover(std::string_view root, std::string *source)
+{
+	if (root.empty()) {
+		std::string why;
+		if (auto qs = accel_config_scan(why)) {
+			if (source != nullptr)
+				*source = "libaccel-config";
+			return std::move(*qs);
+		}
+	}
+	if (source != nullptr)
+		*source = "sysfs";
+	return scan(root);
 }
 
 std::string unusable_reason(const work_queue &q, const cpu_features &cpu)

@@ -35,6 +35,12 @@ struct cpu_features {
 };
 cpu_features this_cpu() noexcept;
 
+// The DSA work queues of the real system (root "") as libaccel-config
+// lists them when it can be loaded, else as scan("") reads them; under any
+// other root, scan(root). `source` says which answered ("libaccel-config",
+// "sysfs").
+std::vector<work_queue> discover(std::string_view root, std::string *source = nullptr);
+
 // Every DSA work queue under `root` ("" is the real system; otherwise a
 // directory holding sys/bus/dsa/devices and dev/dsa), in name order.
 // Queues of other devices on the bus (IAA's iaxN) are not listed. A bus

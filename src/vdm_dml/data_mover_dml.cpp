@@ -134,7 +134,7 @@ constexpr vdm wq_vdm = {wq_op_new, wq_op_delete, wq_op_start, wq_op_check, dml_c
 // reasons in `why` otherwise.
 bool attach_queue(data_mover_dml &d, std::string &why)
 {
-	const auto queues = dsa::scan(sysfs_root);
+	const auto queues = dsa::discover(sysfs_root);
 	const auto cpu = forced_cpu.value_or(dsa::this_cpu());
 	why.clear();
 	if (queues.empty()) {

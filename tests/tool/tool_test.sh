@@ -107,6 +107,7 @@ info)
 	mkdir -p "$work/nodsa"
 	expect 0 "$PMEM2" info --dsa-root "$work/nodsa"
 	contains "$out" "DSA:            no work queue" "info without DSA"
+	contains "$out" "DSA discovery:  sysfs" "info --dsa-root reads sysfs"
 	t="$work/dsa"
 	mkdir -p "$t/sys/bus/dsa/devices/dsa0" "$t/sys/bus/dsa/devices/wq0.0" "$t/sys/bus/dsa/devices/wq0.1" "$t/dev/dsa"
 	echo 1 >"$t/sys/bus/dsa/devices/dsa0/numa_node"

@@ -176,7 +176,8 @@ int cmd_info(int argc, char **argv)
 		}
 	}
 
-	const auto queues = dsa::scan(dsa_root);
+	std::string dsa_source;
+	const auto queues = dsa::discover(dsa_root, &dsa_source);
 	const dsa::cpu_features dsa_cpu = dsa::this_cpu();
 
 	const memops::cpu_features &cpu = memops::cpu();
@@ -213,6 +214,7 @@ int cmd_info(int argc, char **argv)
 			.field("movnt_threshold", sel.movnt_threshold)
 			.field("wc_workaround", sel.wc_workaround)
 			.end_object();
+		j.field("dsa_discovery", dsa_source);
 		j.begin_array("dsa_work_queues");
 		for (const auto &q : queues) {
 			const std::string why = dsa::unusable_reason(q, dsa_cpu);
@@ -267,6 +269,7 @@ int cmd_info(int argc, char **argv)
 	std::printf("memmove kernel: %s (non-temporal: %s, threshold %zu bytes%s)\n", sel.kernel,
 		sel.nt_kernel, sel.movnt_threshold, sel.wc_workaround ? ", WC workaround" : "");
 	std::printf("flush:          %s\n", sel.flush);
+	std::printf("DSA discovery:  %s\n", dsa_source.c_str());
 	if (queues.empty())
 		std::printf("DSA:            no work queue\n");
 	for (const auto &q : queues) {
