@@ -7,6 +7,8 @@
 //   dsa/model/one/<size>      one future, created and busy-polled to the end
 //   dsa/model/depth:16/<size> 16 futures, then runtime_wait_multiple; time
 //                             per future
+//   dsa/model/batch:16/<size> 16 copies as one BATCH descriptor (dsa::batch,
+//                             the device side of batching), per copy
 //   dsa/cpu/one/<size>        the same future on the mover's CPU path
 //   dsa/memcpy/<size>         plain memcpy of the size, the copy alone
 // CPU time per operation. The fake platform and the model come from the
@@ -19,6 +21,7 @@
 #include <memory>
 #include <vector>
 
+#include "dsa/batch.hpp"
 #include "support/dsa_model.hpp"
 #include "support/fake_dsa.hpp"
 #include "vdm_dml/data_mover_dml.hpp"
@@ -122,6 +125,29 @@ void model_depth16(benchmark::State &state)
 	state.SetItemsProcessed(state.iterations() * 16);
 }
 
+void model_batch16(benchmark::State &state)
+{
+	setup &s = the_setup();
+	const auto n = static_cast<std::size_t>(state.range(0));
+	pmem2::dsa::queue_link q;
+	q.port = &s.model;
+	q.dedicated = true;
+	q.size = 128;
+	q.max_transfer_size = 1 << 21;
+	for (auto _ : state) {
+		pmem2::dsa::batch b(q, 16);
+		for (std::size_t i = 0; i < 16; ++i) {
+			vdm_operation op{};
+			op.type = VDM_OPERATION_MEMCPY;
+			op.data.memcpy = {s.dst.data() + i * n, s.src.data() + i * n, n, VDM_F_MEM_DURABLE};
+			b.add(op);
+		}
+		while (b.poll() == pmem2::dsa::job_state::running)
+			;
+	}
+	state.SetItemsProcessed(state.iterations() * 16);
+}
+
 void plain(benchmark::State &state)
 {
 	setup &s = the_setup();
@@ -137,6 +163,7 @@ void plain(benchmark::State &state)
 
 BENCHMARK(model_one)->Name("dsa/model/one")->Arg(64)->Arg(4096)->MeasureProcessCPUTime();
 BENCHMARK(model_depth16)->Name("dsa/model/depth:16")->Arg(64)->Arg(4096)->MeasureProcessCPUTime();
+BENCHMARK(model_batch16)->Name("dsa/model/batch:16")->Arg(64)->Arg(4096)->MeasureProcessCPUTime();
 BENCHMARK(cpu_one)->Name("dsa/cpu/one")->Arg(64)->Arg(4096)->MeasureProcessCPUTime();
 BENCHMARK(plain)->Name("dsa/memcpy")->Arg(64)->Arg(4096)->MeasureProcessCPUTime();
 

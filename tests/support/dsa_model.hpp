@@ -8,6 +8,9 @@
 //   * complete the next descriptors with a given status;
 //   * drop descriptors past a dedicated queue's size (as MOVDIR64B to a
 //     full queue does), or refuse ENQCMD for a while on a shared one;
+//   * fail one descriptor of the next batch (BATCH descriptors are read as
+//     the device reads them: the list, each with its own record, then the
+//     batch's record, BATCH_FAIL when any of them failed);
 //   * complete out of order (newest first), stall, or take time per byte;
 //   * or run each descriptor inside submit(), a device of zero latency.
 #pragma once
@@ -37,6 +40,7 @@ public:
 		std::uint32_t size = 16;
 		std::uint64_t max_transfer_size = 1u << 21;
 		std::chrono::nanoseconds per_kib{0};	// device time per KiB moved
+		std::uint32_t max_batch_size = 1024;
 		// Performs each descriptor inside submit(), on the sender's thread:
 		// a device of zero latency, for measuring the sender's own cost.
 		bool inline_device = false;
@@ -95,6 +99,13 @@ public:
 		std::lock_guard<std::mutex> l(m_);
 		fail_status_ = status;
 		fail_count_ = count;
+	}
+	// In the next batch, descriptor `index` completes with `status`.
+	void fail_in_batch(std::uint32_t index, std::uint8_t status)
+	{
+		std::lock_guard<std::mutex> l(m_);
+		batch_fail_index_ = index;
+		batch_fail_status_ = status;
 	}
 	void refuse(unsigned count)
 	{
@@ -176,10 +187,59 @@ private:
 
 	void perform(const dsa_hw_desc &d, std::uint8_t forced, std::uintptr_t fault_page)
 	{
+		if (d.opcode == DSA_OPCODE_BATCH && forced == 0) {
+			perform_batch(d, fault_page);
+			return;
+		}
+		perform_one(d, forced, fault_page);
+	}
+
+	void perform_batch(const dsa_hw_desc &b, std::uintptr_t fault_page)
+	{
+		auto *rec = reinterpret_cast<dsa_completion_record *>(static_cast<std::uintptr_t>(b.completion_addr));
+		if (rec == nullptr || b.completion_addr % 32 != 0)
+			return;
+		std::uint8_t status = DSA_COMP_SUCCESS;
+		std::uint32_t ok = 0;
+		std::int64_t fail_index;
+		std::uint8_t fail_status;
+		{
+			std::lock_guard<std::mutex> l(m_);
+			fail_index = batch_fail_index_;
+			fail_status = batch_fail_status_;
+			batch_fail_index_ = -1;
+		}
+		if (b.desc_count == 0 || b.desc_count > o_.max_batch_size)
+			status = DSA_COMP_DESC_CNT_ERANGE;
+		else if (b.desc_list_addr % 64 != 0)
+			status = DSA_COMP_DESCLIST_ALIGN;
+		else {
+			const auto *list = reinterpret_cast<const dsa_hw_desc *>(static_cast<std::uintptr_t>(b.desc_list_addr));
+			for (std::uint32_t i = 0; i < b.desc_count; ++i) {
+				const std::uint8_t forced = std::int64_t(i) == fail_index ? fail_status : 0;
+				if (list[i].opcode == DSA_OPCODE_BATCH) {
+					if (perform_one(list[i], DSA_COMP_BAD_OPCODE, 0) == DSA_COMP_SUCCESS)
+						++ok;
+					continue;
+				}
+				if (perform_one(list[i], forced, fault_page) == DSA_COMP_SUCCESS)
+					++ok;
+			}
+			if (ok != b.desc_count)
+				status = DSA_COMP_BATCH_FAIL;
+		}
+		rec->bytes_completed = ok;
+		rec->fault_addr = 0;
+		__atomic_store_n(const_cast<std::uint8_t *>(&rec->status), status, __ATOMIC_RELEASE);
+	}
+
+	// One descriptor; returns the status it wrote (0: no record).
+	std::uint8_t perform_one(const dsa_hw_desc &d, std::uint8_t forced, std::uintptr_t fault_page)
+	{
 		auto *rec = reinterpret_cast<dsa_completion_record *>(static_cast<std::uintptr_t>(d.completion_addr));
 		if (!(d.flags & IDXD_OP_FLAG_CRAV) || !(d.flags & IDXD_OP_FLAG_RCR) || rec == nullptr ||
 		    d.completion_addr % 32 != 0)
-			return;	// no record requested or none writable: nothing reported
+			return 0;	// no record requested or none writable: nothing reported
 		std::uint8_t status = DSA_COMP_SUCCESS;
 		std::uint32_t done = d.xfer_size;
 		std::uint64_t fault_addr = 0;
@@ -226,6 +286,7 @@ private:
 		rec->bytes_completed = done;
 		rec->fault_addr = fault_addr;
 		__atomic_store_n(const_cast<std::uint8_t *>(&rec->status), status, __ATOMIC_RELEASE);
+		return status;
 	}
 
 	const options o_;
@@ -236,6 +297,8 @@ private:
 	bool stop_ = false, stalled_ = false, lifo_ = false, fault_always_ = false;
 	std::uintptr_t fault_page_ = 0;
 	std::uint8_t fail_status_ = 0;
+	std::int64_t batch_fail_index_ = -1;
+	std::uint8_t batch_fail_status_ = 0;
 	std::function<void(const dsa_hw_desc &, std::uint32_t)> performed_;
 	unsigned fail_count_ = 0, refuse_ = 0;
 	std::atomic<unsigned> accepted_{0}, dropped_{0}, refused_{0}, completed_{0};

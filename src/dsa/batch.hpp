@@ -1,0 +1,64 @@
+// Runs of small operations sent as one BATCH descriptor: the operations'
+// descriptors in a 64-byte aligned array, each with its own completion
+// record, one submission and one record for the batch. A sub-descriptor
+// that stops at a page fault is resumed on its own (a dsa::job for the rest
+// of that operation); any other failing status fails that operation only.
+// The device side of batching: what runs land here is the mover's choice.
+#pragma once
+
+#include <libminiasync/vdm.h>
+
+#include <cstddef>
+#include <memory>
+#include <vector>
+
+#include "dsa/descriptor.hpp"
+#include "dsa/job.hpp"
+
+namespace pmem2::dsa {
+
+class batch {
+public:
+	// Room for `capacity` operations (at most the queue's max_batch_size).
+	batch(queue_link &q, std::size_t capacity);
+	batch(const batch &) = delete;
+	batch &operator=(const batch &) = delete;
+	~batch();
+
+	// Adds an operation (copied); false when the batch is full, already
+	// sent, or the operation cannot go in one descriptor (empty, longer
+	// than the queue's maximum transfer, or an overlapping move).
+	bool add(const vdm_operation &op) noexcept;
+	std::size_t size() const noexcept { return count_; }
+
+	// Sends the batch or checks it; never blocks. done when every
+	// operation has ended, each with its own state.
+	job_state poll() noexcept;
+	job_state state_of(std::size_t i) const noexcept { return states_[i]; }
+	std::uint8_t status_of(std::size_t i) const noexcept { return statuses_[i]; }
+	// Whether the batch went out as one submission (for tests).
+	unsigned sends() const noexcept { return sends_; }
+
+private:
+	bool send() noexcept;
+	void settle() noexcept;
+
+	queue_link &q_;
+	std::size_t capacity_;
+	std::size_t count_ = 0;
+	// One allocation holds the arrays below, each `capacity_` long: the
+	// descriptors (64-byte aligned, the device reads them as a list), their
+	// records (32-byte aligned), the operations, their states and statuses.
+	void *block_ = nullptr;
+	dsa_hw_desc *descs_ = nullptr;
+	completion *recs_ = nullptr;
+	vdm_operation *ops_ = nullptr;
+	job_state *states_ = nullptr;
+	std::uint8_t *statuses_ = nullptr;
+	completion batch_rec_{};
+	std::vector<std::unique_ptr<job>> resumed_;	// per operation: the rest after a fault
+	bool sent_ = false, settled_ = false, holds_slot_ = false;
+	unsigned sends_ = 0;
+};
+
+} // namespace pmem2::dsa
