@@ -191,6 +191,23 @@ cp_errors)
 	contains "$err" "cannot be mapped" "DST not mappable"
 	expect 1 "$PMEM2" cp "$work/src" "$work/src"
 	contains "$err" "same file" "SRC is DST"
+	# The DSA mover: where no work queue is usable, the copy fails before DST
+	# is touched (an existing DST keeps its bytes, a new one is not made).
+	printf 'old bytes' >"$work/kept"
+	if [ ! -e /dev/dsa ]; then
+		expect 1 "$PMEM2" cp --mover dsa "$work/src" "$work/kept"
+		contains "$err" "cannot use the DSA mover: data_mover_dml_new(DATA_MOVER_DML_HARDWARE): " "--mover dsa without DSA"
+		[ "$(cat "$work/kept")" = "old bytes" ] || fail "a failed --mover dsa copy changed DST"
+		expect 1 "$PMEM2" cp --json --mover dsa "$work/src" "$work/new_dst"
+		[ -e "$work/new_dst" ] && fail "a failed --mover dsa copy created DST"
+		if have_python; then
+			[ "$(json_get "$out" 'j["code"]')" = -19 ] || fail "json code for --mover dsa: $out"
+		fi
+	else
+		echo "note: /dev/dsa exists; --mover dsa is run as a copy" >&2
+		expect 0 "$PMEM2" cp --mover dsa --verify "$work/src" "$work/kept"
+		cmp -s "$work/src" "$work/kept" || fail "--mover dsa copy differs"
+	fi
 	# A file size limit: the destination cannot grow.
 	expect 1 bash -c "ulimit -f 16; exec \"$PMEM2\" cp \"$work/src\" \"$work/limited\""
 	contains "$err" "File too large" "size limit"

@@ -21,12 +21,14 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <memory>
 #include <optional>
 #include <string>
 #include <thread>
 #include <variant>
 #include <vector>
 
+#include <libminiasync-vdm-dml.h>
 #include <pmem2/pmem2.hpp>
 
 #include "tool.hpp"
@@ -44,7 +46,8 @@ const char help_text[] =
 	"the same command again to finish it.\n"
 	"\n"
 	"  --mover KIND     threads (default), default (the map's own mover, which\n"
-	"                   copies on the calling thread) or sync\n"
+	"                   copies on the calling thread), sync, or dsa (a DSA work\n"
+	"                   queue; fails, changing nothing, when none is usable)\n"
 	"  --threads N      worker threads of the threads mover (default 4)\n"
 	"  --chunk SIZE     bytes per operation, e.g. 1M (default 4M)\n"
 	"  --inflight N     operations in flight at once (default 8)\n"
@@ -86,8 +89,8 @@ cp_options parse(int argc, char **argv)
 			throw std::monostate{};
 		} else if (is("--mover")) {
 			o.mover = std::string(a.value("--mover", arg));
-			if (o.mover != "threads" && o.mover != "default" && o.mover != "sync")
-				throw usage_error{"--mover: expected threads, default or sync, got '" + o.mover + "'"};
+			if (o.mover != "threads" && o.mover != "default" && o.mover != "sync" && o.mover != "dsa")
+				throw usage_error{"--mover: expected threads, default, sync or dsa, got '" + o.mover + "'"};
 		} else if (is("--threads")) {
 			o.threads = parse_count("--threads", a.value("--threads", arg), 1, 256);
 		} else if (is("--chunk")) {
@@ -230,6 +233,27 @@ int run_cp(const cp_options &o)
 	if (::stat(o.dst.c_str(), &dst_st) == 0 && dst_st.st_dev == sst.st_dev && dst_st.st_ino == sst.st_ino)
 		return failed("'" + o.src + "' and '" + o.dst + "' are the same file", -EINVAL);
 
+	// The mover, before DST is touched: one that cannot be had fails the
+	// copy with DST as it was.
+	std::optional<threads_mover> tmover;
+	std::optional<sync_mover> smover;
+	std::unique_ptr<data_mover_dml, void (*)(data_mover_dml *)> dsa_mover(nullptr, data_mover_dml_delete);
+	if (o.mover == "threads") {
+		auto m = threads_mover::try_create(o.threads, 128);
+		if (!m)
+			return failed("cannot start the threads mover: " + m.error().message, m.code());
+		tmover.emplace(std::move(*m));
+	} else if (o.mover == "sync") {
+		auto m = sync_mover::try_create();
+		if (!m)
+			return failed("cannot create the sync mover: " + m.error().message, m.code());
+		smover.emplace(std::move(*m));
+	} else if (o.mover == "dsa") {
+		dsa_mover.reset(data_mover_dml_new(DATA_MOVER_DML_HARDWARE));
+		if (!dsa_mover)
+			return failed(std::string("cannot use the DSA mover: ") + data_mover_dml_errormsg(), -ENODEV);
+	}
+
 	// Destination: created if missing, the same check as the source's before
 	// anything is changed; then its blocks are allocated up front, so running
 	// out of space fails here, not in a store, and before DST is resized or
@@ -277,25 +301,16 @@ int run_cp(const cp_options &o)
 
 	auto t0 = clock_type::now();
 	std::string gran = "n/a";
-	std::optional<threads_mover> tmover;
-	std::optional<sync_mover> smover;
 	bool verified = false;
 
 	if (total != 0) {
 		map_options dopt;
-		if (o.mover == "threads") {
-			auto m = threads_mover::try_create(o.threads, 128);
-			if (!m)
-				return failed("cannot start the threads mover: " + m.error().message, m.code());
-			tmover.emplace(std::move(*m));
+		if (tmover)
 			dopt.mover = *tmover;
-		} else if (o.mover == "sync") {
-			auto m = sync_mover::try_create();
-			if (!m)
-				return failed("cannot create the sync mover: " + m.error().message, m.code());
-			smover.emplace(std::move(*m));
+		else if (smover)
 			dopt.mover = *smover;
-		}
+		else if (dsa_mover)
+			dopt.mover = data_mover_dml_get_vdm(dsa_mover.get());
 		if (S_ISCHR(dst_st.st_mode)) {
 			auto align = dsrc->try_alignment();
 			if (!align)
