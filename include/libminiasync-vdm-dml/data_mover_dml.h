@@ -51,6 +51,12 @@ const char *data_mover_dml_errormsg(void);
  * DATA_MOVER_DML_HARDWARE (an AUTO mover reports the one it chose). */
 enum data_mover_dml_type data_mover_dml_get_path(const struct data_mover_dml *dmd);
 
+/* For a completed future made on a DSA mover whose result is
+ * VDM_ERROR_JOB_CORRUPTED: the completion status the device reported
+ * (<linux/idxd.h> enum dsa_completion_status, without the fault-on-write
+ * bit); 0 for a future that succeeded. */
+unsigned data_mover_dml_status(const struct vdm_operation_future *f);
+
 #ifdef __cplusplus
 }
 #endif

@@ -53,8 +53,16 @@ future_state cpu_op_check(void *, const vdm_operation *) noexcept
 	return FUTURE_STATE_COMPLETE;
 }
 
+// The device's status of a failed operation is kept in the operation's
+// padding word, which data_mover_dml_status reads: 0 for success.
+void keep_status(const vdm_operation *op, std::uint8_t status) noexcept
+{
+	const_cast<vdm_operation *>(op)->padding = status;
+}
+
 void cpu_op_delete(void *, const vdm_operation *op, vdm_operation_output *out) noexcept
 {
+	keep_status(op, 0);
 	masync::fill_output(*op, VDM_SUCCESS, out);
 }
 
@@ -104,6 +112,7 @@ void wq_op_delete(void *data, const vdm_operation *op, vdm_operation_output *out
 {
 	auto *s = static_cast<slot *>(data);
 	vdm_operation_result r = VDM_SUCCESS;
+	std::uint8_t status = 0;
 	if (s->started) {
 		// A future dropped while its descriptor is in flight: the device
 		// still writes the record, so the job must end before its memory
@@ -111,10 +120,13 @@ void wq_op_delete(void *data, const vdm_operation *op, vdm_operation_output *out
 		dsa::job_state st;
 		while ((st = s->get()->poll()) == dsa::job_state::running)
 			;
-		if (st == dsa::job_state::failed)
+		if (st == dsa::job_state::failed) {
 			r = VDM_ERROR_JOB_CORRUPTED;
+			status = s->get()->failed_status();
+		}
 		s->get()->~job();
 	}
+	keep_status(op, status);
 	masync::fill_output(*op, r, out);
 	delete s;
 }
@@ -247,4 +259,9 @@ PMEM2_EXPORT const char *data_mover_dml_errormsg(void)
 PMEM2_EXPORT enum data_mover_dml_type data_mover_dml_get_path(const struct data_mover_dml *dmd)
 {
 	return dmd != nullptr ? dmd->path : DATA_MOVER_DML_SOFTWARE;
+}
+
+PMEM2_EXPORT unsigned data_mover_dml_status(const struct vdm_operation_future *f)
+{
+	return f != nullptr ? f->data.operation.padding & 0xffu : 0;
 }

@@ -28,6 +28,7 @@ run(struct vdm *v, unsigned long long flags)
 	struct vdm_operation_future c = vdm_memcpy(v, dst, src, sizeof(src), flags);
 	runtime_wait(r, FUTURE_AS_RUNNABLE(&c));
 	CHECK(FUTURE_OUTPUT(&c)->result == VDM_SUCCESS);
+	CHECK(data_mover_dml_status(&c) == 0);
 	CHECK(memcmp(dst, src, sizeof(src)) == 0);
 	struct vdm_operation_future m = vdm_memmove(v, dst + 1, dst, 100, flags);
 	runtime_wait(r, FUTURE_AS_RUNNABLE(&m));

@@ -196,10 +196,22 @@ TEST(DmlHardwarePath, AFailingStatusReachesTheFuture)
 	runtime_wait(r, FUTURE_AS_RUNNABLE(&c));
 	EXPECT_EQ(c.output.result, VDM_ERROR_JOB_CORRUPTED);
 	EXPECT_EQ(c.output.type, VDM_OPERATION_MEMCPY);
+	EXPECT_EQ(data_mover_dml_status(&c), unsigned(DSA_COMP_HW_ERR1));
 	// The mover goes on working after a failure.
 	auto ok = vdm_memcpy(data_mover_dml_get_vdm(d), dst.p, src.p, 4096, 0);
 	runtime_wait(r, FUTURE_AS_RUNNABLE(&ok));
 	EXPECT_EQ(ok.output.result, VDM_SUCCESS);
+	EXPECT_EQ(data_mover_dml_status(&ok), 0u);
+	// Each failing status the device reports is the one the future keeps.
+	for (std::uint8_t st : {std::uint8_t(DSA_COMP_XFER_ERANGE), std::uint8_t(DSA_COMP_ADDR_ALIGN),
+		     std::uint8_t(DSA_COMP_TRANSLATION_FAIL)}) {
+		m.model.fail_next(st);
+		auto e = vdm_memset(data_mover_dml_get_vdm(d), dst.p, 1, 4096, 0);
+		runtime_wait(r, FUTURE_AS_RUNNABLE(&e));
+		EXPECT_EQ(e.output.result, VDM_ERROR_JOB_CORRUPTED);
+		EXPECT_EQ(data_mover_dml_status(&e), unsigned(st));
+	}
+	EXPECT_EQ(data_mover_dml_status(nullptr), 0u);
 	runtime_delete(r);
 	data_mover_dml_delete(d);
 }
