@@ -22,46 +22,31 @@
 #include <vector>
 
 #include "dsa/batch.hpp"
-#include "support/dsa_model.hpp"
-#include "support/fake_dsa.hpp"
-#include "vdm_dml/data_mover_dml.hpp"
+#include "support/dsa_on_model.hpp"
 
 namespace {
 
-pmem2::test::dsa_model *the_model;
-
-struct model_portal : pmem2::dsa::portal {
-	bool submit(const dsa_hw_desc &d) noexcept override { return the_model->submit(d); }
-};
-
-std::unique_ptr<pmem2::dsa::portal> open_model(const pmem2::dsa::work_queue &, std::string &)
+// The mover on a fake queue of 128 entries over the zero-latency model.
+pmem2::test::fake_wq queue_of_128()
 {
-	return std::make_unique<model_portal>();
+	pmem2::test::fake_wq w;
+	w.size = 128;
+	return w;
 }
 
-// The mover on a fake queue of 128 entries over the zero-latency model.
-struct setup {
-	pmem2::test::fake_dsa platform;
-	pmem2::test::dsa_model model{[] {
-		pmem2::test::dsa_model::options o;
-		o.size = 128;
-		o.inline_device = true;
-		return o;
-	}()};
+pmem2::test::dsa_model::options zero_latency()
+{
+	pmem2::test::dsa_model::options o;
+	o.inline_device = true;
+	return o;
+}
+
+struct setup : pmem2::test::dsa_on_model {
 	data_mover_dml *hw = nullptr, *cpu = nullptr;
 	std::vector<char> src = std::vector<char>(1 << 20, 1), dst = std::vector<char>(1 << 20);
 
-	setup()
+	setup() : dsa_on_model(queue_of_128(), zero_latency())
 	{
-		platform.add_device(0);
-		pmem2::test::fake_wq w;
-		w.size = 128;
-		platform.add_wq(0, 0, w);
-		the_model = &model;
-		const pmem2::dsa::cpu_features features{true, true};
-		pmem2::vdm_dml::set_sysfs_root(platform.tree.root());
-		pmem2::vdm_dml::set_cpu_features(&features);
-		pmem2::vdm_dml::set_portal_opener(open_model);
 		hw = data_mover_dml_new(DATA_MOVER_DML_HARDWARE);
 		cpu = data_mover_dml_new(DATA_MOVER_DML_SOFTWARE);
 		if (hw == nullptr || cpu == nullptr)
@@ -71,9 +56,6 @@ struct setup {
 	{
 		data_mover_dml_delete(hw);
 		data_mover_dml_delete(cpu);
-		pmem2::vdm_dml::set_portal_opener(nullptr);
-		pmem2::vdm_dml::set_cpu_features(nullptr);
-		pmem2::vdm_dml::set_sysfs_root("");
 	}
 };
 

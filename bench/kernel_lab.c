@@ -249,24 +249,6 @@ static const struct candidate candidates[] = {
 };
 #define N_CANDIDATES (sizeof(candidates) / sizeof(candidates[0]))
 
-static int
-in_list(const char *list, const char *name)
-{
-	if (list == NULL)
-		return 1;
-	size_t len = strlen(name);
-	for (const char *p = list; *p;) {
-		const char *e = strchr(p, ',');
-		size_t l = e ? (size_t)(e - p) : strlen(p);
-		if (l == len && strncmp(p, name, l) == 0)
-			return 1;
-		if (!e)
-			break;
-		p = e + 1;
-	}
-	return 0;
-}
-
 /* A shape that is fast because it writes the wrong bytes measures nothing:
  * each candidate's first call at each size is checked. */
 static int
@@ -386,7 +368,7 @@ main(int argc, char **argv)
 			 * measured right after the same neighbour. */
 			for (size_t k = 0; k < N_CANDIDATES; ++k) {
 				const struct candidate *c = &candidates[(k + (size_t)r * 7) % N_CANDIDATES];
-				if (!in_list(ops, sbs_op_names[c->op]) || !in_list(names, c->name))
+				if (!sbs_in_list(ops, sbs_op_names[c->op]) || !sbs_in_list(names, c->name))
 					continue;
 				if ((c->lib == 2 && !have_pmdk) || (c->one_line && (size_list[si] != 64 || names == NULL)))
 					continue;

@@ -63,24 +63,6 @@ cell(const struct sbs_target *t, const struct sbs_source *src, const char *gran,
 	return 0;
 }
 
-static int
-in_list(const char *list, const char *name)
-{
-	if (list == NULL)
-		return 1;
-	size_t len = strlen(name);
-	for (const char *p = list; *p;) {
-		const char *e = strchr(p, ',');
-		size_t l = e ? (size_t)(e - p) : strlen(p);
-		if (l == len && strncmp(p, name, l) == 0)
-			return 1;
-		if (!e)
-			break;
-		p = e + 1;
-	}
-	return 0;
-}
-
 int
 main(int argc, char **argv)
 {
@@ -148,13 +130,13 @@ main(int argc, char **argv)
 
 	int warmed_up = 0, rc = 0;
 	for (int op = SBS_MEMCPY; op <= SBS_PERSIST && rc == 0; ++op) {
-		if (!in_list(ops, sbs_op_names[op]))
+		if (!sbs_in_list(ops, sbs_op_names[op]))
 			continue;
 		for (size_t fi = 0; fi < sbs_n_flags && rc == 0; ++fi) {
 			/* persist takes no flags. */
 			if (op == SBS_PERSIST && fi != 0)
 				continue;
-			if (op != SBS_PERSIST && !in_list(flags, sbs_flags[fi].name))
+			if (op != SBS_PERSIST && !sbs_in_list(flags, sbs_flags[fi].name))
 				continue;
 			for (size_t si = 0; si < nsizes && rc == 0; ++si) {
 				/*

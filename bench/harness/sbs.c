@@ -449,6 +449,24 @@ sbs_measure(const struct sbs_target *t, const struct sbs_source *src, enum sbs_o
 	return 0;
 }
 
+int
+sbs_in_list(const char *list, const char *name)
+{
+	if (list == NULL)
+		return 1;
+	size_t len = strlen(name);
+	for (const char *p = list; *p;) {
+		const char *e = strchr(p, ',');
+		size_t l = e ? (size_t)(e - p) : strlen(p);
+		if (l == len && strncmp(p, name, l) == 0)
+			return 1;
+		if (!e)
+			break;
+		p = e + 1;
+	}
+	return 0;
+}
+
 static int
 cmp_double(const void *a, const void *b)
 {

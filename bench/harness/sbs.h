@@ -165,6 +165,10 @@ struct sbs_samples {
 int sbs_measure(const struct sbs_target *t, const struct sbs_source *src, enum sbs_op op,
 	unsigned flags, size_t size, const struct sbs_limits *lim, struct sbs_samples *out);
 
+/* Whether `name` is one of the comma-separated `list` (a NULL list holds
+ * everything): the benchmarks' -o/-f/-c selections. */
+int sbs_in_list(const char *list, const char *name);
+
 /* The median of the samples (sorts them); 0 when there are none. */
 double sbs_median(struct sbs_samples *s);
 void sbs_samples_free(struct sbs_samples *s);

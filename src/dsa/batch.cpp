@@ -11,63 +11,6 @@
 #include "miniasync/ops.hpp"
 
 namespace pmem2::dsa {
-namespace {
-
-bool overlapping_move(const vdm_operation &op) noexcept
-{
-	if (op.type != VDM_OPERATION_MEMMOVE)
-		return false;
-	const auto d = reinterpret_cast<std::uintptr_t>(op.data.memmove.dest);
-	const auto s = reinterpret_cast<std::uintptr_t>(op.data.memmove.src);
-	const std::size_t n = op.data.memmove.n;
-	return d < s ? s - d < n : d - s < n;
-}
-
-dsa_hw_desc describe(const vdm_operation &op, completion *c) noexcept
-{
-	const std::uint64_t flags = masync::op_flags(op);
-	const auto n = static_cast<std::uint32_t>(masync::op_length(op));
-	switch (op.type) {
-	case VDM_OPERATION_MEMCPY:
-		return memmove_desc(op.data.memcpy.dest, op.data.memcpy.src, n, flags, c);
-	case VDM_OPERATION_MEMMOVE:
-		return memmove_desc(op.data.memmove.dest, op.data.memmove.src, n, flags, c);
-	case VDM_OPERATION_MEMSET:
-		return fill_desc(op.data.memset.str, op.data.memset.c, n, flags, c);
-	case VDM_OPERATION_FLUSH:
-	default:
-		return cflush_desc(op.data.flush.dest, n, c);
-	}
-}
-
-// The part of `op` after its first `done` bytes.
-vdm_operation rest_of(const vdm_operation &op, std::size_t done) noexcept
-{
-	vdm_operation r = op;
-	switch (r.type) {
-	case VDM_OPERATION_MEMCPY:
-		r.data.memcpy.dest = static_cast<char *>(r.data.memcpy.dest) + done;
-		r.data.memcpy.src = static_cast<char *>(r.data.memcpy.src) + done;
-		r.data.memcpy.n -= done;
-		break;
-	case VDM_OPERATION_MEMMOVE:
-		r.data.memmove.dest = static_cast<char *>(r.data.memmove.dest) + done;
-		r.data.memmove.src = static_cast<char *>(r.data.memmove.src) + done;
-		r.data.memmove.n -= done;
-		break;
-	case VDM_OPERATION_MEMSET:
-		r.data.memset.str = static_cast<char *>(r.data.memset.str) + done;
-		r.data.memset.n -= done;
-		break;
-	case VDM_OPERATION_FLUSH:
-		r.data.flush.dest = static_cast<char *>(r.data.flush.dest) + done;
-		r.data.flush.n -= done;
-		break;
-	}
-	return r;
-}
-
-} // namespace
 
 batch::batch(queue_link &q, std::size_t capacity) : q_(q), capacity_(capacity)
 {
@@ -90,16 +33,14 @@ batch::batch(queue_link &q, std::size_t capacity) : q_(q), capacity_(capacity)
 batch::~batch()
 {
 	if (holds_slot_)
-		q_.in_flight.fetch_sub(1, std::memory_order_release);
+		q_.give_slot();
 	std::free(block_);
 }
 
 bool batch::add(const vdm_operation &op) noexcept
 {
 	const std::size_t n = masync::op_length(op);
-	const std::uint64_t limit = q_.max_transfer_size ? q_.max_transfer_size : 0xffffffffu;
-	if (sent_ || count_ >= capacity_ || n == 0 || n > limit || n > 0xffffffffu ||
-	    overlapping_move(op))
+	if (sent_ || count_ >= capacity_ || n == 0 || n > q_.piece_limit() || overlapping_move(op))
 		return false;
 	ops_[count_] = op;
 	states_[count_] = job_state::running;
@@ -110,17 +51,14 @@ bool batch::add(const vdm_operation &op) noexcept
 
 bool batch::send() noexcept
 {
-	if (q_.dedicated && !holds_slot_) {
-		std::uint32_t n = q_.in_flight.load(std::memory_order_relaxed);
-		do {
-			if (n >= q_.size)
-				return false;
-		} while (!q_.in_flight.compare_exchange_weak(n, n + 1, std::memory_order_acquire));
+	if (!holds_slot_) {
+		if (!q_.take_slot())
+			return false;
 		holds_slot_ = true;
 	}
 	for (std::size_t i = 0; i < count_; ++i) {
 		std::memset(&recs_[i], 0, sizeof(completion));
-		descs_[i] = describe(ops_[i], &recs_[i]);
+		descs_[i] = describe(ops_[i], 0, static_cast<std::uint32_t>(masync::op_length(ops_[i])), &recs_[i]);
 	}
 	std::memset(&batch_rec_, 0, sizeof(batch_rec_));
 	dsa_hw_desc b;
@@ -136,10 +74,8 @@ bool batch::send() noexcept
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 #endif
 	if (!q_.port->submit(b)) {
-		if (holds_slot_) {
-			q_.in_flight.fetch_sub(1, std::memory_order_release);
-			holds_slot_ = false;
-		}
+		q_.give_slot();
+		holds_slot_ = false;
 		return false;
 	}
 	++sends_;
@@ -153,7 +89,7 @@ void batch::settle() noexcept
 {
 	settled_ = true;
 	if (holds_slot_) {
-		q_.in_flight.fetch_sub(1, std::memory_order_release);
+		q_.give_slot();
 		holds_slot_ = false;
 	}
 	const outcome whole = read(batch_rec_);
@@ -165,8 +101,8 @@ void batch::settle() noexcept
 			states_[i] = job_state::done;
 			break;
 		case outcome_kind::page_fault: {
-			vdm_operation r = rest_of(ops_[i], o.bytes_completed);
-			resumed_[i].reset(new (std::nothrow) job(r, q_));
+			touch_page(o.fault_addr, o.fault_on_write);
+			resumed_[i].reset(new (std::nothrow) job(ops_[i], q_, o.bytes_completed));
 			if (!resumed_[i]) {
 				states_[i] = job_state::failed;
 				statuses_[i] = o.status;

@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <cstring>
 
+#include "durable/protocol.hpp"
+
 namespace pmem2::dsa {
 namespace {
 
@@ -61,6 +63,35 @@ dsa_hw_desc cflush_desc(void *dst, std::uint32_t n, completion *c) noexcept
 	d.dst_addr = addr(dst);
 	d.xfer_size = n;
 	return d;
+}
+
+dsa_hw_desc describe(const vdm_operation &op, std::size_t off, std::uint32_t n,
+	completion *c) noexcept
+{
+	const std::uint64_t flags = durable::flags_of(op);
+	switch (op.type) {
+	case VDM_OPERATION_MEMCPY:
+		return memmove_desc(static_cast<char *>(op.data.memcpy.dest) + off,
+			static_cast<const char *>(op.data.memcpy.src) + off, n, flags, c);
+	case VDM_OPERATION_MEMMOVE:
+		return memmove_desc(static_cast<char *>(op.data.memmove.dest) + off,
+			static_cast<const char *>(op.data.memmove.src) + off, n, flags, c);
+	case VDM_OPERATION_MEMSET:
+		return fill_desc(static_cast<char *>(op.data.memset.str) + off, op.data.memset.c, n, flags, c);
+	case VDM_OPERATION_FLUSH:
+	default:
+		return cflush_desc(static_cast<char *>(op.data.flush.dest) + off, n, c);
+	}
+}
+
+bool overlapping_move(const vdm_operation &op) noexcept
+{
+	if (op.type != VDM_OPERATION_MEMMOVE || op.data.memmove.n == 0)
+		return false;
+	const auto d = reinterpret_cast<std::uintptr_t>(op.data.memmove.dest);
+	const auto s = reinterpret_cast<std::uintptr_t>(op.data.memmove.src);
+	const std::size_t n = op.data.memmove.n;
+	return d < s ? s - d < n : d - s < n;
 }
 
 outcome read(const completion &c) noexcept

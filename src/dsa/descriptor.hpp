@@ -13,8 +13,10 @@
 // the cache (CC = 1) unless VDM_F_NO_CACHE_HINT says not to.
 #pragma once
 
+#include <libminiasync/vdm.h>
 #include <linux/idxd.h>
 
+#include <cstddef>
 #include <cstdint>
 
 namespace pmem2::dsa {
@@ -37,6 +39,15 @@ dsa_hw_desc memmove_desc(void *dst, const void *src, std::uint32_t n, std::uint6
 dsa_hw_desc fill_desc(void *dst, int c, std::uint32_t n, std::uint64_t vdm_flags,
 	completion *rec) noexcept;
 dsa_hw_desc cflush_desc(void *dst, std::uint32_t n, completion *c) noexcept;
+
+// The descriptor of bytes [off, off + n) of a vdm operation, by its type.
+dsa_hw_desc describe(const vdm_operation &op, std::size_t off, std::uint32_t n,
+	completion *c) noexcept;
+
+// Whether `op` is a move whose buffers overlap: the device's direction for
+// it is not known, so it is neither cut into pieces nor resumed after a
+// fault (the DSA path runs it on the CPU).
+bool overlapping_move(const vdm_operation &op) noexcept;
 
 enum class outcome_kind { pending, success, page_fault, error };
 

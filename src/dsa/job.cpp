@@ -2,12 +2,12 @@
 
 #include <algorithm>
 #include <cstring>
-#include <limits>
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 #endif
 
+#include "durable/protocol.hpp"
 #include "miniasync/ops.hpp"
 
 namespace pmem2::dsa {
@@ -17,15 +17,9 @@ namespace {
 // address fails the job instead of resubmitting forever.
 constexpr unsigned max_stuck_faults = 3;
 
-bool overlaps(const void *a, const void *b, std::size_t n) noexcept
-{
-	const auto x = reinterpret_cast<std::uintptr_t>(a), y = reinterpret_cast<std::uintptr_t>(b);
-	return n != 0 && (x < y ? y - x < n : x - y < n);
-}
+} // namespace
 
-// Makes the page of `addr` present (and writable, when `write`), as the
-// CPU's own access would; the byte keeps its value.
-void touch(std::uint64_t addr, bool write) noexcept
+void touch_page(std::uint64_t addr, bool write) noexcept
 {
 	auto *p = reinterpret_cast<char *>(static_cast<std::uintptr_t>(addr));
 	if (write)
@@ -34,18 +28,15 @@ void touch(std::uint64_t addr, bool write) noexcept
 		(void)__atomic_load_n(p, __ATOMIC_RELAXED);
 }
 
-} // namespace
-
-job::job(const vdm_operation &op, queue_link &q) noexcept : op_(op), q_(q)
+job::job(const vdm_operation &op, queue_link &q, std::size_t start) noexcept
+	: op_(op), q_(q), done_(start)
 {
 	const std::size_t len = masync::op_length(op_);
-	// An overlapping move cannot be cut into pieces or resumed after a
-	// fault without knowing the device's direction: it runs on the CPU.
-	const bool overlapping = (op_.type == VDM_OPERATION_MEMMOVE &&
-		overlaps(op_.data.memmove.dest, op_.data.memmove.src, len));
-	if (len == 0 || overlapping) {
+	if (done_ >= len) {
+		state_ = job_state::done;
+	} else if (overlapping_move(op_)) {
 		masync::run_plain(op_, 0, len);
-		if ((masync::op_flags(op_) & VDM_F_MEM_DURABLE) && len != 0)
+		if (durable::flags_of(op_) & VDM_F_MEM_DURABLE)
 			masync::write_back(masync::op_dest(op_), len);
 		state_ = job_state::done;
 	}
@@ -59,46 +50,21 @@ job::~job()
 void job::release_slot() noexcept
 {
 	if (holds_slot_) {
-		q_.in_flight.fetch_sub(1, std::memory_order_release);
+		q_.give_slot();
 		holds_slot_ = false;
 	}
 }
 
 bool job::send() noexcept
 {
-	if (q_.dedicated && !holds_slot_) {
-		std::uint32_t n = q_.in_flight.load(std::memory_order_relaxed);
-		do {
-			if (n >= q_.size)
-				return false;	// a full dedicated queue would drop it
-		} while (!q_.in_flight.compare_exchange_weak(n, n + 1, std::memory_order_acquire));
+	if (!holds_slot_) {
+		if (!q_.take_slot())
+			return false;	// a full dedicated queue would drop it
 		holds_slot_ = true;
 	}
 	const std::size_t len = masync::op_length(op_);
-	std::uint64_t limit = q_.max_transfer_size ? q_.max_transfer_size : std::numeric_limits<std::uint32_t>::max();
-	limit = std::min<std::uint64_t>(limit, std::numeric_limits<std::uint32_t>::max());
-	piece_ = static_cast<std::size_t>(std::min<std::uint64_t>(len - done_, limit));
-	const auto n = static_cast<std::uint32_t>(piece_);
-	const std::uint64_t flags = masync::op_flags(op_);
-	dsa_hw_desc d;
-	switch (op_.type) {
-	case VDM_OPERATION_MEMCPY:
-		d = memmove_desc(static_cast<char *>(op_.data.memcpy.dest) + done_,
-			static_cast<const char *>(op_.data.memcpy.src) + done_, n, flags, &rec_);
-		break;
-	case VDM_OPERATION_MEMMOVE:
-		d = memmove_desc(static_cast<char *>(op_.data.memmove.dest) + done_,
-			static_cast<const char *>(op_.data.memmove.src) + done_, n, flags, &rec_);
-		break;
-	case VDM_OPERATION_MEMSET:
-		d = fill_desc(static_cast<char *>(op_.data.memset.str) + done_, op_.data.memset.c, n,
-			flags, &rec_);
-		break;
-	case VDM_OPERATION_FLUSH:
-	default:
-		d = cflush_desc(static_cast<char *>(op_.data.flush.dest) + done_, n, &rec_);
-		break;
-	}
+	piece_ = static_cast<std::size_t>(std::min<std::uint64_t>(len - done_, q_.piece_limit()));
+	const dsa_hw_desc d = describe(op_, done_, static_cast<std::uint32_t>(piece_), &rec_);
 	std::memset(&rec_, 0, sizeof(rec_));
 #if defined(__x86_64__) || defined(__i386__)
 	_mm_sfence();
@@ -157,7 +123,7 @@ job_state job::poll() noexcept
 		last_fault_ = o.fault_addr;
 		finish_piece(o.bytes_completed);
 		if (state_ == job_state::running) {
-			touch(o.fault_addr, o.fault_on_write);
+			touch_page(o.fault_addr, o.fault_on_write);
 			send();
 		}
 		break;

@@ -34,14 +34,45 @@ struct queue_link {
 	std::uint32_t size = 0;			// entries
 	std::uint64_t max_transfer_size = 0;	// bytes per descriptor
 	std::atomic<std::uint32_t> in_flight{0};
+
+	// One descriptor's room in a dedicated queue (false: full, the sender
+	// waits; a shared queue says so itself). give_slot() when it completes.
+	bool take_slot() noexcept
+	{
+		if (!dedicated)
+			return true;
+		std::uint32_t n = in_flight.load(std::memory_order_relaxed);
+		do {
+			if (n >= size)
+				return false;
+		} while (!in_flight.compare_exchange_weak(n, n + 1, std::memory_order_acquire));
+		return true;
+	}
+	void give_slot() noexcept
+	{
+		if (dedicated)
+			in_flight.fetch_sub(1, std::memory_order_release);
+	}
+	// The bytes one descriptor may carry.
+	std::uint64_t piece_limit() const noexcept
+	{
+		const std::uint64_t most = 0xffffffffu;	// xfer_size is 32 bits
+		return max_transfer_size != 0 && max_transfer_size < most ? max_transfer_size : most;
+	}
 };
 
 enum class job_state { running, done, failed };
 
+// Makes the page of `addr` present (and writable, when `write`), as the
+// CPU's own access would, after the device stopped there; the byte keeps
+// its value.
+void touch_page(std::uint64_t addr, bool write) noexcept;
+
 class job {
 public:
-	// The operation (copied) and its queue. Nothing is sent until poll().
-	job(const vdm_operation &op, queue_link &q) noexcept;
+	// The operation (copied) and its queue, from byte `start` on (the bytes
+	// before it already done). Nothing is sent until poll().
+	job(const vdm_operation &op, queue_link &q, std::size_t start = 0) noexcept;
 	job(const job &) = delete;
 	job &operator=(const job &) = delete;
 	~job();

@@ -155,7 +155,7 @@ std::string unusable_reason(const work_queue &q, const cpu_features &cpu)
 }
 
 const work_queue *first_usable(const std::vector<work_queue> &queues, const cpu_features &cpu,
-	std::string &why)
+	std::string &why, const take_fn &take)
 {
 	why.clear();
 	if (queues.empty()) {
@@ -164,8 +164,11 @@ const work_queue *first_usable(const std::vector<work_queue> &queues, const cpu_
 	}
 	for (const work_queue &q : queues) {
 		std::string r = unusable_reason(q, cpu);
-		if (r.empty())
-			return &q;
+		if (r.empty()) {
+			if (!take || take(q, r))
+				return &q;
+			r = q.name + ": " + r;
+		}
 		why += (why.empty() ? "" : "; ") + r;
 	}
 	return nullptr;

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -50,9 +51,12 @@ std::vector<work_queue> scan(std::string_view root);
 // Why this process cannot submit to `q` on a CPU with `cpu`; "" when it can.
 std::string unusable_reason(const work_queue &q, const cpu_features &cpu);
 
-// The first usable queue of `queues` (nullptr if none), and in `why` the
-// reason each queue was passed over ("no DSA work queue" when there is none).
+// The first usable queue of `queues` that `take` (when given) also
+// accepts, e.g. by opening its portal; nullptr if none, and in `why` the
+// reason each queue was passed over ("no DSA work queue" when there is
+// none; "NAME: " and take's own reason when take refused it).
+using take_fn = std::function<bool(const work_queue &, std::string &why)>;
 const work_queue *first_usable(const std::vector<work_queue> &queues, const cpu_features &cpu,
-	std::string &why);
+	std::string &why, const take_fn &take = {});
 
 } // namespace pmem2::dsa

@@ -29,18 +29,6 @@ inline std::size_t op_length(const vdm_operation &op) noexcept
 	return 0;
 }
 
-// The flags an operation was made with.
-inline std::uint64_t op_flags(const vdm_operation &op) noexcept
-{
-	switch (op.type) {
-	case VDM_OPERATION_MEMCPY: return op.data.memcpy.flags;
-	case VDM_OPERATION_MEMMOVE: return op.data.memmove.flags;
-	case VDM_OPERATION_MEMSET: return op.data.memset.flags;
-	case VDM_OPERATION_FLUSH: return op.data.flush.flags;
-	}
-	return 0;
-}
-
 // The address an operation writes (or flushes) from.
 inline void *op_dest(const vdm_operation &op) noexcept
 {

@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "dsa/mmio_portal.hpp"
+#include "durable/protocol.hpp"
 #include "miniasync/ops.hpp"
 
 namespace pmem2::vdm_dml {
@@ -43,7 +44,7 @@ int cpu_op_start(void *, const vdm_operation *op, future_notifier *n) noexcept
 		n->notifier_used = FUTURE_NOTIFIER_NONE;
 	const std::size_t len = masync::op_length(*op);
 	masync::run_plain(*op, 0, len);
-	if ((masync::op_flags(*op) & VDM_F_MEM_DURABLE) && op->type != VDM_OPERATION_FLUSH && len != 0)
+	if ((durable::flags_of(*op) & VDM_F_MEM_DURABLE) && op->type != VDM_OPERATION_FLUSH && len != 0)
 		masync::write_back(masync::op_dest(*op), len);
 	return 0;
 }
@@ -148,29 +149,19 @@ bool attach_queue(data_mover_dml &d, std::string &why)
 {
 	const auto queues = dsa::discover(sysfs_root);
 	const auto cpu = forced_cpu.value_or(dsa::this_cpu());
-	why.clear();
-	if (queues.empty()) {
-		why = "no DSA work queue (/sys/bus/dsa/devices lists none)";
+	const dsa::work_queue *q = dsa::first_usable(queues, cpu, why,
+		[&d](const dsa::work_queue &wq, std::string &r) {
+			d.portal = opener(wq, r);
+			return d.portal != nullptr;
+		});
+	if (q == nullptr)
 		return false;
-	}
-	for (const dsa::work_queue &q : queues) {
-		std::string r = dsa::unusable_reason(q, cpu);
-		if (r.empty()) {
-			auto p = opener(q, r);
-			if (p) {
-				d.queue = q;
-				d.portal = std::move(p);
-				d.link.port = d.portal.get();
-				d.link.dedicated = q.mode == dsa::wq_mode::dedicated;
-				d.link.size = q.size;
-				d.link.max_transfer_size = q.max_transfer_size;
-				return true;
-			}
-			r = q.name + ": " + r;
-		}
-		why += (why.empty() ? "" : "; ") + r;
-	}
-	return false;
+	d.queue = *q;
+	d.link.port = d.portal.get();
+	d.link.dedicated = q->mode == dsa::wq_mode::dedicated;
+	d.link.size = q->size;
+	d.link.max_transfer_size = q->max_transfer_size;
+	return true;
 }
 
 // The AUTO threshold: PMEM2_DSA_CPU_THRESHOLD when it is a number, else

@@ -7,8 +7,6 @@
 // shared queue.
 #include <gtest/gtest.h>
 
-#include <sys/mman.h>
-
 #include <chrono>
 #include <cstring>
 #include <memory>
@@ -17,6 +15,7 @@
 
 #include "dsa/job.hpp"
 #include "support/dsa_model.hpp"
+#include "support/dsa_on_model.hpp"
 
 using pmem2::dsa::job;
 using pmem2::dsa::job_state;
@@ -82,20 +81,7 @@ job_state finish(job &j)
 	return s;
 }
 
-// Pages of anonymous memory, filled.
-struct pages {
-	std::size_t len;
-	char *p;
-	explicit pages(std::size_t n, int fill = 0) : len(n)
-	{
-		p = static_cast<char *>(mmap(nullptr, n, PROT_READ | PROT_WRITE,
-			MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
-		if (p == MAP_FAILED)
-			std::abort();
-		std::memset(p, fill, n);
-	}
-	~pages() { munmap(p, len); }
-};
+using pages = pmem2::test::anon_pages;
 
 } // namespace
 

@@ -14,41 +14,18 @@
 #include <vector>
 
 #include "check/checker.hpp"
-#include "support/dsa_model.hpp"
-#include "support/fake_dsa.hpp"
-#include "vdm_dml/data_mover_dml.hpp"
+#include "support/dsa_on_model.hpp"
 
-using pmem2::test::dsa_model;
 
 namespace {
 
-dsa_model *the_model;
-
-struct model_portal : pmem2::dsa::portal {
-	bool submit(const dsa_hw_desc &d) noexcept override { return the_model->submit(d); }
-};
-
-std::unique_ptr<pmem2::dsa::portal> open_model(const pmem2::dsa::work_queue &, std::string &)
-{
-	return std::make_unique<model_portal>();
-}
-
 // The checker, told by the device what it made durable.
-struct checked_device {
-	pmem2::test::fake_dsa platform;
-	dsa_model model;
+struct checked_device : pmem2::test::dsa_on_model {
 	pmem2::check::checker chk;
 	data_mover_dml *mover = nullptr;
 
 	checked_device()
 	{
-		platform.add_device(0);
-		platform.add_wq(0, 0);
-		the_model = &model;
-		const pmem2::dsa::cpu_features cpu{true, true};
-		pmem2::vdm_dml::set_sysfs_root(platform.tree.root());
-		pmem2::vdm_dml::set_cpu_features(&cpu);
-		pmem2::vdm_dml::set_portal_opener(open_model);
 		model.on_performed([this](const dsa_hw_desc &d, std::uint32_t done) {
 			const auto *dst = reinterpret_cast<const char *>(static_cast<std::uintptr_t>(d.dst_addr));
 			if (d.opcode == DSA_OPCODE_CFLUSH) {
@@ -63,13 +40,7 @@ struct checked_device {
 		});
 		mover = data_mover_dml_new(DATA_MOVER_DML_HARDWARE);
 	}
-	~checked_device()
-	{
-		data_mover_dml_delete(mover);
-		pmem2::vdm_dml::set_portal_opener(nullptr);
-		pmem2::vdm_dml::set_cpu_features(nullptr);
-		pmem2::vdm_dml::set_sysfs_root("");
-	}
+	~checked_device() { data_mover_dml_delete(mover); }
 };
 
 void wait(vdm_operation_future &f)

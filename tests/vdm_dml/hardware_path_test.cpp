@@ -8,8 +8,6 @@
 
 #include <libminiasync-vdm-dml.h>
 
-#include <sys/mman.h>
-
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
@@ -17,73 +15,14 @@
 #include <thread>
 #include <vector>
 
-#include "support/dsa_model.hpp"
-#include "support/fake_dsa.hpp"
-#include "vdm_dml/data_mover_dml.hpp"
+#include "support/dsa_on_model.hpp"
 
-using pmem2::dsa::cpu_features;
 using pmem2::test::dsa_model;
-using pmem2::test::fake_dsa;
 using pmem2::test::fake_wq;
 
 namespace {
-
-dsa_model *the_model;
-
-// What the library gets as the queue's portal: the test's model.
-struct model_portal : pmem2::dsa::portal {
-	bool submit(const dsa_hw_desc &d) noexcept override { return the_model->submit(d); }
-};
-
-std::unique_ptr<pmem2::dsa::portal> open_model(const pmem2::dsa::work_queue &, std::string &)
-{
-	return std::make_unique<model_portal>();
-}
-
-// A fake platform with one usable queue of `w`'s shape, a CPU that can
-// submit to it, and the model (of the same shape) behind its portal.
-struct on_model {
-	fake_dsa dsa;
-	dsa_model model;
-	explicit on_model(const fake_wq &w = {}, dsa_model::options o = {}) : model(shaped(w, o))
-	{
-		dsa.add_device(0);
-		dsa.add_wq(0, 0, w);
-		the_model = &model;
-		const cpu_features cpu{true, true};
-		pmem2::vdm_dml::set_sysfs_root(dsa.tree.root());
-		pmem2::vdm_dml::set_cpu_features(&cpu);
-		pmem2::vdm_dml::set_portal_opener(open_model);
-	}
-	~on_model()
-	{
-		pmem2::vdm_dml::set_sysfs_root("");
-		pmem2::vdm_dml::set_cpu_features(nullptr);
-		pmem2::vdm_dml::set_portal_opener(nullptr);
-		the_model = nullptr;
-	}
-	static dsa_model::options shaped(const fake_wq &w, dsa_model::options o)
-	{
-		o.dedicated = w.mode == "dedicated";
-		o.size = w.size;
-		return o;
-	}
-};
-
-struct pages {
-	std::size_t len;
-	char *p;
-	explicit pages(std::size_t n, int fill = 0) : len(n)
-	{
-		p = static_cast<char *>(mmap(nullptr, n, PROT_READ | PROT_WRITE,
-			MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
-		if (p == MAP_FAILED)
-			std::abort();
-		std::memset(p, fill, n);
-	}
-	~pages() { munmap(p, len); }
-};
-
+using on_model = pmem2::test::dsa_on_model;
+using pages = pmem2::test::anon_pages;
 } // namespace
 
 TEST(DmlHardwarePath, HardwareAndAutoChooseTheQueue)
