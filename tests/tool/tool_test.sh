@@ -65,7 +65,9 @@ usage)
 	expect 2 "$PMEM2" info --bogus
 	expect 2 "$PMEM2" info a b
 	expect 2 "$PMEM2" info --dsa-root
+	contains "$err" "--dsa-root needs a value" "--dsa-root without a value"
 	expect 2 "$PMEM2" info --dsa-root=
+	contains "$err" "--dsa-root needs a directory" "--dsa-root with an empty value"
 	expect 2 "$PMEM2" bench --file-size 1K
 	expect 2 "$PMEM2" bench --granularity huge
 	contains "$err" "--granularity" "bad granularity"
