@@ -30,7 +30,7 @@ dsa_hw_desc blank(std::uint8_t opcode, std::uint32_t flags, completion *c) noexc
 std::uint32_t desc_flags(std::uint64_t vdm_flags) noexcept
 {
 	std::uint32_t f = IDXD_OP_FLAG_CRAV | IDXD_OP_FLAG_RCR;
-	if (vdm_flags & VDM_F_MEM_DURABLE)
+	if ((vdm_flags & VDM_F_MEM_DURABLE) || durable::is_request(vdm_flags))
 		return f | IDXD_OP_FLAG_DRDBK;	// CC = 0: to memory
 	if (!(vdm_flags & VDM_F_NO_CACHE_HINT))
 		f |= IDXD_OP_FLAG_CC;

@@ -6,7 +6,8 @@
 // Every descriptor requests a completion record (CRAV | RCR) and does not
 // block on faults (no BOF): a page fault ends the operation early with
 // PAGE_FAULT_NOBOF, the bytes done and the faulting address, and the mover
-// resumes the rest. A durable operation (VDM_F_MEM_DURABLE) is written to
+// resumes the rest. A durable operation (VDM_F_MEM_DURABLE, or libpmem2's
+// durable request of durable/protocol.hpp in its flags) is written to
 // memory, not the cache (CC = 0), and read back before the device completes
 // it (DRDBK), so its bytes are in the persistence domain of an ADR platform
 // when the record says success. Otherwise the written lines are allocated in

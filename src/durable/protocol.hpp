@@ -122,12 +122,15 @@ inline void set_status(vdm_operation &op, std::int32_t s) noexcept
 	op.padding = static_cast<std::uint32_t>(s);
 }
 
-// libminiasync's private identity check, exported from libminiasync.so
-// under this name: non-zero when `v` is one of its movers that honour the
-// request (they make data durable through `services`). libpmem2 binds it
-// weakly, or finds it at run time; a mover it cannot recognise is treated
-// as foreign (correct: a persist step then runs on the polling thread).
-inline constexpr const char identity_symbol[] = "miniasync_private_durable_mover";
+// The movers' private identity checks, each exported from its library
+// under one of these names: non-zero when `v` is one of that library's
+// movers that honour the request (they make data durable through
+// `services`): libminiasync's threads mover, libminiasync-vdm-dml's DSA
+// mover. libpmem2 binds them weakly, or finds them at run time; a mover
+// none recognises is treated as foreign (correct: a persist step then runs
+// on the polling thread).
+inline constexpr const char threads_identity_symbol[] = "miniasync_private_durable_mover";
+inline constexpr const char dml_identity_symbol[] = "miniasync_vdm_dml_private_durable_mover";
 using identity_fn = int (*)(const struct vdm *v);
 
 } // namespace pmem2::durable

@@ -7,8 +7,12 @@
 #include <new>
 #include <optional>
 
+#include <libpmem2/base.h>
+
+#include "common/spin.hpp"
 #include "dsa/mmio_portal.hpp"
 #include "durable/protocol.hpp"
+#include "durable/run.hpp"
 #include "miniasync/ops.hpp"
 
 namespace pmem2::vdm_dml {
@@ -31,105 +35,184 @@ data_mover_dml *mover_of(vdm *v) noexcept
 	return reinterpret_cast<data_mover_dml *>(v);	// base is the first member
 }
 
-// ---- the CPU path --------------------------------------------------------
-
-void *cpu_op_new(vdm *v, const vdm_operation_type) noexcept
+vdm_operation_data *op_data_of(const vdm_operation *op) noexcept
 {
-	return v;
+	// Our futures hand op_start &fdata->operation (documented in vdm.h).
+	return reinterpret_cast<vdm_operation_data *>(
+		reinterpret_cast<char *>(const_cast<vdm_operation *>(op)) -
+		offsetof(vdm_operation_data, operation));
 }
 
-int cpu_op_start(void *, const vdm_operation *op, future_notifier *n) noexcept
+// The slot of a started operation; nullptr while the private pointer is
+// still op_new's token (the mover's vdm): a plain operation the CPU ran.
+op_slot *slot_of(void *data, const vdm_operation *op) noexcept
 {
-	if (n != nullptr)
-		n->notifier_used = FUTURE_NOTIFIER_NONE;
-	const std::size_t len = masync::op_length(*op);
-	masync::run_plain(*op, 0, len);
-	if ((durable::flags_of(*op) & VDM_F_MEM_DURABLE) && op->type != VDM_OPERATION_FLUSH && len != 0)
-		masync::write_back(masync::op_dest(*op), len);
-	return 0;
+	return data == static_cast<void *>(op_data_of(op)->vdm) ? nullptr
+								: static_cast<op_slot *>(data);
 }
 
-future_state cpu_op_check(void *, const vdm_operation *) noexcept
+// A plain operation on the CPU, in full; a durable one (VDM_F_MEM_DURABLE)
+// written back and fenced.
+void run_on_cpu(const vdm_operation &op) noexcept
 {
-	return FUTURE_STATE_COMPLETE;
+	const std::size_t len = masync::op_length(op);
+	masync::run_plain(op, 0, len);
+	if ((durable::flags_of(op) & VDM_F_MEM_DURABLE) && op.type != VDM_OPERATION_FLUSH && len != 0)
+		masync::write_back(masync::op_dest(op), len);
 }
 
-// The device's status of a failed operation is kept in the operation's
-// padding word, which data_mover_dml_status reads: 0 for success.
+// The device's status of a failed plain operation is kept in the
+// operation's padding word, which data_mover_dml_status reads: 0 for
+// success. (A durable operation's padding holds its protocol status.)
 void keep_status(const vdm_operation *op, std::uint8_t status) noexcept
 {
 	const_cast<vdm_operation *>(op)->padding = status;
 }
 
-void cpu_op_delete(void *, const vdm_operation *op, vdm_operation_output *out) noexcept
+// ---- durable operations ----------------------------------------------------
+
+// The end of a durable operation: its status, the guard left, then done
+// (the poller sees the phase with acquire order).
+void finish_request(op_slot &s, std::int32_t status) noexcept
 {
-	keep_status(op, 0);
-	masync::fill_output(*op, VDM_SUCCESS, out);
+	s.status = status;
+	s.guard->svc->leave(s.guard);
+	s.state.store(phase::done, std::memory_order_release);
 }
 
-// ---- a work queue ----------------------------------------------------------
-
-// A job's storage, taken at op_new (an allocation failure is the future's
-// VDM_ERROR_OUT_OF_MEMORY) and built at op_start, when the operation is
-// known.
-struct slot {
-	alignas(dsa::job) unsigned char storage[sizeof(dsa::job)];
-	data_mover_dml *mover;
-	bool started = false;	// a job was built (false: nothing, or the CPU ran it)
-	dsa::job *get() noexcept { return std::launder(reinterpret_cast<dsa::job *>(storage)); }
-};
-
-void *wq_op_new(vdm *v, const vdm_operation_type) noexcept
+// Hands the rest of a durable operation on a PAGE map to the completer; if
+// its thread cannot start, the work runs here.
+void hand_over(data_mover_dml &d, op_slot &s) noexcept
 {
-	auto *s = new (std::nothrow) slot;
-	if (s != nullptr)
-		s->mover = mover_of(v);
-	return s;
+	s.state.store(phase::finishing, std::memory_order_relaxed);
+	if (!d.finisher.post(s))
+		finish_on_completer(s);
 }
 
-int wq_op_start(void *data, const vdm_operation *op, future_notifier *n) noexcept
+// The CPU route of a durable operation: libpmem2's kernels, durable when
+// they return.
+std::int32_t run_durable_on_cpu(const op_slot &s) noexcept
+{
+	if (masync::op_length(s.op) == 0)
+		return durable::status_ok;
+	return durable::run_range(s.op, durable::whole_op{}, s.req, *s.guard->svc);
+}
+
+void start_request(data_mover_dml &d, op_slot &s) noexcept
+{
+	const durable::request r = durable::unpack(durable::flags_of(s.op));
+	durable::map_guard *g = durable::guard_of(s.op);
+	if (g == nullptr || !g->svc->enter(g, r.gen)) {
+		s.status = durable::status_refused;	// the map is gone: nothing written
+		s.state.store(phase::done, std::memory_order_relaxed);
+		return;
+	}
+	s.guard = g;
+	s.req = r;
+	const std::size_t len = masync::op_length(s.op);
+	if (d.portal == nullptr || len < d.cpu_threshold || len == 0 || dsa::overlapping_move(s.op)) {
+		if (r.granularity == PMEM2_GRANULARITY_PAGE)
+			hand_over(d, s);
+		else
+			finish_request(s, run_durable_on_cpu(s));
+		return;
+	}
+	new (s.storage) dsa::job(s.op, d.link);
+	s.has_job = true;
+	s.job()->poll();
+}
+
+// A durable operation's job has ended.
+future_state end_request(data_mover_dml &d, op_slot &s) noexcept
+{
+	if (s.failed) {
+		finish_request(s, -EIO);
+		return FUTURE_STATE_COMPLETE;
+	}
+	if (s.req.granularity == PMEM2_GRANULARITY_PAGE) {
+		hand_over(d, s);
+		return s.state.load(std::memory_order_acquire) == phase::done ? FUTURE_STATE_COMPLETE
+									       : FUTURE_STATE_RUNNING;
+	}
+	finish_request(s, durable::status_ok);
+	return FUTURE_STATE_COMPLETE;
+}
+
+// ---- the vdm -------------------------------------------------------------
+
+void *dml_op_new(vdm *v, const vdm_operation_type) noexcept
+{
+	return v;	// a token; a slot is taken at start when one is needed
+}
+
+int dml_op_start(void *token, const vdm_operation *op, future_notifier *n) noexcept
 {
 	if (n != nullptr)
 		n->notifier_used = FUTURE_NOTIFIER_NONE;	// polled, no waker
-	auto *s = static_cast<slot *>(data);
-	if (masync::op_length(*op) < s->mover->cpu_threshold)
-		return cpu_op_start(nullptr, op, nullptr);
-	new (s->storage) dsa::job(*op, s->mover->link);
-	s->started = true;
-	s->get()->poll();
+	data_mover_dml &d = *mover_of(static_cast<vdm *>(token));
+	const bool request = durable::is_request(durable::flags_of(*op));
+	if (!request && (d.portal == nullptr || masync::op_length(*op) < d.cpu_threshold)) {
+		run_on_cpu(*op);
+		return 0;
+	}
+	op_slot *s = d.slots.take();
+	if (s == nullptr)
+		return 1;	// no memory for a slot now: the future stays idle
+	s->op = *op;
+	op_data_of(op)->data = s;
+	if (request) {
+		start_request(d, *s);
+	} else {
+		new (s->storage) dsa::job(s->op, d.link);
+		s->has_job = true;
+		s->job()->poll();
+	}
 	return 0;
 }
 
-future_state wq_op_check(void *data, const vdm_operation *) noexcept
+future_state dml_op_check(void *data, const vdm_operation *op) noexcept
 {
-	auto *s = static_cast<slot *>(data);
-	if (!s->started)
+	op_slot *s = slot_of(data, op);
+	if (s == nullptr)
 		return FUTURE_STATE_COMPLETE;
-	return s->get()->poll() == dsa::job_state::running ? FUTURE_STATE_RUNNING
-							    : FUTURE_STATE_COMPLETE;
+	switch (s->state.load(std::memory_order_acquire)) {
+	case phase::done: return FUTURE_STATE_COMPLETE;
+	case phase::finishing: return FUTURE_STATE_RUNNING;
+	case phase::running: break;
+	}
+	const dsa::job_state js = s->job()->poll();
+	if (js == dsa::job_state::running)
+		return FUTURE_STATE_RUNNING;
+	if (js == dsa::job_state::failed) {
+		s->failed = true;
+		s->dev_status = s->job()->failed_status();
+	}
+	if (s->guard != nullptr)
+		return end_request(*mover_of(op_data_of(op)->vdm), *s);
+	s->state.store(phase::done, std::memory_order_relaxed);
+	return FUTURE_STATE_COMPLETE;
 }
 
-void wq_op_delete(void *data, const vdm_operation *op, vdm_operation_output *out) noexcept
+void dml_op_delete(void *data, const vdm_operation *op, vdm_operation_output *out) noexcept
 {
-	auto *s = static_cast<slot *>(data);
-	vdm_operation_result r = VDM_SUCCESS;
-	std::uint8_t status = 0;
-	if (s->started) {
-		// A future dropped while its descriptor is in flight: the device
-		// still writes the record, so the job must end before its memory
-		// goes.
-		dsa::job_state st;
-		while ((st = s->get()->poll()) == dsa::job_state::running)
-			;
-		if (st == dsa::job_state::failed) {
-			r = VDM_ERROR_JOB_CORRUPTED;
-			status = s->get()->failed_status();
-		}
-		s->get()->~job();
+	op_slot *s = slot_of(data, op);
+	if (s == nullptr) {
+		keep_status(op, 0);
+		masync::fill_output(*op, VDM_SUCCESS, out);
+		return;
 	}
-	keep_status(op, status);
+	if (s->has_job)
+		s->job()->~job();
+	vdm_operation_result r;
+	if (durable::is_request(durable::flags_of(*op))) {
+		durable::set_status(const_cast<vdm_operation &>(*op), s->status);
+		r = s->status == durable::status_ok ? VDM_SUCCESS : VDM_ERROR_JOB_CORRUPTED;
+	} else {
+		keep_status(op, s->dev_status);
+		r = s->failed ? VDM_ERROR_JOB_CORRUPTED : VDM_SUCCESS;
+	}
 	masync::fill_output(*op, r, out);
-	delete s;
+	mover_of(op_data_of(op)->vdm)->slots.give(s);
 }
 
 int dml_has_property(void *, future_property property) noexcept
@@ -138,9 +221,7 @@ int dml_has_property(void *, future_property property) noexcept
 }
 
 constexpr unsigned dml_caps = VDM_F_MEM_DURABLE | VDM_F_NO_CACHE_HINT;
-constexpr vdm cpu_vdm = {cpu_op_new, cpu_op_delete, cpu_op_start, cpu_op_check, dml_caps,
-	dml_has_property};
-constexpr vdm wq_vdm = {wq_op_new, wq_op_delete, wq_op_start, wq_op_check, dml_caps,
+constexpr vdm dml_vdm = {dml_op_new, dml_op_delete, dml_op_start, dml_op_check, dml_caps,
 	dml_has_property};
 
 // The first usable queue whose portal opens, into `d`; false with the
@@ -181,6 +262,16 @@ std::size_t cpu_threshold() noexcept
 
 } // namespace
 
+void finish_on_completer(op_slot &s) noexcept
+{
+	std::int32_t st;
+	if (s.has_job)
+		st = s.guard->svc->persist(masync::op_dest(s.op), masync::op_length(s.op), s.req);
+	else
+		st = run_durable_on_cpu(s);
+	finish_request(s, st);
+}
+
 void set_sysfs_root(std::string_view root)
 {
 	sysfs_root = root;
@@ -211,7 +302,7 @@ PMEM2_EXPORT struct data_mover_dml *data_mover_dml_new(enum data_mover_dml_type 
 			" is not a data_mover_dml_type");
 		return nullptr;
 	}
-	auto *d = new (std::nothrow) data_mover_dml{vdm_dml::cpu_vdm};
+	auto *d = new (std::nothrow) data_mover_dml(vdm_dml::dml_vdm);
 	if (d == nullptr) {
 		vdm_dml::fail(ENOMEM, "data_mover_dml_new: out of memory");
 		return nullptr;
@@ -220,7 +311,6 @@ PMEM2_EXPORT struct data_mover_dml *data_mover_dml_new(enum data_mover_dml_type 
 		return d;
 	std::string why;
 	if (vdm_dml::attach_queue(*d, why)) {
-		d->base = vdm_dml::wq_vdm;
 		d->path = DATA_MOVER_DML_HARDWARE;
 		if (type == DATA_MOVER_DML_AUTO)
 			d->cpu_threshold = vdm_dml::cpu_threshold();
@@ -230,6 +320,32 @@ PMEM2_EXPORT struct data_mover_dml *data_mover_dml_new(enum data_mover_dml_type 
 		return nullptr;
 	}
 	return d;
+}
+
+data_mover_dml::~data_mover_dml()
+{
+	using namespace pmem2::vdm_dml;
+	// Futures dropped while running: their jobs end first (the device still
+	// writes their records), then their guards are left, so that a map
+	// delete waiting for them returns. Slots with the completer are its to
+	// finish: it stops (member destruction, after this body) only once its
+	// queue is empty, and the pool outlives it.
+	slots.for_each_in_use([](op_slot &s) {
+		if (s.state.load(std::memory_order_acquire) != phase::running)
+			return;
+		std::int32_t st = durable::status_ok;
+		if (s.has_job) {
+			dsa::job_state js;
+			while ((js = s.job()->poll()) == dsa::job_state::running)
+				pmem2::cpu_relax();
+			if (js == dsa::job_state::failed)
+				st = -EIO;
+			s.job()->~job();
+			s.has_job = false;
+		}
+		if (s.guard != nullptr)
+			finish_request(s, st);
+	});
 }
 
 PMEM2_EXPORT struct vdm *data_mover_dml_get_vdm(struct data_mover_dml *dmd)
@@ -250,6 +366,13 @@ PMEM2_EXPORT const char *data_mover_dml_errormsg(void)
 PMEM2_EXPORT enum data_mover_dml_type data_mover_dml_get_path(const struct data_mover_dml *dmd)
 {
 	return dmd != nullptr ? dmd->path : DATA_MOVER_DML_SOFTWARE;
+}
+
+PMEM2_EXPORT int miniasync_vdm_dml_private_durable_mover(const struct vdm *v)
+{
+	// All four functions: a user's mover that copies some of ours is not one.
+	return v->op_new == vdm_dml::dml_op_new && v->op_start == vdm_dml::dml_op_start &&
+		v->op_check == vdm_dml::dml_op_check && v->op_delete == vdm_dml::dml_op_delete;
 }
 
 PMEM2_EXPORT unsigned data_mover_dml_status(const struct vdm_operation_future *f)

@@ -1,9 +1,19 @@
 // The DSA data mover behind <libminiasync-vdm-dml.h>: the mover object, its
 // vdm, and how data_mover_dml_new picks the path: the first usable work
 // queue whose portal opens (HARDWARE, AUTO), else the CPU (SOFTWARE, AUTO).
-// On the CPU path operations run in the first poll, durable ones written
-// back and fenced; on a work queue each operation is a dsa::job, sent in
-// the first poll and checked, never waited for, in the later ones.
+// A plain operation for the CPU runs in the first poll (a durable one
+// written back and fenced) and needs no state; one for the work queue is a
+// dsa::job in an op_slot, sent in the first poll and checked, never waited
+// for, in the later ones.
+//
+// libpmem2's durable operations (the request of durable/protocol.hpp in
+// their flags: pmem2 futures on a map whose mover this is) enter the map's
+// guard at start (nothing is written once the map is gone) and are durable
+// when they complete, at every granularity: on the device with CC = 0 and
+// DRDBK, on the CPU with libpmem2's durable kernels through the guard's
+// services; on a PAGE map the page sync runs on the mover's completer
+// thread, never on the polling thread. The status goes back in the
+// operation's status word, as the threads mover's does.
 #pragma once
 
 #include <libminiasync-vdm-dml/data_mover_dml.h>
@@ -17,12 +27,19 @@
 #include "dsa/job.hpp"
 #include "dsa/portal.hpp"
 #include "dsa/work_queue.hpp"
+#include "vdm_dml/completer.hpp"
+#include "vdm_dml/op_slot.hpp"
 
 // Operations shorter than this run on the CPU on an AUTO mover with a work
 // queue: below it the CPU finishes first (DTO's published crossover, 32 KiB).
 // PMEM2_DSA_CPU_THRESHOLD (bytes; 0 sends everything to the queue) changes
 // it when data_mover_dml_new runs.
 inline constexpr std::size_t default_cpu_threshold = 32 * 1024;
+
+namespace pmem2::vdm_dml {
+// The completer's work for a slot of a durable operation.
+void finish_on_completer(op_slot &s) noexcept;
+} // namespace pmem2::vdm_dml
 
 struct data_mover_dml {
 	vdm base;	// first: the callbacks recover the mover from it
@@ -31,6 +48,13 @@ struct data_mover_dml {
 	pmem2::dsa::work_queue queue;			// HARDWARE: the queue
 	std::unique_ptr<pmem2::dsa::portal> portal;	// HARDWARE: its portal
 	pmem2::dsa::queue_link link;			// HARDWARE: its jobs' view of it
+	pmem2::vdm_dml::slot_pool slots;
+	pmem2::vdm_dml::completer finisher{pmem2::vdm_dml::finish_on_completer};
+
+	explicit data_mover_dml(const vdm &v) noexcept : base(v) {}
+	// Ends what dropped futures left: jobs still on the device, guards
+	// still entered.
+	~data_mover_dml();
 };
 
 namespace pmem2::vdm_dml {

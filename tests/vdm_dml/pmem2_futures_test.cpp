@@ -1,0 +1,261 @@
+// pmem2 futures on a map whose mover is the DSA mover: libpmem2 recognises
+// it as one of the movers that make data durable themselves, so there is no
+// persist step on the polling thread, and every future is durable when it
+// completes, at every granularity, on the device (the model, whose writes
+// count as durable only when a descriptor asked for readback to memory) and
+// on the CPU path. On a PAGE map the page sync runs on the mover's
+// completer thread, never on the polling one. On the shared libraries, as
+// users link them.
+#include <gtest/gtest.h>
+
+#include <libminiasync-vdm-dml.h>
+#include <libminiasync.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstring>
+#include <future>
+#include <string>
+#include <thread>
+#include <tuple>
+#include <vector>
+
+#include <unistd.h>
+
+#include "support/bytes.hpp"
+#include "support/dsa_on_model.hpp"
+#include "support/event_log.hpp"
+#include "support/mapped_file.hpp"
+
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+
+namespace {
+
+using pmem2::test::event_log;
+using pmem2::test::mapped_file;
+
+// The device model and the recorder: what the device wrote with readback
+// to memory counts as streamed and fenced by the device's thread.
+struct recorded_device : pmem2::test::dsa_on_model {
+	event_log log;
+
+	recorded_device()
+	{
+		model.on_performed([this](const dsa_hw_desc &d, std::uint32_t done) {
+			const auto *dst = reinterpret_cast<const char *>(static_cast<std::uintptr_t>(d.dst_addr));
+			if (d.opcode == DSA_OPCODE_CFLUSH) {
+				for (std::uint32_t off = 0; off < done; off += 64)
+					log.record(event_log::flush, dst + off, 64);
+				log.record(event_log::fence, nullptr, 0);
+			} else if ((d.flags & IDXD_OP_FLAG_DRDBK) && !(d.flags & IDXD_OP_FLAG_CC) && done != 0) {
+				log.record(event_log::nt, dst, done);
+				log.record(event_log::fence, nullptr, 0);
+			}
+		});
+		pmem2::memops::set_recorder(&log);
+		pmem2::memops::redispatch(pmem2::memops::options_from_env());
+	}
+	~recorded_device()
+	{
+		pmem2::memops::set_recorder(nullptr);
+		pmem2::memops::redispatch(pmem2::memops::options_from_env());
+	}
+};
+
+enum class path { device, cpu };
+enum class op_kind { memcpy, memmove, memset };
+
+void wait(pmem2_future &f)
+{
+	runtime *r = runtime_new();
+	runtime_wait(r, FUTURE_AS_RUNNABLE(&f));
+	runtime_delete(r);
+}
+
+using matrix_param = std::tuple<pmem2_granularity, path, op_kind>;
+class DmlPmem2Matrix : public ::testing::TestWithParam<matrix_param> {};
+
+TEST_P(DmlPmem2Matrix, DurableAtCompletionWithNoPersistOnThePoller)
+{
+	auto [gran, p, ok] = GetParam();
+	recorded_device dev;
+	data_mover_dml *d = data_mover_dml_new(p == path::device ? DATA_MOVER_DML_HARDWARE
+								 : DATA_MOVER_DML_SOFTWARE);
+	ASSERT_NE(d, nullptr) << data_mover_dml_errormsg();
+	{
+		constexpr std::size_t size = 1 << 20;
+		mapped_file mf(size, gran, data_mover_dml_get_vdm(d), "/dev/shm");
+		ASSERT_NE(mf.map, nullptr) << mf.err;
+		ASSERT_EQ(pmem2_map_get_store_granularity(mf.map), gran);
+		std::vector<char> expect(mf.base, mf.base + size);
+		unsigned seed = 1;
+		for (std::size_t len : {std::size_t(1), std::size_t(64), std::size_t(4096 + 17),
+			     std::size_t(40000), std::size_t(300000)}) {
+			SCOPED_TRACE(len);
+			const std::size_t doff = 4096 * 3 + len % 61;
+			std::vector<char> src(len);
+			pmem2::test::fill_pattern(src.data(), len, seed++);
+			char *dest = mf.base + doff;
+			pmem2_future f;
+			switch (ok) {
+			case op_kind::memcpy:
+				f = pmem2_memcpy_async(mf.map, dest, src.data(), len, 0);
+				std::memcpy(expect.data() + doff, src.data(), len);
+				break;
+			case op_kind::memmove: {
+				// from the far half of the map: the device does it
+				const std::size_t soff = size / 2 + 128;
+				std::memcpy(mf.base + soff, src.data(), len);
+				std::memcpy(expect.data() + soff, src.data(), len);
+				f = pmem2_memmove_async(mf.map, dest, mf.base + soff, len, 0);
+				std::memcpy(expect.data() + doff, src.data(), len);
+				break;
+			}
+			case op_kind::memset:
+				f = pmem2_memset_async(mf.map, dest, 0x30 + int(len % 50), len, 0);
+				std::memset(expect.data() + doff, 0x30 + int(len % 50), len);
+				break;
+			}
+			dev.log.clear();
+			const unsigned sent = dev.model.accepted();
+			wait(f);
+			const std::uint64_t seen = dev.log.mark();
+			ASSERT_EQ(FUTURE_STATE(&f), FUTURE_STATE_COMPLETE);
+			EXPECT_EQ(FUTURE_OUTPUT(&f)->result, 0);
+			EXPECT_EQ(FUTURE_OUTPUT(&f)->dest, dest);
+			EXPECT_EQ(dev.log.durable_by(dest, len, gran, seen), "");
+			ASSERT_EQ(std::memcmp(mf.base, expect.data(), size), 0);
+			// Where the work ran: the device for every operation of a
+			// HARDWARE mover, never for a SOFTWARE one.
+			if (p == path::device)
+				EXPECT_GT(dev.model.accepted(), sent);
+			else
+				EXPECT_EQ(dev.model.accepted(), sent);
+			const auto me = std::this_thread::get_id();
+			for (auto t : dev.log.threads_of(event_log::page_sync))
+				EXPECT_NE(t, me) << "a page sync ran on the polling thread";
+			if (p == path::device)
+				for (auto k : {event_log::flush, event_log::nt})
+					for (auto t : dev.log.threads_of(k))
+						EXPECT_NE(t, me) << "the polling thread persisted";
+		}
+	}
+	data_mover_dml_delete(d);
+}
+
+std::string matrix_name(const ::testing::TestParamInfo<matrix_param> &info)
+{
+	auto [g, p, o] = info.param;
+	const char *ops[] = {"memcpy", "memmove", "memset"};
+	return std::string(pmem2::test::granularity_name(g)) + (p == path::device ? "_device_" : "_cpu_") +
+		ops[int(o)];
+}
+
+INSTANTIATE_TEST_SUITE_P(All, DmlPmem2Matrix,
+	::testing::Combine(::testing::Values(PMEM2_GRANULARITY_BYTE, PMEM2_GRANULARITY_CACHE_LINE,
+				   PMEM2_GRANULARITY_PAGE),
+		::testing::Values(path::device, path::cpu),
+		::testing::Values(op_kind::memcpy, op_kind::memmove, op_kind::memset)),
+	matrix_name);
+
+// One HARDWARE mover and a map of granularity g on /dev/shm.
+struct device_map : recorded_device {
+	data_mover_dml *d = data_mover_dml_new(DATA_MOVER_DML_HARDWARE);
+	mapped_file mf;
+	explicit device_map(pmem2_granularity g, std::size_t size = 1 << 20)
+		: mf(size, g, data_mover_dml_get_vdm(d), "/dev/shm")
+	{
+	}
+	~device_map()
+	{
+		if (mf.map)
+			pmem2_map_delete(&mf.map);
+		data_mover_dml_delete(d);
+	}
+};
+
+TEST(DmlPmem2, MapDeletedBeforeTheFirstPollWritesNothing)
+{
+	device_map m(PMEM2_GRANULARITY_CACHE_LINE);
+	ASSERT_NE(m.mf.map, nullptr);
+	std::vector<char> src(8192, 7);
+	char *dest = m.mf.base + 4096;
+	pmem2_future f = pmem2_memcpy_async(m.mf.map, dest, src.data(), src.size(), 0);
+	pmem2_map_delete(&m.mf.map);
+	wait(f);
+	EXPECT_EQ(FUTURE_OUTPUT(&f)->result, PMEM2_E_MAPPING_NOT_FOUND);
+	EXPECT_EQ(m.model.accepted(), 0u);
+	std::vector<char> file(src.size());
+	ASSERT_EQ(pread(m.mf.file.fd(), file.data(), file.size(), 4096), ssize_t(file.size()));
+	EXPECT_EQ(file, std::vector<char>(src.size(), 0)) << "the file was written";
+}
+
+TEST(DmlPmem2, ADeviceErrorIsEioAndTheMapCanStillBeDeleted)
+{
+	device_map m(PMEM2_GRANULARITY_CACHE_LINE);
+	ASSERT_NE(m.mf.map, nullptr);
+	std::vector<char> src(8192, 7);
+	m.model.fail_next(DSA_COMP_HW_ERR1);
+	pmem2_future f = pmem2_memcpy_async(m.mf.map, m.mf.base, src.data(), src.size(), 0);
+	wait(f);
+	EXPECT_EQ(FUTURE_OUTPUT(&f)->result, -EIO);
+	// The guard was left: deleting the map does not wait for anything.
+	auto del = std::async(std::launch::async, [&] { return pmem2_map_delete(&m.mf.map); });
+	ASSERT_EQ(del.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+	EXPECT_EQ(del.get(), 0);
+}
+
+TEST(DmlPmem2, PageFaultsOnTheWayAreResumedAndTheResultIsDurable)
+{
+	device_map m(PMEM2_GRANULARITY_CACHE_LINE);
+	ASSERT_NE(m.mf.map, nullptr);
+	std::vector<char> src(5 * 4096 + 100);
+	pmem2::test::fill_pattern(src.data(), src.size(), 9);
+	char *dest = m.mf.base + 100;
+	m.model.fault_at(dest + 2 * 4096);
+	m.log.clear();
+	pmem2_future f = pmem2_memcpy_async(m.mf.map, dest, src.data(), src.size(), 0);
+	wait(f);
+	const std::uint64_t seen = m.log.mark();
+	EXPECT_EQ(FUTURE_OUTPUT(&f)->result, 0);
+	EXPECT_EQ(std::memcmp(dest, src.data(), src.size()), 0);
+	EXPECT_EQ(m.log.durable_by(dest, src.size(), PMEM2_GRANULARITY_CACHE_LINE, seen), "");
+	EXPECT_GE(m.model.accepted(), 2u);	// resumed after the fault
+}
+
+TEST(DmlPmem2, ADroppedRunningFutureLeavesItsGuardWhenTheMoverIsDeleted)
+{
+	recorded_device dev;
+	data_mover_dml *d = data_mover_dml_new(DATA_MOVER_DML_HARDWARE);
+	ASSERT_NE(d, nullptr);
+	mapped_file mf(1 << 20, PMEM2_GRANULARITY_CACHE_LINE, data_mover_dml_get_vdm(d), "/dev/shm");
+	ASSERT_NE(mf.map, nullptr);
+	std::vector<char> src(65536, 3);
+	dev.model.stall(true);
+	{
+		pmem2_future f = pmem2_memcpy_async(mf.map, mf.base, src.data(), src.size(), 0);
+		EXPECT_EQ(future_poll(FUTURE_AS_RUNNABLE(&f), nullptr), FUTURE_STATE_RUNNING);
+	}	// dropped while the device holds it
+	dev.model.stall(false);
+	data_mover_dml_delete(d);
+	auto del = std::async(std::launch::async, [&] { return pmem2_map_delete(&mf.map); });
+	ASSERT_EQ(del.wait_for(std::chrono::seconds(10)), std::future_status::ready)
+		<< "the map delete waits for a guard nobody will leave";
+	EXPECT_EQ(del.get(), 0);
+}
+
+TEST(DmlPmem2, SlotsAreReusedNotAllocatedPerOperation)
+{
+	device_map m(PMEM2_GRANULARITY_CACHE_LINE);
+	ASSERT_NE(m.mf.map, nullptr);
+	std::vector<char> src(4096, 1);
+	for (int i = 0; i < 2000; ++i) {
+		pmem2_future f = pmem2_memcpy_async(m.mf.map, m.mf.base + (i % 64) * 4096, src.data(),
+			src.size(), 0);
+		wait(f);
+		ASSERT_EQ(FUTURE_OUTPUT(&f)->result, 0);
+	}
+	EXPECT_EQ(m.d->slots.capacity(), 64u) << "one chunk serves one operation at a time";
+}
+
+} // namespace
