@@ -137,4 +137,12 @@ job_state job::poll() noexcept
 	return state_;
 }
 
+job_state job::wait(wait_policy p) noexcept
+{
+	job_state s;
+	while ((s = poll()) == job_state::running)
+		wait_a_little(p, in_flight_ ? &rec_ : nullptr);
+	return s;
+}
+
 } // namespace pmem2::dsa

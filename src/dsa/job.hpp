@@ -23,6 +23,7 @@
 
 #include "dsa/descriptor.hpp"
 #include "dsa/portal.hpp"
+#include "dsa/wait.hpp"
 
 namespace pmem2::dsa {
 
@@ -79,6 +80,11 @@ public:
 
 	// Sends or checks the current piece; never blocks.
 	job_state poll() noexcept;
+	// Polls until the job ends, waiting as `p` says between polls.
+	job_state wait(wait_policy p) noexcept;
+	// The record the device writes for the piece in flight (its first
+	// eight bytes are non-zero once written: a poller's monitor word).
+	const completion &record() const noexcept { return rec_; }
 	// The status that failed the job (failed), 0 otherwise.
 	std::uint8_t failed_status() const noexcept { return failed_status_; }
 	// Pieces sent, page faults resumed, refusals retried (for tests).

@@ -79,6 +79,7 @@ cpu_features this_cpu() noexcept
 	if (__get_cpuid_count(7, 0, &a, &b, &c, &d)) {
 		f.movdir64b = (c >> 28) & 1;
 		f.enqcmd = (c >> 29) & 1;
+		f.waitpkg = (c >> 5) & 1;
 	}
 #endif
 	return f;
@@ -154,24 +155,29 @@ std::string unusable_reason(const work_queue &q, const cpu_features &cpu)
 	return {};
 }
 
-const work_queue *first_usable(const std::vector<work_queue> &queues, const cpu_features &cpu,
-	std::string &why, const take_fn &take)
+std::vector<const work_queue *> take_usable(const std::vector<work_queue> &queues,
+	const cpu_features &cpu, std::string &why, const take_fn &take, std::size_t most)
 {
+	std::vector<const work_queue *> taken;
 	why.clear();
 	if (queues.empty()) {
 		why = "no DSA work queue (/sys/bus/dsa/devices lists none)";
-		return nullptr;
+		return taken;
 	}
 	for (const work_queue &q : queues) {
+		if (taken.size() == most)
+			break;
 		std::string r = unusable_reason(q, cpu);
 		if (r.empty()) {
-			if (!take || take(q, r))
-				return &q;
+			if (!take || take(q, r)) {
+				taken.push_back(&q);
+				continue;
+			}
 			r = q.name + ": " + r;
 		}
 		why += (why.empty() ? "" : "; ") + r;
 	}
-	return nullptr;
+	return taken;
 }
 
 } // namespace pmem2::dsa

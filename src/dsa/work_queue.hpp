@@ -6,6 +6,7 @@
 // nothing here needs libaccel-config.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -29,10 +30,12 @@ struct work_queue {
 	int numa_node = -1;	// -1 when the device does not say
 };
 
-// The CPU's submission instructions (CPUID.(7,0):ECX bits 28 and 29).
+// The CPU's submission instructions (CPUID.(7,0):ECX bits 28 and 29) and
+// its user-mode wait (WAITPKG: UMONITOR/UMWAIT, bit 5).
 struct cpu_features {
 	bool movdir64b = false;
 	bool enqcmd = false;
+	bool waitpkg = false;
 };
 cpu_features this_cpu() noexcept;
 
@@ -51,12 +54,14 @@ std::vector<work_queue> scan(std::string_view root);
 // Why this process cannot submit to `q` on a CPU with `cpu`; "" when it can.
 std::string unusable_reason(const work_queue &q, const cpu_features &cpu);
 
-// The first usable queue of `queues` that `take` (when given) also
-// accepts, e.g. by opening its portal; nullptr if none, and in `why` the
-// reason each queue was passed over ("no DSA work queue" when there is
-// none; "NAME: " and take's own reason when take refused it).
+// The usable queues of `queues` that `take` (when given) also accepts,
+// e.g. by opening its portal, in order, at most `most` of them; in `why`
+// the reason each queue before the last one taken was passed over ("no
+// DSA work queue" when there is none; "NAME: " and take's own reason when
+// take refused it).
 using take_fn = std::function<bool(const work_queue &, std::string &why)>;
-const work_queue *first_usable(const std::vector<work_queue> &queues, const cpu_features &cpu,
-	std::string &why, const take_fn &take = {});
+std::vector<const work_queue *> take_usable(const std::vector<work_queue> &queues,
+	const cpu_features &cpu, std::string &why, const take_fn &take = {},
+	std::size_t most = SIZE_MAX);
 
 } // namespace pmem2::dsa

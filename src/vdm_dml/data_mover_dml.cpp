@@ -4,16 +4,19 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <algorithm>
 #include <new>
 #include <optional>
+#include <vector>
 
 #include <libpmem2/base.h>
 
-#include "common/spin.hpp"
 #include "dsa/mmio_portal.hpp"
 #include "durable/protocol.hpp"
 #include "durable/run.hpp"
 #include "miniasync/ops.hpp"
+#include "vdm_dml/calibrate.hpp"
+#include "vdm_dml/config.hpp"
 
 namespace pmem2::vdm_dml {
 namespace {
@@ -21,14 +24,6 @@ namespace {
 std::string sysfs_root;
 std::optional<dsa::cpu_features> forced_cpu;
 portal_opener opener = dsa::open_mmio_portal;
-
-thread_local char last_error[1024];
-
-void fail(int err, const std::string &why) noexcept
-{
-	std::snprintf(last_error, sizeof(last_error), "%s", why.c_str());
-	errno = err;
-}
 
 data_mover_dml *mover_of(vdm *v) noexcept
 {
@@ -98,7 +93,22 @@ std::int32_t run_durable_on_cpu(const op_slot &s) noexcept
 	return durable::run_range(s.op, durable::whole_op{}, s.req, *s.guard->svc);
 }
 
-void start_request(data_mover_dml &d, op_slot &s) noexcept
+// The slot's operation as a job on the queue the choice picks, sent now;
+// the poller is told how to wait for it (the wait policy).
+void start_job(data_mover_dml &d, op_slot &s, future_notifier *n) noexcept
+{
+	new (s.storage) dsa::job(s.op, d.choice.pick(masync::op_dest(s.op)));
+	s.has_job = true;
+	s.job()->poll();
+	if (n != nullptr && d.wait != dsa::wait_policy::yield) {
+		// The record's first word is non-zero once the device wrote it.
+		n->notifier_used = FUTURE_NOTIFIER_POLLER;
+		n->poller.ptr_to_monitor = reinterpret_cast<std::uint64_t *>(
+			const_cast<dsa::completion *>(&s.job()->record()));
+	}
+}
+
+void start_request(data_mover_dml &d, op_slot &s, future_notifier *n) noexcept
 {
 	const durable::request r = durable::unpack(durable::flags_of(s.op));
 	durable::map_guard *g = durable::guard_of(s.op);
@@ -110,16 +120,14 @@ void start_request(data_mover_dml &d, op_slot &s) noexcept
 	s.guard = g;
 	s.req = r;
 	const std::size_t len = masync::op_length(s.op);
-	if (d.portal == nullptr || len < d.cpu_threshold || len == 0 || dsa::overlapping_move(s.op)) {
+	if (d.queues.empty() || len < d.cpu_threshold || len == 0 || dsa::overlapping_move(s.op)) {
 		if (r.granularity == PMEM2_GRANULARITY_PAGE)
 			hand_over(d, s);
 		else
 			finish_request(s, run_durable_on_cpu(s));
 		return;
 	}
-	new (s.storage) dsa::job(s.op, d.link);
-	s.has_job = true;
-	s.job()->poll();
+	start_job(d, s, n);
 }
 
 // A durable operation's job has ended.
@@ -151,7 +159,7 @@ int dml_op_start(void *token, const vdm_operation *op, future_notifier *n) noexc
 		n->notifier_used = FUTURE_NOTIFIER_NONE;	// polled, no waker
 	data_mover_dml &d = *mover_of(static_cast<vdm *>(token));
 	const bool request = durable::is_request(durable::flags_of(*op));
-	if (!request && (d.portal == nullptr || masync::op_length(*op) < d.cpu_threshold)) {
+	if (!request && (d.queues.empty() || masync::op_length(*op) < d.cpu_threshold)) {
 		run_on_cpu(*op);
 		return 0;
 	}
@@ -161,11 +169,9 @@ int dml_op_start(void *token, const vdm_operation *op, future_notifier *n) noexc
 	s->op = *op;
 	op_data_of(op)->data = s;
 	if (request) {
-		start_request(d, *s);
+		start_request(d, *s, n);
 	} else {
-		new (s->storage) dsa::job(s->op, d.link);
-		s->has_job = true;
-		s->job()->poll();
+		start_job(d, *s, n);
 	}
 	return 0;
 }
@@ -224,30 +230,67 @@ constexpr unsigned dml_caps = VDM_F_MEM_DURABLE | VDM_F_NO_CACHE_HINT;
 constexpr vdm dml_vdm = {dml_op_new, dml_op_delete, dml_op_start, dml_op_check, dml_caps,
 	dml_has_property};
 
-// The first usable queue whose portal opens, into `d`; false with the
-// reasons in `why` otherwise.
-bool attach_queue(data_mover_dml &d, std::string &why)
+// The queues `cfg` selects, as discover() lists them; in `why` what was
+// passed over (a name not found, a queue on another node).
+std::vector<dsa::work_queue> selected(const data_mover_dml_config &cfg, std::string &why)
 {
-	const auto queues = dsa::discover(sysfs_root);
-	const auto cpu = forced_cpu.value_or(dsa::this_cpu());
-	const dsa::work_queue *q = dsa::first_usable(queues, cpu, why,
-		[&d](const dsa::work_queue &wq, std::string &r) {
-			d.portal = opener(wq, r);
-			return d.portal != nullptr;
+	std::vector<dsa::work_queue> all = dsa::discover(sysfs_root), out;
+	auto add_reason = [&why](const std::string &r) { why += (why.empty() ? "" : "; ") + r; };
+	for (const std::string &name : cfg.queues)
+		if (std::none_of(all.begin(), all.end(), [&](const auto &q) { return q.name == name; }))
+			add_reason(name + ": no such DSA work queue");
+	for (dsa::work_queue &q : all) {
+		if (!cfg.queues.empty() &&
+		    std::find(cfg.queues.begin(), cfg.queues.end(), q.name) == cfg.queues.end())
+			continue;
+		if (cfg.numa >= 0 && q.numa_node != cfg.numa) {
+			add_reason(q.name + ": on NUMA node " + std::to_string(q.numa_node) + ", not " +
+				std::to_string(cfg.numa));
+			continue;
+		}
+		out.push_back(std::move(q));
+	}
+	return out;
+}
+
+// Every usable selected queue whose portal opens, into `d`; false with the
+// reasons in `why` when there is none.
+bool attach_queues(data_mover_dml &d, const data_mover_dml_config &cfg,
+	const dsa::cpu_features &cpu, std::string &why)
+{
+	std::string passed_over;
+	const std::vector<dsa::work_queue> queues = selected(cfg, passed_over);
+	std::vector<std::unique_ptr<dsa::portal>> portals;
+	const auto taken = dsa::take_usable(queues, cpu, why,
+		[&portals](const dsa::work_queue &wq, std::string &r) {
+			auto p = opener(wq, r);
+			if (p == nullptr)
+				return false;
+			portals.push_back(std::move(p));
+			return true;
 		});
-	if (q == nullptr)
+	if (!passed_over.empty())
+		why = passed_over + (why.empty() || queues.empty() ? "" : "; " + why);
+	if (taken.empty())
 		return false;
-	d.queue = *q;
-	d.link.port = d.portal.get();
-	d.link.dedicated = q->mode == dsa::wq_mode::dedicated;
-	d.link.size = q->size;
-	d.link.max_transfer_size = q->max_transfer_size;
+	for (std::size_t i = 0; i < taken.size(); ++i) {
+		auto a = std::make_unique<attached_queue>();
+		a->queue = *taken[i];
+		a->portal = std::move(portals[i]);
+		a->link.port = a->portal.get();
+		a->link.dedicated = a->queue.mode == dsa::wq_mode::dedicated;
+		a->link.size = a->queue.size;
+		a->link.max_transfer_size = a->queue.max_transfer_size;
+		d.names += (d.names.empty() ? "" : ",") + a->queue.name;
+		d.queues.push_back(std::move(a));
+	}
+	d.choice.set(cfg.numa, d.queues);
 	return true;
 }
 
-// The AUTO threshold: PMEM2_DSA_CPU_THRESHOLD when it is a number, else
-// the default.
-std::size_t cpu_threshold() noexcept
+// The AUTO type's default threshold: PMEM2_DSA_CPU_THRESHOLD when it is a
+// number, else the published crossover.
+std::size_t default_threshold() noexcept
 {
 	const char *e = std::getenv("PMEM2_DSA_CPU_THRESHOLD");
 	if (e == nullptr || *e == '\0')
@@ -258,6 +301,33 @@ std::size_t cpu_threshold() noexcept
 	if (errno != 0 || *end != '\0')
 		return default_cpu_threshold;
 	return static_cast<std::size_t>(v);
+}
+
+// The wait policy cfg asks for on this CPU; false (UMWAIT without WAITPKG)
+// when it cannot be had.
+bool wait_policy_of(const data_mover_dml_config &cfg, const dsa::cpu_features &cpu,
+	dsa::wait_policy &p) noexcept
+{
+	switch (cfg.wait) {
+	case DATA_MOVER_DML_WAIT_UMWAIT:
+		p = dsa::wait_policy::umwait;
+		return cpu.waitpkg;
+	case DATA_MOVER_DML_WAIT_PAUSE: p = dsa::wait_policy::pause; return true;
+	case DATA_MOVER_DML_WAIT_YIELD: p = dsa::wait_policy::yield; return true;
+	case DATA_MOVER_DML_WAIT_AUTO: break;
+	}
+	p = cpu.waitpkg ? dsa::wait_policy::umwait : dsa::wait_policy::pause;
+	return true;
+}
+
+const char *type_name(data_mover_dml_type t) noexcept
+{
+	switch (t) {
+	case DATA_MOVER_DML_SOFTWARE: return "DATA_MOVER_DML_SOFTWARE";
+	case DATA_MOVER_DML_HARDWARE: return "DATA_MOVER_DML_HARDWARE";
+	case DATA_MOVER_DML_AUTO: return "DATA_MOVER_DML_AUTO";
+	}
+	return "?";
 }
 
 } // namespace
@@ -294,32 +364,74 @@ void set_portal_opener(portal_opener open)
 
 using namespace pmem2;
 
+PMEM2_EXPORT struct data_mover_dml *data_mover_dml_new_config(const struct data_mover_dml_config *cfg)
+{
+	using namespace vdm_dml;
+	if (cfg == nullptr) {
+		fail(EINVAL, "data_mover_dml_new_config: cfg is NULL");
+		return nullptr;
+	}
+	const std::string who = std::string("data_mover_dml_new(") + type_name(cfg->type) + "): ";
+	const dsa::cpu_features cpu = forced_cpu.value_or(dsa::this_cpu());
+	dsa::wait_policy wait;
+	if (!wait_policy_of(*cfg, cpu, wait)) {
+		fail(ENOTSUP, who + "DATA_MOVER_DML_WAIT_UMWAIT: this CPU has no WAITPKG (UMONITOR/UMWAIT)");
+		return nullptr;
+	}
+	auto *d = new (std::nothrow) data_mover_dml(dml_vdm);
+	if (d == nullptr) {
+		fail(ENOMEM, who + "out of memory");
+		return nullptr;
+	}
+	d->wait = wait;
+	d->cpu_threshold = SIZE_MAX;
+	if (cfg->type == DATA_MOVER_DML_SOFTWARE)
+		return d;
+	std::string why;
+	bool attached;
+	try {
+		attached = attach_queues(*d, *cfg, cpu, why);
+	} catch (const std::bad_alloc &) {
+		delete d;
+		fail(ENOMEM, who + "out of memory");
+		return nullptr;
+	}
+	if (!attached) {
+		if (cfg->type == DATA_MOVER_DML_AUTO)
+			return d;
+		delete d;
+		fail(ENODEV, who + why);
+		return nullptr;
+	}
+	d->path = DATA_MOVER_DML_HARDWARE;
+	if (!cfg->threshold)
+		d->cpu_threshold = cfg->type == DATA_MOVER_DML_AUTO ? default_threshold() : 0;
+	else if (*cfg->threshold == DATA_MOVER_DML_THRESHOLD_AUTO)
+		d->cpu_threshold = measure_crossover(d->queues.front()->link, wait);
+	else
+		d->cpu_threshold = *cfg->threshold;
+	return d;
+}
+
 PMEM2_EXPORT struct data_mover_dml *data_mover_dml_new(enum data_mover_dml_type type)
 {
-	if (type != DATA_MOVER_DML_SOFTWARE && type != DATA_MOVER_DML_HARDWARE &&
-	    type != DATA_MOVER_DML_AUTO) {
+	data_mover_dml_config cfg;
+	if (data_mover_dml_config_set_type(&cfg, type) != 0) {
 		vdm_dml::fail(EINVAL, "data_mover_dml_new: " + std::to_string(static_cast<int>(type)) +
 			" is not a data_mover_dml_type");
 		return nullptr;
 	}
-	auto *d = new (std::nothrow) data_mover_dml(vdm_dml::dml_vdm);
-	if (d == nullptr) {
-		vdm_dml::fail(ENOMEM, "data_mover_dml_new: out of memory");
-		return nullptr;
-	}
-	if (type == DATA_MOVER_DML_SOFTWARE)
-		return d;
-	std::string why;
-	if (vdm_dml::attach_queue(*d, why)) {
-		d->path = DATA_MOVER_DML_HARDWARE;
-		if (type == DATA_MOVER_DML_AUTO)
-			d->cpu_threshold = vdm_dml::cpu_threshold();
-	} else if (type == DATA_MOVER_DML_HARDWARE) {
-		delete d;
-		vdm_dml::fail(ENODEV, "data_mover_dml_new(DATA_MOVER_DML_HARDWARE): " + why);
-		return nullptr;
-	}
-	return d;
+	return data_mover_dml_new_config(&cfg);
+}
+
+PMEM2_EXPORT size_t data_mover_dml_get_threshold(const struct data_mover_dml *dmd)
+{
+	return dmd != nullptr ? dmd->cpu_threshold : SIZE_MAX;
+}
+
+PMEM2_EXPORT const char *data_mover_dml_get_queues(const struct data_mover_dml *dmd)
+{
+	return dmd != nullptr ? dmd->names.c_str() : "";
 }
 
 data_mover_dml::~data_mover_dml()
@@ -330,14 +442,12 @@ data_mover_dml::~data_mover_dml()
 	// delete waiting for them returns. Slots with the completer are its to
 	// finish: it stops (member destruction, after this body) only once its
 	// queue is empty, and the pool outlives it.
-	slots.for_each_in_use([](op_slot &s) {
+	slots.for_each_in_use([this](op_slot &s) {
 		if (s.state.load(std::memory_order_acquire) != phase::running)
 			return;
 		std::int32_t st = durable::status_ok;
 		if (s.has_job) {
-			dsa::job_state js;
-			while ((js = s.job()->poll()) == dsa::job_state::running)
-				pmem2::cpu_relax();
+			const dsa::job_state js = s.job()->wait(wait);
 			if (js == dsa::job_state::failed)
 				st = -EIO;
 			s.job()->~job();
@@ -356,11 +466,6 @@ PMEM2_EXPORT struct vdm *data_mover_dml_get_vdm(struct data_mover_dml *dmd)
 PMEM2_EXPORT void data_mover_dml_delete(struct data_mover_dml *dmd)
 {
 	delete dmd;
-}
-
-PMEM2_EXPORT const char *data_mover_dml_errormsg(void)
-{
-	return vdm_dml::last_error;
 }
 
 PMEM2_EXPORT enum data_mover_dml_type data_mover_dml_get_path(const struct data_mover_dml *dmd)

@@ -19,7 +19,9 @@
 #include <libminiasync-vdm-dml/data_mover_dml.h>
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
+#include <vector>
 #include <string>
 #include <string_view>
 
@@ -29,6 +31,7 @@
 #include "dsa/work_queue.hpp"
 #include "vdm_dml/completer.hpp"
 #include "vdm_dml/op_slot.hpp"
+#include "vdm_dml/queue_choice.hpp"
 
 // Operations shorter than this run on the CPU on an AUTO mover with a work
 // queue: below it the CPU finishes first (DTO's published crossover, 32 KiB).
@@ -44,10 +47,14 @@ void finish_on_completer(op_slot &s) noexcept;
 struct data_mover_dml {
 	vdm base;	// first: the callbacks recover the mover from it
 	data_mover_dml_type path = DATA_MOVER_DML_SOFTWARE;
-	std::size_t cpu_threshold = 0;			// HARDWARE: 0; AUTO: see above
-	pmem2::dsa::work_queue queue;			// HARDWARE: the queue
-	std::unique_ptr<pmem2::dsa::portal> portal;	// HARDWARE: its portal
-	pmem2::dsa::queue_link link;			// HARDWARE: its jobs' view of it
+	// Operations shorter than this run on the CPU (SIZE_MAX: all of them).
+	std::size_t cpu_threshold = SIZE_MAX;
+	// The work queues (empty: the CPU path), their names, and which one
+	// an operation goes to.
+	std::vector<std::unique_ptr<pmem2::vdm_dml::attached_queue>> queues;
+	std::string names;
+	pmem2::vdm_dml::queue_choice choice;
+	pmem2::dsa::wait_policy wait = pmem2::dsa::wait_policy::pause;
 	pmem2::vdm_dml::slot_pool slots;
 	pmem2::vdm_dml::completer finisher{pmem2::vdm_dml::finish_on_completer};
 

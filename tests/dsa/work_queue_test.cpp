@@ -11,7 +11,7 @@
 #include "support/fake_dsa.hpp"
 
 using pmem2::dsa::cpu_features;
-using pmem2::dsa::first_usable;
+using pmem2::dsa::take_usable;
 using pmem2::dsa::scan;
 using pmem2::dsa::unusable_reason;
 using pmem2::dsa::wq_mode;
@@ -28,7 +28,7 @@ TEST(WorkQueueScan, NoBusIsNoQueue)
 	fake_dsa p;
 	EXPECT_TRUE(scan(p.tree.root()).empty());
 	std::string why;
-	EXPECT_EQ(first_usable({}, both, why), nullptr);
+	EXPECT_TRUE(take_usable({}, both, why).empty());
 	EXPECT_EQ(why, "no DSA work queue (/sys/bus/dsa/devices lists none)");
 }
 
@@ -137,7 +137,7 @@ TEST(WorkQueueUsable, ReadOnlyNodeIsRefused)
 	EXPECT_NE(unusable_reason(qs.at(0), both).find("Permission denied"), std::string::npos);
 }
 
-TEST(WorkQueueUsable, FirstUsableSkipsAndExplains)
+TEST(WorkQueueUsable, TakeUsableSkipsAndExplains)
 {
 	fake_dsa p;
 	p.add_device(0);
@@ -150,14 +150,38 @@ TEST(WorkQueueUsable, FirstUsableSkipsAndExplains)
 	p.add_wq(0, 2);
 	const auto qs = scan(p.tree.root());
 	std::string why;
-	const auto *q = first_usable(qs, cpu_features{true, false}, why);
-	ASSERT_NE(q, nullptr);
-	EXPECT_EQ(q->name, "wq0.2");
-	q = first_usable(qs, neither, why);
-	EXPECT_EQ(q, nullptr);
+	auto q = take_usable(qs, cpu_features{true, false}, why);
+	ASSERT_EQ(q.size(), 1u);
+	EXPECT_EQ(q[0]->name, "wq0.2");
+	q = take_usable(qs, neither, why);
+	EXPECT_TRUE(q.empty());
 	EXPECT_EQ(why, "wq0.0 is not enabled (state \"disabled\"); "
 		"wq0.1 is shared and this CPU has no ENQCMD; "
 		"wq0.2 is dedicated and this CPU has no MOVDIR64B");
+}
+
+TEST(WorkQueueUsable, TakeUsableTakesEveryAcceptedQueueUpToTheLimit)
+{
+	fake_dsa p;
+	p.add_device(0);
+	for (unsigned q = 0; q < 4; ++q)
+		p.add_wq(0, q);
+	const auto qs = scan(p.tree.root());
+	std::string why;
+	// take refuses wq0.1: the others are taken, the refusal explained.
+	auto taken = take_usable(qs, both, why, [](const pmem2::dsa::work_queue &w, std::string &r) {
+		if (w.name != "wq0.1")
+			return true;
+		r = "portal refused";
+		return false;
+	});
+	ASSERT_EQ(taken.size(), 3u);
+	EXPECT_EQ(taken[0]->name, "wq0.0");
+	EXPECT_EQ(taken[2]->name, "wq0.3");
+	EXPECT_EQ(why, "wq0.1: portal refused");
+	taken = take_usable(qs, both, why, {}, 2);
+	ASSERT_EQ(taken.size(), 2u);
+	EXPECT_EQ(taken[1]->name, "wq0.1");
 }
 
 TEST(WorkQueueCpu, ThisCpuMatchesCpuid)
@@ -168,13 +192,14 @@ TEST(WorkQueueCpu, ThisCpuMatchesCpuid)
 	if (f == nullptr)
 		GTEST_SKIP() << "no /proc/cpuinfo";
 	char line[8192];
-	bool movdir64b = false, enqcmd = false, found = false;
+	bool movdir64b = false, enqcmd = false, waitpkg = false, found = false;
 	while (std::fgets(line, sizeof(line), f)) {
 		if (std::strncmp(line, "flags", 5) != 0)
 			continue;
 		found = true;
 		movdir64b = std::strstr(line, " movdir64b") != nullptr;
 		enqcmd = std::strstr(line, " enqcmd") != nullptr;
+		waitpkg = std::strstr(line, " waitpkg") != nullptr;
 		break;
 	}
 	std::fclose(f);
@@ -182,6 +207,7 @@ TEST(WorkQueueCpu, ThisCpuMatchesCpuid)
 		GTEST_SKIP() << "/proc/cpuinfo has no flags line";
 	const auto cpu = pmem2::dsa::this_cpu();
 	EXPECT_EQ(cpu.movdir64b, movdir64b);
+	EXPECT_EQ(cpu.waitpkg, waitpkg);
 	// The kernel lists enqcmd only when it supports it (PASID); CPUID may
 	// report it regardless, so only "kernel says yes" is checked.
 	if (enqcmd) {

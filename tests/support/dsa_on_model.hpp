@@ -1,15 +1,20 @@
 // The DSA mover's world in a test: a fake platform with one usable work
-// queue, a CPU that can submit to it, and the software model of the device
-// (of the queue's shape) behind its portal, set through the mover's seams
-// while the object lives; and pages of anonymous memory to move.
+// queue (more can be added to `platform` before a mover is made), a CPU
+// that can submit to it, and the software model of the device (of the
+// first queue's shape) behind every queue's portal, set through the
+// mover's seams while the object lives, counting what each queue was
+// sent; and pages of anonymous memory to move.
 #pragma once
 
 #include <sys/mman.h>
 
 #include <cstdlib>
 #include <cstring>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <utility>
 
 #include "support/dsa_model.hpp"
 #include "support/fake_dsa.hpp"
@@ -22,12 +27,14 @@ public:
 	fake_dsa platform;
 	dsa_model model;
 
-	explicit dsa_on_model(const fake_wq &w = {}, dsa_model::options o = {}) : model(shaped(w, o))
+	explicit dsa_on_model(const fake_wq &w = {}, dsa_model::options o = {},
+		dsa::cpu_features cpu = {true, true, false})
+		: model(shaped(w, o))
 	{
 		platform.add_device(0);
 		platform.add_wq(0, 0, w);
 		current() = &model;
-		const dsa::cpu_features cpu{true, true};
+		sent().clear();
 		vdm_dml::set_sysfs_root(platform.tree.root());
 		vdm_dml::set_cpu_features(&cpu);
 		vdm_dml::set_portal_opener(open);
@@ -42,19 +49,46 @@ public:
 	dsa_on_model(const dsa_on_model &) = delete;
 	dsa_on_model &operator=(const dsa_on_model &) = delete;
 
+	// Descriptors sent through the portal of the queue named `wq`.
+	static unsigned sent_to(const std::string &wq)
+	{
+		std::lock_guard<std::mutex> g(sent_m());
+		auto it = sent().find(wq);
+		return it != sent().end() ? it->second : 0;
+	}
+
 private:
-	// What the library gets as the queue's portal: the live model.
+	// What the library gets as a queue's portal: the live model, counting.
 	struct model_portal : dsa::portal {
-		bool submit(const dsa_hw_desc &d) noexcept override { return current()->submit(d); }
+		std::string name;
+		explicit model_portal(std::string n) : name(std::move(n)) {}
+		bool submit(const dsa_hw_desc &d) noexcept override
+		{
+			{
+				std::lock_guard<std::mutex> g(sent_m());
+				++sent()[name];
+			}
+			return current()->submit(d);
+		}
 	};
 	static dsa_model *&current()
 	{
 		static dsa_model *m = nullptr;
 		return m;
 	}
-	static std::unique_ptr<dsa::portal> open(const dsa::work_queue &, std::string &)
+	static std::map<std::string, unsigned> &sent()
 	{
-		return std::make_unique<model_portal>();
+		static std::map<std::string, unsigned> s;
+		return s;
+	}
+	static std::mutex &sent_m()
+	{
+		static std::mutex m;
+		return m;
+	}
+	static std::unique_ptr<dsa::portal> open(const dsa::work_queue &q, std::string &)
+	{
+		return std::make_unique<model_portal>(q.name);
 	}
 	static dsa_model::options shaped(const fake_wq &w, dsa_model::options o)
 	{
