@@ -364,14 +364,14 @@ void set_portal_opener(portal_opener open)
 
 using namespace pmem2;
 
-PMEM2_EXPORT struct data_mover_dml *data_mover_dml_new_config(const struct data_mover_dml_config *cfg)
+namespace pmem2::vdm_dml {
+namespace {
+
+// A mover as cfg says; `fn` names the API function in messages.
+data_mover_dml *make_mover(const data_mover_dml_config &c, const char *fn)
 {
-	using namespace vdm_dml;
-	if (cfg == nullptr) {
-		fail(EINVAL, "data_mover_dml_new_config: cfg is NULL");
-		return nullptr;
-	}
-	const std::string who = std::string("data_mover_dml_new(") + type_name(cfg->type) + "): ";
+	const data_mover_dml_config *cfg = &c;
+	const std::string who = std::string(fn) + "(" + type_name(cfg->type) + "): ";
 	const dsa::cpu_features cpu = forced_cpu.value_or(dsa::this_cpu());
 	dsa::wait_policy wait;
 	if (!wait_policy_of(*cfg, cpu, wait)) {
@@ -413,6 +413,18 @@ PMEM2_EXPORT struct data_mover_dml *data_mover_dml_new_config(const struct data_
 	return d;
 }
 
+} // namespace
+} // namespace pmem2::vdm_dml
+
+PMEM2_EXPORT struct data_mover_dml *data_mover_dml_new_config(const struct data_mover_dml_config *cfg)
+{
+	if (cfg == nullptr) {
+		vdm_dml::fail(EINVAL, "data_mover_dml_new_config: cfg is NULL");
+		return nullptr;
+	}
+	return vdm_dml::make_mover(*cfg, "data_mover_dml_new_config");
+}
+
 PMEM2_EXPORT struct data_mover_dml *data_mover_dml_new(enum data_mover_dml_type type)
 {
 	data_mover_dml_config cfg;
@@ -421,7 +433,7 @@ PMEM2_EXPORT struct data_mover_dml *data_mover_dml_new(enum data_mover_dml_type 
 			" is not a data_mover_dml_type");
 		return nullptr;
 	}
-	return data_mover_dml_new_config(&cfg);
+	return vdm_dml::make_mover(cfg, "data_mover_dml_new");
 }
 
 PMEM2_EXPORT size_t data_mover_dml_get_threshold(const struct data_mover_dml *dmd)

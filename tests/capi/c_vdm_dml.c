@@ -72,6 +72,27 @@ main(void)
 	}
 	data_mover_dml_delete(NULL);
 	CHECK(data_mover_dml_get_vdm(NULL) == NULL);
+
+	/* The native config, from C: every setter, then a mover from it. */
+	struct data_mover_dml_config *cfg = NULL;
+	CHECK(data_mover_dml_config_new(&cfg) == 0);
+	CHECK(data_mover_dml_config_set_type(cfg, DATA_MOVER_DML_AUTO) == 0);
+	CHECK(data_mover_dml_config_set_queues(cfg, "") == 0);
+	CHECK(data_mover_dml_config_set_queues(cfg, "wq0.0,x") == -EINVAL);
+	CHECK(data_mover_dml_config_set_numa(cfg, DATA_MOVER_DML_NUMA_DESTINATION) == 0);
+	CHECK(data_mover_dml_config_set_threshold(cfg, DATA_MOVER_DML_THRESHOLD_AUTO) == 0);
+	CHECK(data_mover_dml_config_set_wait(cfg, DATA_MOVER_DML_WAIT_PAUSE) == 0);
+	struct data_mover_dml *n = data_mover_dml_new_config(cfg);
+	CHECK(n != NULL);
+	if (data_mover_dml_get_path(n) == DATA_MOVER_DML_SOFTWARE) {
+		CHECK(data_mover_dml_get_threshold(n) == (size_t)-1);
+		CHECK(strcmp(data_mover_dml_get_queues(n), "") == 0);
+	}
+	if (run(data_mover_dml_get_vdm(n), VDM_F_MEM_DURABLE) != 0)
+		return 1;
+	data_mover_dml_delete(n);
+	data_mover_dml_config_delete(&cfg);
+	CHECK(cfg == NULL);
 	puts("c_vdm_dml: every function, type and flag");
 	return 0;
 }

@@ -263,10 +263,24 @@ bench)
 	contains "$out" "async rows: ours only" "bench"
 	contains "$out" "threads" "bench rows"
 	contains "$out" "persist" "bench rows"
+	# DSA rows where a work queue is usable; elsewhere the report says why.
+	if [ -d /dev/dsa ]; then
+		contains "$out" "DSA: rows on wq" "bench DSA rows"
+	else
+		contains "$out" "DSA: no rows (data_mover_dml_new_config(DATA_MOVER_DML_HARDWARE): " "bench without DSA"
+	fi
 	expect 0 "$PMEM2" bench --json --time 5 --file-size 8M --dir "$work/b" --no-pmdk
 	if have_python; then
 		n=$(json_get "$out" 'len(j["rows"])')
 		[ "$n" -ge 15 ] || fail "bench rows: $n"
+		status=$(json_get "$out" 'j["dsa"]["status"]')
+		dsa_rows=$(json_get "$out" 'sum(r["mover"] == "dsa" for r in j["rows"])')
+		case $status in
+		measured) [ "$dsa_rows" -gt 0 ] || fail "bench: DSA measured without rows" ;;
+		unavailable) [ "$dsa_rows" -eq 0 ] || fail "bench: DSA rows without a queue"
+			json_get "$out" 'j["dsa"]["reason"]' | grep -q "DSA work queue" || fail "bench: DSA reason" ;;
+		*) fail "bench: dsa status '$status'" ;;
+		esac
 		json_get "$out" 'all(r["gbps"] > 0 and r["latency_us"] > 0 for r in j["rows"])' | grep -q True ||
 			fail "bench numbers: $out"
 	fi

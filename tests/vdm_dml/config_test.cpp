@@ -153,7 +153,7 @@ TEST(DmlConfig, TheQueueListChoosesQueuesAndNamesTheMissingOnes)
 	EXPECT_EQ(data_mover_dml_new_config(c.get()), nullptr);
 	EXPECT_EQ(errno, ENODEV);
 	EXPECT_STREQ(data_mover_dml_errormsg(),
-		"data_mover_dml_new(DATA_MOVER_DML_HARDWARE): wq3.0: no such DSA work queue");
+		"data_mover_dml_new_config(DATA_MOVER_DML_HARDWARE): wq3.0: no such DSA work queue");
 }
 
 TEST(DmlConfig, ANodeNumberTakesThatNodesQueuesOnly)
@@ -173,7 +173,7 @@ TEST(DmlConfig, ANodeNumberTakesThatNodesQueuesOnly)
 	errno = 0;
 	EXPECT_EQ(data_mover_dml_new_config(c.get()), nullptr);
 	EXPECT_EQ(errno, ENODEV);
-	EXPECT_STREQ(data_mover_dml_errormsg(), "data_mover_dml_new(DATA_MOVER_DML_HARDWARE): "
+	EXPECT_STREQ(data_mover_dml_errormsg(), "data_mover_dml_new_config(DATA_MOVER_DML_HARDWARE): "
 		"wq0.0: on NUMA node 0, not 2; wq1.0: on NUMA node 1, not 2");
 	// AUTO on the same config: the CPU.
 	ASSERT_EQ(data_mover_dml_config_set_type(c.get(), DATA_MOVER_DML_AUTO), 0);
@@ -281,7 +281,7 @@ TEST(DmlConfig, UmwaitNeedsWaitpkg)
 		errno = 0;
 		EXPECT_EQ(data_mover_dml_new_config(c.get()), nullptr);
 		EXPECT_EQ(errno, ENOTSUP);
-		EXPECT_STREQ(data_mover_dml_errormsg(), "data_mover_dml_new(DATA_MOVER_DML_AUTO): "
+		EXPECT_STREQ(data_mover_dml_errormsg(), "data_mover_dml_new_config(DATA_MOVER_DML_AUTO): "
 			"DATA_MOVER_DML_WAIT_UMWAIT: this CPU has no WAITPKG (UMONITOR/UMWAIT)");
 	}
 	dsa_on_model with(fake_wq{}, {}, pmem2::dsa::cpu_features{true, true, true});

@@ -24,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include <pmem2/dsa_mover.hpp>
 #include <pmem2/pmem2.hpp>
 
 #include "sbs.h"
@@ -38,7 +39,8 @@ const char help_text[] =
 	"Measures durable copies from DRAM into a scratch file mapped with pmem2:\n"
 	"the map's synchronous memcpy (flags 0 and NODRAIN) and persist, and\n"
 	"asynchronous copies with the default mover and the threads mover, 1 and 16\n"
-	"in flight, at several sizes. When PMDK's libpmem2 is installed, the\n"
+	"in flight, at several sizes (and with the DSA mover when this process can\n"
+	"use a DSA work queue; the report says why not otherwise). When PMDK's libpmem2 is installed, the\n"
 	"synchronous rows also run through it, on the same file with the same\n"
 	"mapping parameters, alternating with ours; ratio = PMDK time / our time\n"
 	"(above 1: ours faster). Asynchronous rows are ours only.\n"
@@ -398,6 +400,8 @@ struct results {
 	std::vector<row> rows;
 	std::size_t compared = 0;	// rows PMDK ran
 	double geomean = 0;		// of their ratios
+	std::string dsa_queues;		// the DSA mover's queues, when it has rows
+	std::string dsa_reason;		// why it has none otherwise
 };
 
 // Maps the scratch file (ours, and PMDK's when loaded) and runs every row.
@@ -413,6 +417,18 @@ results measure_rows(const options &o, const std::string &path, pmdk_side &pmdk)
 	topt.mover = tm;
 	map with_threads = map::open(path, topt);
 	res.granularity = std::string(to_string(plain.granularity()));
+	// The DSA mover's rows, when a work queue is usable (the mover before
+	// the map that uses it).
+	result<dsa_mover> dsa = dsa_mover::try_create(dsa_options{.path = dsa_path::hardware});
+	std::optional<map> with_dsa;
+	if (dsa) {
+		map_options dopt = popt;
+		dopt.mover = dsa.value();
+		with_dsa.emplace(map::open(path, dopt));
+		res.dsa_queues = std::string(dsa.value().queues());
+	} else {
+		res.dsa_reason = dsa.error().message;
+	}
 
 	sbs_api linked;
 	sbs_api_linked(&linked);
@@ -431,6 +447,8 @@ results measure_rows(const options &o, const std::string &path, pmdk_side &pmdk)
 		for (std::size_t inflight : {std::size_t(1), std::size_t(16)}) {
 			res.rows.push_back(run_async(plain, "default", src.data, size, inflight, o.budget));
 			res.rows.push_back(run_async(with_threads, "threads", src.data, size, inflight, o.budget));
+			if (with_dsa)
+				res.rows.push_back(run_async(*with_dsa, "dsa", src.data, size, inflight, o.budget));
 		}
 	}
 
@@ -464,6 +482,12 @@ void print_json(const options &o, const std::string &path, const pmdk_side &pmdk
 		j.field("reason", pmdk.why);
 	}
 	j.field("async", "ours only");
+	j.end_object();
+	j.begin_object("dsa");
+	if (res.dsa_queues.empty())
+		j.field("status", "unavailable").field("reason", res.dsa_reason);
+	else
+		j.field("status", "measured").field("queues", res.dsa_queues);
 	j.end_object();
 	j.begin_array("rows");
 	for (const row &r : res.rows) {
@@ -522,6 +546,10 @@ void print_text(const options &o, const std::string &path, const pmdk_side &pmdk
 	std::printf("scratch file %s, %s, granularity %s; threads mover with %zu workers\n", path.c_str(),
 		human_size(double(o.file_size)).c_str(), res.granularity.c_str(), o.threads);
 	print_pmdk_header(pmdk, res.granularity);
+	if (res.dsa_queues.empty())
+		std::printf("DSA: no rows (%s)\n", res.dsa_reason.c_str());
+	else
+		std::printf("DSA: rows on %s\n", res.dsa_queues.c_str());
 	std::printf("%s\n\n", async_note);
 	bool cols = pmdk.mapped;
 	std::printf("%-6s %-7s %-7s %-12s %9s %9s %9s %12s", "mode", "op", "flags", "mover", "size", "in-flight",
