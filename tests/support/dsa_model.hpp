@@ -228,8 +228,17 @@ private:
 			if (ok != b.desc_count)
 				status = DSA_COMP_BATCH_FAIL;
 		}
-		rec->bytes_completed = ok;
-		rec->fault_addr = 0;
+		write_record(rec, status, ok, 0);
+	}
+
+	// A completion record, its status byte last. The first eight bytes
+	// (status and bytes completed) are stored atomically: a poller may
+	// watch them as one word (FUTURE_NOTIFIER_POLLER's monitor).
+	static void write_record(dsa_completion_record *rec, std::uint8_t status, std::uint32_t count,
+		std::uint64_t fault_addr)
+	{
+		rec->fault_addr = fault_addr;
+		__atomic_store_n(&rec->bytes_completed, count, __ATOMIC_RELAXED);
 		__atomic_store_n(const_cast<std::uint8_t *>(&rec->status), status, __ATOMIC_RELEASE);
 	}
 
@@ -283,9 +292,7 @@ private:
 		}
 		if (performed)
 			performed(d, done);
-		rec->bytes_completed = done;
-		rec->fault_addr = fault_addr;
-		__atomic_store_n(const_cast<std::uint8_t *>(&rec->status), status, __ATOMIC_RELEASE);
+		write_record(rec, status, done, fault_addr);
 		return status;
 	}
 

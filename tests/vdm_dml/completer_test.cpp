@@ -78,13 +78,16 @@ TEST(Completer, NoThreadUntilTheFirstPost)
 			n += e.is_directory();
 		return n;
 	};
+	// (A sanitizer may start a thread of its own with the first thread.)
 	const std::size_t before = tasks();
+	std::size_t with_completer;
 	{
 		completer c(finish);
 		EXPECT_EQ(tasks(), before);
 		op_slot s;
 		ASSERT_TRUE(c.post(s));
-		EXPECT_EQ(tasks(), before + 1);
+		with_completer = tasks();
+		EXPECT_GT(with_completer, before);
 	}
-	EXPECT_EQ(tasks(), before);
+	EXPECT_EQ(tasks(), with_completer - 1);
 }
