@@ -93,7 +93,6 @@ void batch::settle() noexcept
 		holds_slot_ = false;
 	}
 	const outcome whole = read(batch_rec_);
-	resumed_.resize(count_);
 	for (std::size_t i = 0; i < count_; ++i) {
 		const outcome o = read(recs_[i]);
 		switch (o.kind) {
@@ -102,6 +101,16 @@ void batch::settle() noexcept
 			break;
 		case outcome_kind::page_fault: {
 			touch_page(o.fault_addr, o.fault_on_write);
+			if (resumed_.size() < count_) {
+				// Made when first needed: most batches never fault.
+				try {
+					resumed_.resize(count_);
+				} catch (const std::bad_alloc &) {
+					states_[i] = job_state::failed;
+					statuses_[i] = o.status;
+					break;
+				}
+			}
 			resumed_[i].reset(new (std::nothrow) job(ops_[i], q_, o.bytes_completed));
 			if (!resumed_[i]) {
 				states_[i] = job_state::failed;
@@ -121,6 +130,13 @@ void batch::settle() noexcept
 			break;
 		}
 	}
+}
+
+void batch::reset() noexcept
+{
+	resumed_.clear();
+	count_ = 0;
+	sent_ = settled_ = false;
 }
 
 job_state batch::poll() noexcept

@@ -36,6 +36,10 @@ public:
 	job_state poll() noexcept;
 	job_state state_of(std::size_t i) const noexcept { return states_[i]; }
 	std::uint8_t status_of(std::size_t i) const noexcept { return statuses_[i]; }
+	// Empties a batch that is done (or never sent) for the next run of
+	// operations, keeping its memory: a batch object is reused, not
+	// remade, for each run.
+	void reset() noexcept;
 	// Whether the batch went out as one submission (for tests).
 	unsigned sends() const noexcept { return sends_; }
 

@@ -1,6 +1,7 @@
 // Batches on the device model: many operations in one submission, what add()
 // refuses, one failing descriptor failing its operation only, a page fault
-// inside a batch resumed for that operation, a count the device refuses.
+// inside a batch resumed for that operation, a batch reset for the next
+// run, a count the device refuses.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -172,6 +173,32 @@ TEST(DsaBatch, APageFaultIsResumedForItsOperation)
 	EXPECT_EQ(seen[1].opcode, DSA_OPCODE_MEMMOVE);
 	EXPECT_EQ(seen[1].dst_addr, reinterpret_cast<std::uintptr_t>(dst + 8192 * 2 + 4096));
 	EXPECT_EQ(seen[1].xfer_size, 4096u);
+}
+
+TEST(DsaBatch, AResetBatchCarriesTheNextRunAfterAFault)
+{
+	dsa_model m;
+	test_queue q(m);
+	alignas(4096) static char dst[4 * 4096];
+	std::vector<char> src(sizeof(dst));
+	for (std::size_t i = 0; i < src.size(); ++i)
+		src[i] = static_cast<char>(i * 7 + 1);
+	batch bt(q, 4);
+	EXPECT_TRUE(bt.add(copy_op(dst, src.data(), 8192)));
+	m.fault_at(dst + 4096);
+	EXPECT_EQ(finish(bt), job_state::done);
+	EXPECT_EQ(m.accepted(), 2u);	// the batch, the rest after the fault
+	bt.reset();
+	EXPECT_EQ(bt.size(), 0u);
+	for (int i = 0; i < 2; ++i)
+		ASSERT_TRUE(bt.add(copy_op(dst + 8192 + 4096 * i, src.data() + 8192 + 4096 * i, 4096)));
+	EXPECT_EQ(finish(bt), job_state::done);
+	EXPECT_EQ(bt.sends(), 2u);
+	EXPECT_EQ(m.accepted(), 3u);
+	EXPECT_EQ(bt.state_of(0), job_state::done);
+	EXPECT_EQ(bt.state_of(1), job_state::done);
+	EXPECT_EQ(std::memcmp(dst, src.data(), sizeof(dst)), 0);
+	EXPECT_EQ(q.in_flight.load(), 0u);
 }
 
 TEST(DsaBatch, ACountTheDeviceRefusesFailsEveryOperation)

@@ -8,6 +8,7 @@
 
 #include <sys/mman.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
 #include <map>
@@ -54,20 +55,17 @@ public:
 	{
 		std::lock_guard<std::mutex> g(sent_m());
 		auto it = sent().find(wq);
-		return it != sent().end() ? it->second : 0;
+		return it != sent().end() ? it->second.load() : 0;
 	}
 
 private:
 	// What the library gets as a queue's portal: the live model, counting.
 	struct model_portal : dsa::portal {
-		std::string name;
-		explicit model_portal(std::string n) : name(std::move(n)) {}
+		std::atomic<unsigned> *count;
+		explicit model_portal(std::atomic<unsigned> *c) : count(c) {}
 		bool submit(const dsa_hw_desc &d) noexcept override
 		{
-			{
-				std::lock_guard<std::mutex> g(sent_m());
-				++sent()[name];
-			}
+			count->fetch_add(1, std::memory_order_relaxed);
 			return current()->submit(d);
 		}
 	};
@@ -76,9 +74,9 @@ private:
 		static dsa_model *m = nullptr;
 		return m;
 	}
-	static std::map<std::string, unsigned> &sent()
+	static std::map<std::string, std::atomic<unsigned>> &sent()
 	{
-		static std::map<std::string, unsigned> s;
+		static std::map<std::string, std::atomic<unsigned>> s;
 		return s;
 	}
 	static std::mutex &sent_m()
@@ -88,7 +86,8 @@ private:
 	}
 	static std::unique_ptr<dsa::portal> open(const dsa::work_queue &q, std::string &)
 	{
-		return std::make_unique<model_portal>(q.name);
+		std::lock_guard<std::mutex> g(sent_m());
+		return std::make_unique<model_portal>(&sent()[q.name]);
 	}
 	static dsa_model::options shaped(const fake_wq &w, dsa_model::options o)
 	{
