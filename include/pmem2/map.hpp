@@ -16,6 +16,7 @@
 
 #include <libpmem2/base.h>
 #include <libpmem2/async.h>
+#include <libpmem2/persist_async.h>
 
 #include "error.hpp"
 #include "flags.hpp"
@@ -183,6 +184,12 @@ public:
 	durable_future write_async(std::size_t offset, std::span<const std::byte> src, mem_flags f = {}) const
 	{
 		return memcpy_async(range(offset, src.size()).data(), src.data(), src.size(), f);
+	}
+	// Makes [ptr, ptr + n), written earlier, durable through the map's mover
+	// (a pmem2 extension, <libpmem2/persist_async.h>).
+	durable_future persist_async(const void *ptr, std::size_t n) const noexcept
+	{
+		return durable_future(pmem2_persist_async(m_, const_cast<void *>(ptr), n));
 	}
 
 protected:

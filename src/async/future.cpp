@@ -194,7 +194,11 @@ void fill_operation(vdm_operation_future &op, const op_args &a, struct vdm *move
 	vdm_operation &o = op.data.operation;
 	std::memset(&o, 0, sizeof(o));
 	o.type = a.type;
-	if (a.type == VDM_OPERATION_MEMSET) {
+	if (a.type == VDM_OPERATION_FLUSH) {
+		o.data.flush.dest = a.dest;
+		o.data.flush.n = a.len;
+		o.data.flush.flags = vflags;
+	} else if (a.type == VDM_OPERATION_MEMSET) {
 		o.data.memset.str = a.dest;
 		o.data.memset.c = a.c;
 		o.data.memset.n = a.len;
@@ -259,7 +263,7 @@ verdict judge(const pmem2_map *map, const op_args &a) noexcept
 			a.dest, a.len, map->addr, map->content_length);
 		return {false, PMEM2_E_MAP_RANGE};
 	}
-	if (!map->writable) [[unlikely]] {
+	if (!map->writable && a.type != VDM_OPERATION_FLUSH) [[unlikely]] {
 		// Writing would fault (on a worker, with the threads mover).
 		set_errormsg("the map at %p is not writable (mapped without PMEM2_PROT_WRITE)",
 			map->addr);

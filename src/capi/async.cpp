@@ -17,6 +17,11 @@ PMEM2_EXPORT struct pmem2_future pmem2_memmove_async(struct pmem2_map *map,
 	return make_future(map, op_args{VDM_OPERATION_MEMMOVE, pmemdest, src, 0, len, flags});
 }
 
+PMEM2_EXPORT struct pmem2_future pmem2_persist_async(struct pmem2_map *map, void *ptr, size_t size)
+{
+	return make_future(map, op_args{VDM_OPERATION_FLUSH, ptr, nullptr, 0, size, 0});
+}
+
 PMEM2_EXPORT struct pmem2_future pmem2_memset_async(struct pmem2_map *map,
 	void *str, int c, size_t n, unsigned flags)
 {

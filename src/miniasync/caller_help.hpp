@@ -36,10 +36,13 @@ inline void classify_for_help(op_slot &s, std::uint64_t flags, bool kernels_copy
 	std::size_t len) noexcept
 {
 	// PAGE operations end in msync, a blocking system call: they always run
-	// on the workers, so a waiting caller never blocks on persistence.
+	// on the workers, so a waiting caller never blocks on persistence. An
+	// asynchronous persist (FLUSH) larger than help_max stays on the workers
+	// too: its caller asked to be spared the flushing.
 	constexpr unsigned page_granularity = 2;	// PMEM2_GRANULARITY_PAGE
 	s.helpable = durable::is_request(flags) && kernels_copy &&
-		durable::unpack(flags).granularity != page_granularity;
+		durable::unpack(flags).granularity != page_granularity &&
+		!(s.op.type == VDM_OPERATION_FLUSH && len > help_max);
 	s.small = s.helpable && s.nchunks == 1 && len <= help_max;
 }
 

@@ -1,7 +1,8 @@
 #!/bin/sh
 # The ABI of the two shared libraries, as their version scripts pin it:
-#   * libpmem2: exactly the functions src/libpmem2.map names, all under
-#     LIBPMEM2_1.0, SONAME libpmem2.so.1;
+#   * libpmem2: exactly the functions LIBPMEM2_1.0 names, SONAME
+#     libpmem2.so.1, and exactly the extensions LIBPMEM2_PMEM2_1.0 names
+#     (include/libpmem2/persist_async.h);
 #   * libminiasync: exactly the functions LIBMINIASYNC_1.0 names, SONAME
 #     libminiasync.so.0, and exactly the extensions LIBMINIASYNC_PMEM2_1.0
 #     names (include/libminiasync/wake.h);
@@ -66,7 +67,7 @@ check() {
 	echo "ABI: $(wc -l <"$tmp/rest") $4 symbols, SONAME $6"
 }
 check "$lib" "$src/libpmem2.map" LIBPMEM2_1.0 PMEM2_PRIVATE_1 \
-	'^pmem2::(memops|os|durable)::' libpmem2.so.1
+	'^pmem2::(memops|os|durable)::' libpmem2.so.1 LIBPMEM2_PMEM2_1.0
 check "$malib" "$src/miniasync/libminiasync.map" LIBMINIASYNC_1.0 LIBMINIASYNC_PRIVATE_1 \
 	'^(pmem2::masync::|miniasync_private_)' libminiasync.so.0 LIBMINIASYNC_PMEM2_1.0
 if [ -n "$dmllib" ]; then

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <libpmem2.h>
+#include <libpmem2/persist_async.h>
 
 static int failures;
 
@@ -62,6 +63,17 @@ static void map_and_write(const char *path)
 	addr[size - 1] = 'Z';
 	persist_fn(addr + size - 1, 1);
 	pmem2_get_memset_fn(map)(addr, 'a', 16, PMEM2_F_MEM_NONTEMPORAL);
+	{
+		/* The asynchronous persist extension, from C. */
+		struct pmem2_future pf;
+		addr[8192] = 'P';
+		pf = pmem2_persist_async(map, addr + 8192, 1);
+		FUTURE_BUSY_POLL(&pf);
+		CHECK(FUTURE_OUTPUT(&pf)->result == 0);
+		CHECK(FUTURE_OUTPUT(&pf)->dest == addr + 8192);
+		pf = pmem2_persist_async(map, addr + size, 1);
+		CHECK(FUTURE_OUTPUT(&pf)->result == PMEM2_E_MAP_RANGE);
+	}
 
 	CHECK(pread(fd, back, sizeof(back), 4096) == (ssize_t)sizeof(back));
 	CHECK(memcmp(back, text, sizeof(text)) == 0);

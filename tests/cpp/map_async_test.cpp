@@ -31,6 +31,21 @@ TEST(CppMapAsync, DefaultMoverCompletesAndDataReachesTheFile)
 	EXPECT_EQ(test::read_file(f.path(), data.size(), 4096), data);
 }
 
+TEST(CppMapAsync, PersistAsyncOfARangeWrittenEarlier)
+{
+	test::tmpfile f(1 << 20);
+	auto data = test::pattern(100000, 3);
+	{
+		map m = map::open(f.path());
+		std::memcpy(m.data() + 8192, data.data(), data.size());
+		pmem2::durable_future fut = m.persist_async(m.data() + 8192, data.size());
+		EXPECT_EQ(fut.wait(), m.data() + 8192);
+		auto bad = m.persist_async(m.data() + m.size() - 1, 2);
+		EXPECT_THROW(bad.wait(), pmem2::error);
+	}
+	EXPECT_EQ(test::read_file(f.path(), data.size(), 8192), data);
+}
+
 TEST(CppMapAsync, MemmoveAsyncHandlesOverlap)
 {
 	test::tmpfile f(8192);

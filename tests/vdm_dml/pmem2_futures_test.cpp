@@ -3,13 +3,15 @@
 // persist step on the polling thread, and every future is durable when it
 // completes, at every granularity, on the device (the model, whose writes
 // count as durable only when a descriptor asked for readback to memory) and
-// on the CPU path. On a PAGE map the page sync runs on the mover's
-// completer thread, never on the polling one. On the shared libraries, as
+// on the CPU path; pmem2_persist_async too (a cache-flush descriptor on the
+// device). On a PAGE map the page sync runs on the mover's completer
+// thread, never on the polling one. On the shared libraries, as
 // users link them.
 #include <gtest/gtest.h>
 
 #include <libminiasync-vdm-dml.h>
 #include <libminiasync.h>
+#include <libpmem2/persist_async.h>
 
 #include <atomic>
 #include <chrono>
@@ -157,6 +159,50 @@ INSTANTIATE_TEST_SUITE_P(All, DmlPmem2Matrix,
 		::testing::Values(path::device, path::cpu),
 		::testing::Values(op_kind::memcpy, op_kind::memmove, op_kind::memset)),
 	matrix_name);
+
+class DmlPersistAsync : public ::testing::TestWithParam<std::tuple<pmem2_granularity, path>> {};
+
+TEST_P(DmlPersistAsync, ARangeWrittenEarlierIsDurableAtCompletion)
+{
+	auto [gran, p] = GetParam();
+	recorded_device dev;
+	data_mover_dml *d = data_mover_dml_new(p == path::device ? DATA_MOVER_DML_HARDWARE
+								 : DATA_MOVER_DML_SOFTWARE);
+	ASSERT_NE(d, nullptr);
+	{
+		mapped_file mf(1 << 20, gran, data_mover_dml_get_vdm(d), "/dev/shm");
+		ASSERT_NE(mf.map, nullptr);
+		for (std::size_t len : {std::size_t(64), std::size_t(5000), std::size_t(300000)}) {
+			SCOPED_TRACE(len);
+			char *at = mf.base + 64 + len % 7;
+			pmem2::test::fill_pattern(at, len, unsigned(len));
+			dev.log.clear();
+			const unsigned sent = dev.model.accepted();
+			pmem2_future f = pmem2_persist_async(mf.map, at, len);
+			wait(f);
+			const std::uint64_t seen = dev.log.mark();
+			EXPECT_EQ(FUTURE_OUTPUT(&f)->result, 0);
+			EXPECT_EQ(dev.log.durable_by(at, len, gran, seen), "");
+			if (p == path::device) {
+				// A cache-flush descriptor: the device wrote the lines back.
+				ASSERT_GT(dev.model.accepted(), sent);
+				EXPECT_EQ(dev.model.seen().back().opcode, DSA_OPCODE_CFLUSH);
+			}
+			for (auto t : dev.log.threads_of(event_log::page_sync))
+				EXPECT_NE(t, std::this_thread::get_id()) << "a page sync ran on the polling thread";
+		}
+	}
+	data_mover_dml_delete(d);
+}
+
+INSTANTIATE_TEST_SUITE_P(All, DmlPersistAsync,
+	::testing::Combine(::testing::Values(PMEM2_GRANULARITY_BYTE, PMEM2_GRANULARITY_CACHE_LINE,
+				   PMEM2_GRANULARITY_PAGE),
+		::testing::Values(path::device, path::cpu)),
+	[](const auto &info) {
+		return std::string(pmem2::test::granularity_name(std::get<0>(info.param))) +
+			(std::get<1>(info.param) == path::device ? "_device" : "_cpu");
+	});
 
 // One HARDWARE mover and a map of granularity g on /dev/shm.
 struct device_map : recorded_device {
