@@ -35,6 +35,8 @@
 
 namespace pmem2::durable {
 
+struct batch_entry;	// durable/batch.hpp
+
 struct request {
 	std::uint32_t gen = 0;		// the guard generation the future was made in
 	unsigned granularity = 0;	// enum pmem2_granularity
@@ -42,6 +44,7 @@ struct request {
 };
 
 inline constexpr std::uint64_t f_request = std::uint64_t(1) << 63;
+// Bit 62 marks a batch (durable/batch.hpp's f_batch); unpack() ignores it.
 inline constexpr int gran_shift = 60;	// 2 bits
 inline constexpr int hints_shift = 48;	// 6 bits
 inline constexpr int gen_shift = 16;	// 32 bits
@@ -80,6 +83,9 @@ struct services {
 	int (*move)(void *dst, const void *src, std::size_t n, const request &r) noexcept;
 	int (*fill)(void *dst, int c, std::size_t n, const request &r) noexcept;
 	int (*persist)(const void *ptr, std::size_t n, const request &r) noexcept;
+	// The entries of a batch (durable/batch.hpp), durable when it returns
+	// with one drain at the end (and one per fence entry).
+	int (*batch)(const batch_entry *e, std::size_t count, const request &r) noexcept;
 };
 
 // Process-lifetime: guards are recycled, never freed, so a stale pointer

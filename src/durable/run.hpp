@@ -17,6 +17,7 @@
 
 #include <cstddef>
 
+#include "durable/batch.hpp"
 #include "durable/protocol.hpp"
 
 namespace pmem2::durable {
@@ -86,6 +87,11 @@ int run_range(const vdm_operation &op, const Part &part, const request &r,
 		return k.fill(dst, op.data.memset.c, n, r);
 	}
 	case VDM_OPERATION_FLUSH:
+		if (is_batch(op)) {
+			// Never cut: a batch is run whole, by one thread.
+			const batch_op b = batch_of(op);
+			return k.batch(b.entries, b.count, r);
+		}
 		return k.persist(static_cast<char *>(op.data.flush.dest) + part.off,
 			part.length(op.data.flush.n), r);
 	}

@@ -1,5 +1,8 @@
 #include "durable/services.hpp"
 
+#include <libpmem2/base.h>
+
+#include "durable/batch.hpp"
 #include "durable/guard.hpp"
 #include "memops/memops.hpp"
 
@@ -43,8 +46,28 @@ int run_persist(const void *ptr, std::size_t n, const request &r) noexcept
 	return checked(r, [&](const memops::ops_table &t) { t.persist(ptr, n); });
 }
 
+int run_batch(const batch_entry *e, std::size_t count, const request &r) noexcept
+{
+	// Each entry without its drain, one drain at each fence and at the end:
+	// one fence for the whole batch on this thread.
+	return checked(r, [&](const memops::ops_table &t) {
+		for (std::size_t i = 0; i < count; ++i) {
+			const batch_entry &x = e[i];
+			const unsigned f = x.hints | PMEM2_F_MEM_NODRAIN;
+			switch (x.kind) {
+			case entry_kind::copy:
+			case entry_kind::move: t.memmove(x.dest, x.src, x.n, f); break;
+			case entry_kind::fill: t.memset(x.dest, x.c, x.n, f); break;
+			case entry_kind::persist: t.flush(x.dest, x.n); break;
+			case entry_kind::fence: t.drain(); break;
+			}
+		}
+		t.drain();
+	});
+}
+
 namespace {
-constexpr services table{guard_enter, guard_leave, run_move, run_fill, run_persist};
+constexpr services table{guard_enter, guard_leave, run_move, run_fill, run_persist, run_batch};
 } // namespace
 
 const services &pmem2_services() noexcept

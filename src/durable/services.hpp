@@ -19,6 +19,7 @@ namespace pmem2::durable {
 int run_move(void *dst, const void *src, std::size_t n, const request &r) noexcept;
 int run_fill(void *dst, int c, std::size_t n, const request &r) noexcept;
 int run_persist(const void *ptr, std::size_t n, const request &r) noexcept;
+int run_batch(const batch_entry *e, std::size_t count, const request &r) noexcept;
 
 // The same functions as durable/run.hpp's kernels: called directly, not
 // through the table.
@@ -34,6 +35,10 @@ struct direct_kernels {
 	static int persist(const void *ptr, std::size_t n, const request &r) noexcept
 	{
 		return run_persist(ptr, n, r);
+	}
+	static int batch(const batch_entry *e, std::size_t count, const request &r) noexcept
+	{
+		return run_batch(e, count, r);
 	}
 };
 

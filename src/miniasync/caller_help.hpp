@@ -38,11 +38,12 @@ inline void classify_for_help(op_slot &s, std::uint64_t flags, bool kernels_copy
 	// PAGE operations end in msync, a blocking system call: they always run
 	// on the workers, so a waiting caller never blocks on persistence. An
 	// asynchronous persist (FLUSH) larger than help_max stays on the workers
-	// too: its caller asked to be spared the flushing.
+	// too: its caller asked to be spared the flushing; so does a batch
+	// (`len`: the bytes its entries write) larger than that.
 	constexpr unsigned page_granularity = 2;	// PMEM2_GRANULARITY_PAGE
 	s.helpable = durable::is_request(flags) && kernels_copy &&
 		durable::unpack(flags).granularity != page_granularity &&
-		!(s.op.type == VDM_OPERATION_FLUSH && len > help_max);
+		!(s.op.type == VDM_OPERATION_FLUSH && len > help_max);	// batches too, by bytes
 	s.small = s.helpable && s.nchunks == 1 && len <= help_max;
 }
 

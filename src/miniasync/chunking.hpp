@@ -15,6 +15,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "durable/batch.hpp"
 #include "ops.hpp"
 
 namespace pmem2::masync {
@@ -52,6 +53,8 @@ inline chunk_plan plan_operation(const vdm_operation &op, std::size_t threshold,
 	std::size_t min_chunk, std::size_t nthreads) noexcept
 {
 	std::size_t len = op_length(op);
+	if (durable::is_batch(op))
+		return {1, len, 0};	// run whole, by one thread
 	if (op.type == VDM_OPERATION_MEMMOVE) {
 		// Chunks of an overlapping move would read what others wrote.
 		auto d = reinterpret_cast<std::uintptr_t>(op.data.memmove.dest);

@@ -41,6 +41,7 @@
 #include "caller_help.hpp"
 #include "chunking.hpp"
 #include "common/export.hpp"
+#include "durable/batch.hpp"
 #include "durable/protocol.hpp"
 #include "guard_gate.hpp"
 #include "hooks.hpp"
@@ -244,7 +245,8 @@ data_mover_threads::op_slot *data_mover_threads::try_submit(vdm_operation_data *
 		plan_operation(fd->operation, split_threshold.load(std::memory_order_relaxed),
 			min_chunk.load(std::memory_order_relaxed), pool.size()));
 	std::uint64_t flags = durable::flags_of(s.op);
-	classify_for_help(s, flags, hooks.kernels_copy(s.op.type), op_length(s.op));
+	classify_for_help(s, flags, hooks.kernels_copy(s.op.type),
+		durable::is_batch(s.op) ? durable::batch_of(s.op).bytes : op_length(s.op));
 	if (caller_runs_at_start(s)) {
 		// No queue item, no wake-up, no waker call: op_start runs it.
 		s.refs.store(1, std::memory_order_relaxed);
@@ -423,6 +425,7 @@ PMEM2_EXPORT void data_mover_threads_set_memset_fn(struct data_mover_threads *dm
 PMEM2_EXPORT int miniasync_private_durable_mover(const struct vdm *v)
 {
 	// All four functions: a user's mover that copies some of ours is not one.
-	return v->op_new == threads_op_new && v->op_start == threads_op_start &&
-		v->op_check == threads_op_check && v->op_delete == threads_op_delete;
+	return (v->op_new == threads_op_new && v->op_start == threads_op_start &&
+		v->op_check == threads_op_check && v->op_delete == threads_op_delete) ||
+		pmem2::masync::is_sync_mover(v);
 }

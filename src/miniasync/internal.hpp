@@ -55,4 +55,8 @@ PMEM2_TEST_SEAM void set_park_backstop(long long ns) noexcept;
 // Per-operation slots the mover preallocated.
 PMEM2_TEST_SEAM std::size_t pool_capacity(const data_mover_threads *dmt) noexcept;
 
+// Whether `v` is a sync mover's vdm (all four of its functions): the
+// sync mover honours libpmem2's durable request too.
+bool is_sync_mover(const struct vdm *v) noexcept;
+
 } // namespace pmem2::masync

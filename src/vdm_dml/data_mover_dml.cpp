@@ -12,6 +12,7 @@
 #include <libpmem2/base.h>
 
 #include "dsa/mmio_portal.hpp"
+#include "durable/batch.hpp"
 #include "durable/protocol.hpp"
 #include "durable/run.hpp"
 #include "miniasync/ops.hpp"
@@ -120,7 +121,8 @@ void start_request(data_mover_dml &d, op_slot &s, future_notifier *n) noexcept
 	s.guard = g;
 	s.req = r;
 	const std::size_t len = masync::op_length(s.op);
-	if (d.queues.empty() || len < d.cpu_threshold || len == 0 || dsa::overlapping_move(s.op)) {
+	if (d.queues.empty() || len < d.cpu_threshold || len == 0 || dsa::overlapping_move(s.op) ||
+	    durable::is_batch(s.op)) {
 		if (r.granularity == PMEM2_GRANULARITY_PAGE)
 			hand_over(d, s);
 		else

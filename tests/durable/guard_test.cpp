@@ -399,8 +399,8 @@ TEST(MapGuard, RetireWaitsForTheLastLeave)
 namespace {
 
 // A program that links both libraries statically (the pmem2 tool, these
-// tests) still recognises the threads mover by identity, so its workers
-// make the data durable themselves.
+// tests) still recognises the threads and sync movers by identity, so they
+// make the data durable themselves; a user's mover is foreign.
 TEST(StaticLink, TheThreadsMoverIsRecognised)
 {
 	data_mover_threads *dmt = data_mover_threads_new(1, 8, FUTURE_NOTIFIER_NONE);
@@ -409,7 +409,10 @@ TEST(StaticLink, TheThreadsMoverIsRecognised)
 		pmem2::durable::mover_kind::ours);
 	data_mover_sync *dms = data_mover_sync_new();
 	EXPECT_EQ(pmem2::durable::classify(data_mover_sync_get_vdm(dms)),
-		pmem2::durable::mover_kind::foreign);
+		pmem2::durable::mover_kind::ours);
+	struct vdm copy = *data_mover_sync_get_vdm(dms);
+	copy.op_check = data_mover_threads_get_vdm(dmt)->op_check;	// a user's mix
+	EXPECT_EQ(pmem2::durable::classify(&copy), pmem2::durable::mover_kind::foreign);
 	EXPECT_EQ(pmem2::durable::classify(nullptr), pmem2::durable::mover_kind::builtin);
 	data_mover_sync_delete(dms);
 	data_mover_threads_delete(dmt);
