@@ -194,7 +194,11 @@ void fill_operation(vdm_operation_future &op, const op_args &a, struct vdm *move
 	vdm_operation &o = op.data.operation;
 	std::memset(&o, 0, sizeof(o));
 	o.type = a.type;
-	if (a.type == VDM_OPERATION_FLUSH) {
+	if (a.batch != nullptr) {
+		durable::batch_op b = *a.batch;
+		b.flags = vflags | durable::f_batch;
+		durable::set_batch(o, b);
+	} else if (a.type == VDM_OPERATION_FLUSH) {
 		o.data.flush.dest = a.dest;
 		o.data.flush.n = a.len;
 		o.data.flush.flags = vflags;
@@ -252,6 +256,11 @@ verdict judge(const pmem2_map *map, const op_args &a) noexcept
 	if (!map) [[unlikely]] {
 		set_errormsg("map is NULL");
 		return {false, -EINVAL};
+	}
+	if (a.batch != nullptr) [[unlikely]] {
+		// Entries were checked when added; the mover was checked when
+		// the batch was made.
+		return {a.batch->count != 0, 0};
 	}
 	if (a.flags & ~allowed_flags) [[unlikely]] {
 		set_errormsg("invalid flags 0x%x for an asynchronous durable operation "
@@ -387,6 +396,11 @@ void build(pmem2_future &f, pmem2_map *map, const op_args &a, verdict v) noexcep
 }
 
 } // namespace
+
+pmem2_future make_batch_future(pmem2_map *map, const durable::batch_op &b) noexcept
+{
+	return make_future(map, op_args{VDM_OPERATION_FLUSH, nullptr, nullptr, 0, b.bytes, 0, &b});
+}
 
 pmem2_future make_future(pmem2_map *map, const op_args &a) noexcept
 {

@@ -9,6 +9,8 @@
 #include <libpmem2/async.h>
 #pragma GCC diagnostic pop
 
+#include "durable/batch.hpp"
+
 namespace pmem2::async {
 
 struct op_args {
@@ -18,8 +20,11 @@ struct op_args {
 	int c;
 	std::size_t len;
 	unsigned flags;
+	const durable::batch_op *batch = nullptr;	// a batch (type FLUSH, dest nullptr)
 };
 
 pmem2_future make_future(pmem2_map *map, const op_args &a) noexcept;
+// The future of a batch's entries (checked when they were added).
+pmem2_future make_batch_future(pmem2_map *map, const durable::batch_op &b) noexcept;
 
 } // namespace pmem2::async

@@ -125,6 +125,15 @@ public:
 				t.push_back(e.tid);
 		return t;
 	}
+	// Events of kind k recorded before sequence `upto`.
+	std::size_t count(kind k, std::uint64_t upto)
+	{
+		std::lock_guard<std::mutex> lk(m_);
+		std::size_t n = 0;
+		for (const event &e : ev_)
+			n += e.k == k && e.seq < upto;
+		return n;
+	}
 	// Records an event as the memops kernels would (a device model's writes).
 	void record(kind k, const void *p, std::size_t n) { add(k, p, n); }
 

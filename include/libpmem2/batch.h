@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * libpmem2/batch.h -- batches of durable operations on one map, complete as
+ * one future (a pmem2 extension, not in PMDK's libpmem2 1.13;
+ * docs/ASYNC.md, "Batches").
+ *
+ * A batch holds up to `capacity` entries: copies, moves, fills, persists of
+ * ranges written earlier, and fences. pmem2_batch_async() returns one
+ * struct pmem2_future for all of them, complete when every entry's bytes are
+ * durable at the map's granularity, with one drain per thread that wrote
+ * (not one per entry). Rules:
+ *   - Entries are checked when added, as the single futures check their
+ *     arguments; a bad one returns its code (the message in pmem2_errormsg())
+ *     and is not added: the batch holds only valid entries, and a future of
+ *     it writes all of them or, if the map is gone, none.
+ *   - Entries between two fences may run in any order, or at once; their
+ *     destinations should not overlap (the bytes would be those of any of
+ *     them). An entry after a fence starts after every entry before it ended.
+ *   - The batch and the buffers its entries name must stay unchanged until
+ *     its future completes; then it may be run again, or reset and refilled.
+ *   - Movers: the default, sync, threads and DSA movers run batches; a map
+ *     with any other mover cannot have one (pmem2_batch_new fails with
+ *     PMEM2_E_NOSUPP).
+ * Codes: 0; -EINVAL (NULL arguments, capacity 0, invalid flags);
+ * PMEM2_E_MAP_RANGE (a range not inside the map); PMEM2_E_NO_ACCESS (a write
+ * to a map without PMEM2_PROT_WRITE); -ENOSPC (the batch is full);
+ * PMEM2_E_NOSUPP (see above); -ENOMEM.
+ */
+#ifndef LIBPMEM2_BATCH
+#define LIBPMEM2_BATCH 1
+
+#include <libpmem2/async.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct pmem2_batch;
+
+int pmem2_batch_new(struct pmem2_batch **batch, struct pmem2_map *map, size_t capacity);
+/* Frees *batch (NULL: nothing) and sets it to NULL. */
+void pmem2_batch_delete(struct pmem2_batch **batch);
+
+/* Entries; flags as pmem2_memcpy_async's (NONTEMPORAL, TEMPORAL, WC, WB). A
+ * zero length adds nothing and returns 0. */
+int pmem2_batch_memcpy(struct pmem2_batch *batch, void *pmemdest, const void *src,
+	size_t len, unsigned flags);
+int pmem2_batch_memmove(struct pmem2_batch *batch, void *pmemdest, const void *src,
+	size_t len, unsigned flags);
+int pmem2_batch_memset(struct pmem2_batch *batch, void *pmemdest, int c, size_t len,
+	unsigned flags);
+int pmem2_batch_persist(struct pmem2_batch *batch, void *ptr, size_t size);
+int pmem2_batch_fence(struct pmem2_batch *batch);
+
+/* Entries added (fences included). */
+size_t pmem2_batch_size(const struct pmem2_batch *batch);
+/* Empties the batch (no future of it may be pending). */
+void pmem2_batch_reset(struct pmem2_batch *batch);
+
+/* One future for every entry (output.dest is NULL). An empty batch
+ * completes at once with result 0. */
+struct pmem2_future pmem2_batch_async(struct pmem2_batch *batch);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* LIBPMEM2_BATCH */

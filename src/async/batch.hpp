@@ -1,0 +1,27 @@
+// struct pmem2_batch (<libpmem2/batch.h>): entries checked as they are
+// added, kept in the layout a mover runs (durable/batch.hpp), and turned
+// into one pmem2 future.
+#pragma once
+
+#include <cstddef>
+#include <vector>
+
+#include "async/future.hpp"
+#include "durable/batch.hpp"
+
+struct pmem2_batch {
+	pmem2_map *map = nullptr;
+	std::size_t capacity = 0;
+	std::vector<pmem2::durable::batch_entry> entries;
+	std::size_t bytes = 0;	// the entries' lengths summed
+};
+
+namespace pmem2::async {
+
+// 0 or the code <libpmem2/batch.h> lists, with the message set.
+int batch_new(pmem2_batch *&out, pmem2_map *map, std::size_t capacity);
+int batch_add(pmem2_batch &b, const durable::batch_entry &e) noexcept;
+// The batch's future; a NULL batch gives a future complete with -EINVAL.
+pmem2_future batch_future(pmem2_batch *b) noexcept;
+
+} // namespace pmem2::async
