@@ -88,9 +88,10 @@ int run_range(const vdm_operation &op, const Part &part, const request &r,
 	}
 	case VDM_OPERATION_FLUSH:
 		if (is_batch(op)) {
-			// Never cut: a batch is run whole, by one thread.
+			// The part names entries: [off, off + n) of them (a mover may
+			// cut a batch without fences between its workers).
 			const batch_op b = batch_of(op);
-			return k.batch(b.entries, b.count, r);
+			return k.batch(b.entries + part.off, part.length(b.count), r);
 		}
 		return k.persist(static_cast<char *>(op.data.flush.dest) + part.off,
 			part.length(op.data.flush.n), r);

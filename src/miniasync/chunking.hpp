@@ -12,6 +12,7 @@
 
 #include <libminiasync/vdm.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 
@@ -48,13 +49,33 @@ inline chunk_plan plan_chunks(std::uintptr_t dest, std::size_t len,
 	return {n, cs, skew};
 }
 
-// The plan of an operation: plan_chunks, unless it is an overlapping move.
+// A batch is cut by entries, not bytes: from batch_split_bytes written and
+// without fence entries, into up to nthreads runs of consecutive entries of
+// at least batch_min_chunk bytes on average (each run ends in its own
+// drain). A batch with a fence runs whole, in order, on one thread.
+inline constexpr std::size_t batch_split_bytes = 32 << 10;
+inline constexpr std::size_t batch_min_chunk = 16 << 10;
+inline chunk_plan plan_batch(const durable::batch_op &b, std::size_t nthreads) noexcept
+{
+	if (nthreads < 2 || b.count < 2 || b.bytes < batch_split_bytes)
+		return {1, b.count, 0};
+	for (std::size_t i = 0; i < b.count; ++i)
+		if (b.entries[i].kind == durable::entry_kind::fence)
+			return {1, b.count, 0};
+	std::size_t k = b.bytes / batch_min_chunk;
+	k = std::min({k, nthreads, b.count, std::size_t(max_chunks)});
+	const std::size_t cs = (b.count + k - 1) / k;
+	return {std::uint32_t((b.count + cs - 1) / cs), cs, 0};
+}
+
+// The plan of an operation: plan_chunks, unless it is an overlapping move
+// (one chunk) or a batch (plan_batch).
 inline chunk_plan plan_operation(const vdm_operation &op, std::size_t threshold,
 	std::size_t min_chunk, std::size_t nthreads) noexcept
 {
 	std::size_t len = op_length(op);
 	if (durable::is_batch(op))
-		return {1, len, 0};	// run whole, by one thread
+		return plan_batch(durable::batch_of(op), nthreads);
 	if (op.type == VDM_OPERATION_MEMMOVE) {
 		// Chunks of an overlapping move would read what others wrote.
 		auto d = reinterpret_cast<std::uintptr_t>(op.data.memmove.dest);

@@ -14,6 +14,7 @@
 #include <cstring>
 #include <random>
 #include <string>
+#include <thread>
 #include <tuple>
 #include <vector>
 
@@ -219,6 +220,38 @@ TEST(BatchRules, SmallRecordsShareOneDrain)
 		EXPECT_EQ(rec.log.durable_by_all(ranges, g, seen), "");
 		EXPECT_EQ(rec.log.count(event_log::fence, seen) - rec.log.count(event_log::fence, start), 1u);
 	}
+}
+
+// Without fences, a large batch on the threads mover is cut into runs of
+// entries that the workers take side by side, each run ending in its drain.
+TEST(BatchRules, ALargeBatchRunsInRunsOfEntriesEachDrainedOnce)
+{
+	recorded rec;
+	mover mv(mover_kind::threads_none);	// polled, not waited for: no caller help
+	mapped_file mf(1 << 20, PMEM2_GRANULARITY_CACHE_LINE, mv.vdm(), "/dev/shm");
+	ASSERT_NE(mf.map, nullptr);
+	batch_owner bo(mf.map, 16);
+	std::vector<char> src(16 * 4096);
+	pmem2::test::fill_pattern(src.data(), src.size(), 4);
+	std::vector<std::pair<const void *, std::size_t>> ranges;
+	for (int i = 0; i < 16; ++i) {
+		ASSERT_EQ(pmem2_batch_memcpy(bo.b, mf.base + 8192 * i, src.data() + 4096 * i, 4096,
+			PMEM2_F_MEM_TEMPORAL), 0);
+		ranges.emplace_back(mf.base + 8192 * i, 4096);
+	}
+	rec.log.clear();
+	const std::uint64_t start = rec.log.mark();
+	pmem2_future f = pmem2_batch_async(bo.b);
+	FUTURE_BUSY_POLL(&f);
+	const std::uint64_t seen = rec.log.mark();
+	EXPECT_EQ(FUTURE_OUTPUT(&f)->result, 0);
+	EXPECT_EQ(rec.log.durable_by_all(ranges, PMEM2_GRANULARITY_CACHE_LINE, seen), "");
+	for (int i = 0; i < 16; ++i)
+		ASSERT_EQ(std::memcmp(mf.base + 8192 * i, src.data() + 4096 * i, 4096), 0) << i;
+	// Two workers: two runs of eight entries, a drain each.
+	EXPECT_EQ(rec.log.count(event_log::fence, seen) - rec.log.count(event_log::fence, start), 2u);
+	for (auto t : rec.log.threads_of(event_log::flush))
+		EXPECT_NE(t, std::this_thread::get_id());
 }
 
 TEST(BatchRules, AFenceOrdersTheEntriesAfterIt)

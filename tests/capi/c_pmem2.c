@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <libpmem2.h>
+#include <libpmem2/batch.h>
 #include <libpmem2/persist_async.h>
 
 static int failures;
@@ -73,6 +74,23 @@ static void map_and_write(const char *path)
 		CHECK(FUTURE_OUTPUT(&pf)->dest == addr + 8192);
 		pf = pmem2_persist_async(map, addr + size, 1);
 		CHECK(FUTURE_OUTPUT(&pf)->result == PMEM2_E_MAP_RANGE);
+	}
+	{
+		/* A batch, from C: two records and a fill, one future. */
+		struct pmem2_batch *b = NULL;
+		struct pmem2_future bf;
+		CHECK(pmem2_batch_new(&b, map, 4) == 0);
+		CHECK(pmem2_batch_memcpy(b, addr + 12288, text, sizeof(text), 0) == 0);
+		CHECK(pmem2_batch_fence(b) == 0);
+		CHECK(pmem2_batch_memset(b, addr + 16384, 'b', 64, PMEM2_F_MEM_TEMPORAL) == 0);
+		CHECK(pmem2_batch_memset(b, addr + size - 1, 'b', 2, 0) == PMEM2_E_MAP_RANGE);
+		CHECK(pmem2_batch_size(b) == 3);
+		bf = pmem2_batch_async(b);
+		FUTURE_BUSY_POLL(&bf);
+		CHECK(FUTURE_OUTPUT(&bf)->result == 0);
+		CHECK(memcmp(addr + 12288, text, sizeof(text)) == 0 && addr[16384 + 63] == 'b');
+		pmem2_batch_delete(&b);
+		CHECK(b == NULL);
 	}
 
 	CHECK(pread(fd, back, sizeof(back), 4096) == (ssize_t)sizeof(back));

@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
 #include "miniasync/chunking.hpp"
 
@@ -77,4 +78,35 @@ TEST(Chunking, WhatIsNotCut)
 	EXPECT_EQ(plan_operation(move_op(base + len - 1, base, len), threshold, chunk, 12).nchunks, 1u);
 	EXPECT_GT(plan_operation(move_op(base, base + len, len), threshold, chunk, 12).nchunks, 1u);
 	EXPECT_GT(plan_operation(move_op(base + len, base, len), threshold, chunk, 12).nchunks, 1u);
+}
+
+TEST(Chunking, ABatchIsCutByEntriesWithoutFences)
+{
+	namespace d = pmem2::durable;
+	std::vector<d::batch_entry> e(16, d::batch_entry{d::entry_kind::copy, 0, nullptr, nullptr, 0, 4096});
+	d::batch_op b{e.data(), e.size(), 0, 16 * 4096};
+	// 64 KiB on two workers: two runs of eight entries.
+	chunk_plan p = plan_batch(b, 2);
+	EXPECT_EQ(p.nchunks, 2u);
+	EXPECT_EQ(p.chunk_size, 8u);
+	std::size_t off, part;
+	chunk_range(p, b.count, 1, off, part);
+	EXPECT_EQ(off, 8u);
+	EXPECT_EQ(part, 8u);
+	// Not cut: one worker, small, one entry, or a fence anywhere.
+	EXPECT_EQ(plan_batch(b, 1).nchunks, 1u);
+	d::batch_op small = b;
+	small.bytes = batch_split_bytes - 1;
+	EXPECT_EQ(plan_batch(small, 4).nchunks, 1u);
+	d::batch_op one{e.data(), 1, 0, 1 << 20};
+	EXPECT_EQ(plan_batch(one, 4).nchunks, 1u);
+	e[11].kind = d::entry_kind::fence;
+	EXPECT_EQ(plan_batch(b, 2).nchunks, 1u);
+	e[11].kind = d::entry_kind::copy;
+	// Thirteen entries on four workers: runs of four, the last shorter.
+	d::batch_op odd{e.data(), 13, 0, 13 * 4096};
+	p = plan_batch(odd, 4);
+	EXPECT_EQ(p.nchunks, 3u);	// 52 KiB: three runs of at least 16 KiB
+	chunk_range(p, odd.count, 2, off, part);
+	EXPECT_EQ(off + part, 13u);
 }
