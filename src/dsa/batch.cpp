@@ -18,7 +18,7 @@ batch::batch(queue_link &q, std::size_t capacity) : q_(q), capacity_(capacity)
 	const std::size_t recs = capacity * sizeof(completion);
 	const std::size_t ops = capacity * sizeof(vdm_operation);
 	const std::size_t states = capacity * sizeof(job_state);
-	const std::size_t total = (descs + recs + ops + states + capacity + 63) & ~std::size_t(63);
+	const std::size_t total = (descs + recs + ops + states + 2 * capacity + 63) & ~std::size_t(63);
 	block_ = std::aligned_alloc(64, total == 0 ? 64 : total);
 	if (block_ == nullptr)
 		throw std::bad_alloc();
@@ -28,6 +28,7 @@ batch::batch(queue_link &q, std::size_t capacity) : q_(q), capacity_(capacity)
 	ops_ = reinterpret_cast<vdm_operation *>(p + descs + recs);
 	states_ = reinterpret_cast<job_state *>(p + descs + recs + ops);
 	statuses_ = p + descs + recs + ops + states;
+	fences_ = statuses_ + capacity;
 }
 
 batch::~batch()
@@ -37,7 +38,7 @@ batch::~batch()
 	std::free(block_);
 }
 
-bool batch::add(const vdm_operation &op) noexcept
+bool batch::add(const vdm_operation &op, bool fence_before) noexcept
 {
 	const std::size_t n = masync::op_length(op);
 	if (sent_ || count_ >= capacity_ || n == 0 || n > q_.piece_limit() || overlapping_move(op))
@@ -45,6 +46,7 @@ bool batch::add(const vdm_operation &op) noexcept
 	ops_[count_] = op;
 	states_[count_] = job_state::running;
 	statuses_[count_] = 0;
+	fences_[count_] = fence_before;
 	++count_;
 	return true;
 }
@@ -59,6 +61,8 @@ bool batch::send() noexcept
 	for (std::size_t i = 0; i < count_; ++i) {
 		std::memset(&recs_[i], 0, sizeof(completion));
 		descs_[i] = describe(ops_[i], 0, static_cast<std::uint32_t>(masync::op_length(ops_[i])), &recs_[i]);
+		if (fences_[i])
+			descs_[i].flags |= IDXD_OP_FLAG_FENCE;
 	}
 	std::memset(&batch_rec_, 0, sizeof(batch_rec_));
 	dsa_hw_desc b;

@@ -27,8 +27,12 @@ public:
 
 	// Adds an operation (copied); false when the batch is full, already
 	// sent, or the operation cannot go in one descriptor (empty, longer
-	// than the queue's maximum transfer, or an overlapping move).
-	bool add(const vdm_operation &op) noexcept;
+	// than the queue's maximum transfer, or an overlapping move). With
+	// `fence_before`, the device starts it only after every operation added
+	// before it ended (the descriptor's FENCE flag).
+	bool add(const vdm_operation &op, bool fence_before = false) noexcept;
+	std::size_t capacity() const noexcept { return capacity_; }
+	const queue_link &queue() const noexcept { return q_; }
 	std::size_t size() const noexcept { return count_; }
 
 	// Sends the batch or checks it; never blocks. done when every
@@ -52,13 +56,15 @@ private:
 	std::size_t count_ = 0;
 	// One allocation holds the arrays below, each `capacity_` long: the
 	// descriptors (64-byte aligned, the device reads them as a list), their
-	// records (32-byte aligned), the operations, their states and statuses.
+	// records (32-byte aligned), the operations, their states, statuses
+	// and fence marks.
 	void *block_ = nullptr;
 	dsa_hw_desc *descs_ = nullptr;
 	completion *recs_ = nullptr;
 	vdm_operation *ops_ = nullptr;
 	job_state *states_ = nullptr;
 	std::uint8_t *statuses_ = nullptr;
+	std::uint8_t *fences_ = nullptr;
 	completion batch_rec_{};
 	std::vector<std::unique_ptr<job>> resumed_;	// per operation: the rest after a fault
 	bool sent_ = false, settled_ = false, holds_slot_ = false;

@@ -34,6 +34,7 @@ struct queue_link {
 	bool dedicated = true;
 	std::uint32_t size = 0;			// entries
 	std::uint64_t max_transfer_size = 0;	// bytes per descriptor
+	std::uint32_t max_batch_size = 0;	// descriptors per BATCH (0: no batches)
 	std::atomic<std::uint32_t> in_flight{0};
 
 	// One descriptor's room in a dedicated queue (false: full, the sender

@@ -18,6 +18,7 @@
 #include "miniasync/ops.hpp"
 #include "vdm_dml/calibrate.hpp"
 #include "vdm_dml/config.hpp"
+#include "vdm_dml/device_batch.hpp"
 
 namespace pmem2::vdm_dml {
 namespace {
@@ -121,15 +122,22 @@ void start_request(data_mover_dml &d, op_slot &s, future_notifier *n) noexcept
 	s.guard = g;
 	s.req = r;
 	const std::size_t len = masync::op_length(s.op);
-	if (d.queues.empty() || len < d.cpu_threshold || len == 0 || dsa::overlapping_move(s.op) ||
-	    durable::is_batch(s.op)) {
+	if (durable::is_batch(s.op)) {
+		const durable::batch_op b = durable::batch_of(s.op);
+		if (!d.queues.empty() && b.bytes >= d.cpu_threshold && b.count != 0 &&
+		    start_device_batch(s, d.choice.pick(b.entries[0].dest), b))
+			return;
+	} else if (!d.queues.empty() && len >= d.cpu_threshold && len != 0 &&
+		   !dsa::overlapping_move(s.op)) {
+		start_job(d, s, n);
+		return;
+	}
+	{
 		if (r.granularity == PMEM2_GRANULARITY_PAGE)
 			hand_over(d, s);
 		else
 			finish_request(s, run_durable_on_cpu(s));
-		return;
 	}
-	start_job(d, s, n);
 }
 
 // A durable operation's job has ended.
@@ -187,6 +195,11 @@ future_state dml_op_check(void *data, const vdm_operation *op) noexcept
 	case phase::done: return FUTURE_STATE_COMPLETE;
 	case phase::finishing: return FUTURE_STATE_RUNNING;
 	case phase::running: break;
+	}
+	if (s->has_batch) {
+		if (poll_device_batch(*s) == dsa::job_state::running)
+			return FUTURE_STATE_RUNNING;
+		return end_request(*mover_of(op_data_of(op)->vdm), *s);
 	}
 	const dsa::job_state js = s->job()->poll();
 	if (js == dsa::job_state::running)
@@ -283,6 +296,7 @@ bool attach_queues(data_mover_dml &d, const data_mover_dml_config &cfg,
 		a->link.dedicated = a->queue.mode == dsa::wq_mode::dedicated;
 		a->link.size = a->queue.size;
 		a->link.max_transfer_size = a->queue.max_transfer_size;
+		a->link.max_batch_size = a->queue.max_batch_size;
 		d.names += (d.names.empty() ? "" : ",") + a->queue.name;
 		d.queues.push_back(std::move(a));
 	}
@@ -339,6 +353,8 @@ void finish_on_completer(op_slot &s) noexcept
 	std::int32_t st;
 	if (s.has_job)
 		st = s.guard->svc->persist(masync::op_dest(s.op), masync::op_length(s.op), s.req);
+	else if (s.has_batch)
+		st = sync_batch_entries(s);
 	else
 		st = run_durable_on_cpu(s);
 	finish_request(s, st);
@@ -466,6 +482,13 @@ data_mover_dml::~data_mover_dml()
 				st = -EIO;
 			s.job()->~job();
 			s.has_job = false;
+		}
+		if (s.has_batch) {
+			while (poll_device_batch(s) == dsa::job_state::running)
+				dsa::wait_a_little(wait, nullptr);
+			if (s.failed)
+				st = -EIO;
+			s.has_batch = false;
 		}
 		if (s.guard != nullptr)
 			finish_request(s, st);

@@ -53,6 +53,7 @@ op_slot *slot_pool::take() noexcept
 			if (head_.compare_exchange_weak(h, next, std::memory_order_acquire,
 				std::memory_order_acquire)) {
 				s.has_job = false;
+				s.has_batch = false;
 				s.guard = nullptr;
 				s.req = {};
 				s.status = durable::status_ok;

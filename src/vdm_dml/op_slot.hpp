@@ -13,9 +13,11 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <new>
 
+#include "dsa/batch.hpp"
 #include "dsa/job.hpp"
 #include "durable/protocol.hpp"
 
@@ -31,6 +33,8 @@ struct op_slot {
 	vdm_operation op{};		// the operation, as started
 	alignas(dsa::job) unsigned char storage[sizeof(dsa::job)];
 	bool has_job = false;		// a job was built in storage
+	bool has_batch = false;		// dev_batch carries the operation (a pmem2 batch)
+	std::unique_ptr<dsa::batch> dev_batch;	// kept for the slot's next batch
 	// A pmem2 durable operation: the map guard it entered (nullptr when
 	// refused), its request, its protocol status.
 	durable::map_guard *guard = nullptr;

@@ -11,6 +11,7 @@
 
 #include <libminiasync-vdm-dml.h>
 #include <libminiasync.h>
+#include <libpmem2/batch.h>
 #include <libpmem2/persist_async.h>
 
 #include <atomic>
@@ -196,6 +197,79 @@ TEST_P(DmlPersistAsync, ARangeWrittenEarlierIsDurableAtCompletion)
 }
 
 INSTANTIATE_TEST_SUITE_P(All, DmlPersistAsync,
+	::testing::Combine(::testing::Values(PMEM2_GRANULARITY_BYTE, PMEM2_GRANULARITY_CACHE_LINE,
+				   PMEM2_GRANULARITY_PAGE),
+		::testing::Values(path::device, path::cpu)),
+	[](const auto &info) {
+		return std::string(pmem2::test::granularity_name(std::get<0>(info.param))) +
+			(std::get<1>(info.param) == path::device ? "_device" : "_cpu");
+	});
+
+class DmlBatch : public ::testing::TestWithParam<std::tuple<pmem2_granularity, path>> {};
+
+// A pmem2 batch: on the device one BATCH descriptor, on the CPU path
+// libpmem2's kernels; durable at completion either way, PAGE syncs off the
+// polling thread.
+TEST_P(DmlBatch, EveryEntryIsDurableAtCompletion)
+{
+	auto [gran, p] = GetParam();
+	recorded_device dev;
+	data_mover_dml *d = data_mover_dml_new(p == path::device ? DATA_MOVER_DML_HARDWARE
+								 : DATA_MOVER_DML_SOFTWARE);
+	ASSERT_NE(d, nullptr);
+	{
+		mapped_file mf(1 << 20, gran, data_mover_dml_get_vdm(d), "/dev/shm");
+		ASSERT_NE(mf.map, nullptr);
+		std::vector<char> src(16 * 1000);
+		pmem2::test::fill_pattern(src.data(), src.size(), 17);
+		pmem2_batch *b = nullptr;
+		ASSERT_EQ(pmem2_batch_new(&b, mf.map, 20), 0);
+		std::vector<std::pair<const void *, std::size_t>> ranges;
+		for (int i = 0; i < 16; ++i) {
+			char *at = mf.base + 4096 * i + 7;
+			if (i == 8)
+				ASSERT_EQ(pmem2_batch_fence(b), 0);
+			if (i % 4 == 3)
+				ASSERT_EQ(pmem2_batch_memset(b, at, i, 1000, 0), 0);
+			else
+				ASSERT_EQ(pmem2_batch_memcpy(b, at, src.data() + 1000 * i, 1000, 0), 0);
+			ranges.emplace_back(at, 1000);
+		}
+		dev.log.clear();
+		const unsigned sent = dev.model.accepted();
+		pmem2_future f = pmem2_batch_async(b);
+		wait(f);
+		const std::uint64_t seen = dev.log.mark();
+		EXPECT_EQ(FUTURE_OUTPUT(&f)->result, 0);
+		EXPECT_EQ(dev.log.durable_by_all(ranges, gran, seen), "");
+		for (int i = 0; i < 16; ++i) {
+			const char *at = mf.base + 4096 * i + 7;
+			if (i % 4 == 3)
+				EXPECT_EQ(at[999], char(i));
+			else
+				EXPECT_EQ(std::memcmp(at, src.data() + 1000 * i, 1000), 0) << i;
+		}
+		if (p == path::device) {
+			ASSERT_EQ(dev.model.accepted(), sent + 1);
+			EXPECT_EQ(dev.model.seen().back().opcode, DSA_OPCODE_BATCH);
+		} else {
+			EXPECT_EQ(dev.model.accepted(), sent);
+		}
+		for (auto t : dev.log.threads_of(event_log::page_sync))
+			EXPECT_NE(t, std::this_thread::get_id()) << "a page sync ran on the polling thread";
+		// A failing entry on the device: -EIO, and the map can go.
+		if (p == path::device) {
+			dev.model.fail_in_batch(2, DSA_COMP_HW_ERR1);
+			pmem2_future g = pmem2_batch_async(b);
+			wait(g);
+			EXPECT_EQ(FUTURE_OUTPUT(&g)->result, -EIO);
+		}
+		pmem2_batch_delete(&b);
+	}
+	data_mover_dml_delete(d);
+}
+
+INSTANTIATE_TEST_SUITE_P(All, DmlBatch,
 	::testing::Combine(::testing::Values(PMEM2_GRANULARITY_BYTE, PMEM2_GRANULARITY_CACHE_LINE,
 				   PMEM2_GRANULARITY_PAGE),
 		::testing::Values(path::device, path::cpu)),
