@@ -19,9 +19,11 @@
 // Copy contract: [d, d+n) gets [s, s+n) (not overlapping); every line of it
 // written with regular stores is flushed (F) after its stores, every other
 // line is streamed whole; no fence (the entry points below fence once, at
-// the end). Each source line is read from memory once: the families that
-// compute the CRC apart from the copy (table, sse42) read it again from L1,
-// a chunk of at most crc32c_chunk bytes after copying it.
+// the end). Each source line is read from memory once: vpclmul folds the
+// registers its stores were loaded into; sse42 feeds each line to its CRC
+// right after loading it for the copy (its second read hits L1); table
+// takes the CRC of each chunk of at most crc32c_chunk bytes right after
+// copying it, from L1.
 //
 // Include with PMEM2_MEMOPS_ISA_NS defined (isa_ns.hpp).
 #pragma once
