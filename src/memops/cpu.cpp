@@ -55,6 +55,8 @@ cpu_features detect() noexcept
 	f.sse2 = true;	// CPUID.1:EDX[26] SSE2 is architectural on x86-64
 	const bool osxsave = bit(r1.c, 27);	// CPUID.1:ECX[27] OSXSAVE: XGETBV usable
 	const bool avx_cpu = bit(r1.c, 28);	// CPUID.1:ECX[28] AVX
+	f.sse42 = bit(r1.c, 20);		// CPUID.1:ECX[20] SSE4.2 (CRC32)
+	f.pclmulqdq = bit(r1.c, 1);		// CPUID.1:ECX[1] PCLMULQDQ
 
 	// The CPU having AVX is not enough: the OS must save the YMM (and for
 	// AVX-512 the opmask/ZMM) state, or the first use faults (DIFFERENCES.md A29).
@@ -70,6 +72,10 @@ cpu_features detect() noexcept
 		f.clflushopt = bit(r7.b, 23);		// CPUID.(7,0):EBX[23] CLFLUSHOPT
 		f.clwb = bit(r7.b, 24);			// CPUID.(7,0):EBX[24] CLWB
 		f.movdir64b = bit(r7.c, 28);		// CPUID.(7,0):ECX[28] MOVDIR64B
+		// CPUID.(7,0):ECX[10] VPCLMULQDQ; on 512-bit registers it needs the
+		// ZMM state too, which only avx512f checks (the CRC32C dispatch
+		// requires both).
+		f.vpclmulqdq = bit(r7.c, 10);
 	}
 	return f;
 }

@@ -21,6 +21,8 @@ namespace detail {
 std::atomic<recorder *> g_recorder{nullptr};
 std::size_t g_movnt_threshold = 256;
 bool g_wc_workaround = false;
+int g_flush_index = static_cast<int>(flush_kind::clflush);
+bool g_recording = false;
 
 namespace {
 
@@ -284,6 +286,8 @@ void redispatch(const dispatch_options &opt) noexcept
 	pg.flush = &page_flush;
 	pg.drain = &noop_drain;
 
+	g_flush_index = k;
+	g_recording = r != 0;
 	g_flush_lines = k_cl_flush[k][r];
 	g_fence = r ? &any_fence<true> : &any_fence<false>;
 

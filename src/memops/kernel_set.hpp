@@ -68,5 +68,11 @@ const kernel_set &current_kernels() noexcept;
 // (Hidden, so position-independent code reads them without a GOT load.)
 extern std::size_t g_movnt_threshold __attribute__((visibility("hidden")));
 extern bool g_wc_workaround __attribute__((visibility("hidden")));
+// The flush instruction redispatch() chose (index of the [flush kind]
+// arrays) and whether it chose the recording variants, for the entry points
+// of other durable operations that pick their own variant per call
+// (copy_crc32c).
+extern int g_flush_index __attribute__((visibility("hidden")));
+extern bool g_recording __attribute__((visibility("hidden")));
 
 } // namespace pmem2::memops::detail

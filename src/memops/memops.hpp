@@ -74,6 +74,7 @@ private:
 struct cpu_features {
 	bool sse2, avx, avx512f, clflush, clflushopt, clwb, movdir64b;
 	bool genuine_intel;
+	bool sse42, pclmulqdq, vpclmulqdq;	// the CRC32C kernels' (crc32c.hpp)
 };
 PMEM2_TEST_SEAM const cpu_features &cpu() noexcept;
 

@@ -217,6 +217,9 @@ TEST(CpuDetection, MatchesProcCpuinfo)
 	EXPECT_EQ(has("avx"), c.avx);
 	EXPECT_EQ(has("avx512f"), c.avx512f);
 	EXPECT_EQ(has("movdir64b"), c.movdir64b);
+	EXPECT_EQ(has("sse4_2"), c.sse42);
+	EXPECT_EQ(has("pclmulqdq"), c.pclmulqdq);
+	EXPECT_EQ(has("vpclmulqdq"), c.vpclmulqdq);
 	std::ifstream v("/proc/cpuinfo");
 	std::string vendor;
 	while (std::getline(v, line))
