@@ -29,6 +29,8 @@
 #ifndef LIBPMEM2_BATCH
 #define LIBPMEM2_BATCH 1
 
+#include <stdint.h>
+
 #include <libpmem2/async.h>
 
 #ifdef __cplusplus
@@ -51,6 +53,42 @@ int pmem2_batch_memset(struct pmem2_batch *batch, void *pmemdest, int c, size_t 
 	unsigned flags);
 int pmem2_batch_persist(struct pmem2_batch *batch, void *ptr, size_t size);
 int pmem2_batch_fence(struct pmem2_batch *batch);
+
+/* The operations storage engines add to copies (each runs when the batch
+ * runs; a result is written when the batch's future completes):
+ *   memset8      the 8-byte pattern repeated over [pmemdest, +len) (byte i
+ *                is pattern >> 8 * (i % 8)), durable;
+ *   dualcast     [src, +len) to pmemdest1 and pmemdest2, both durable;
+ *   crc32c       *crc = CRC32C (Castagnoli, the iSCSI CRC) of [src, +len),
+ *                chained from seed zlib style (0 to start; crc32c of
+ *                "123456789" from 0 is 0xE3069283); src may be anywhere;
+ *   copy_crc32c  a durable copy and *crc = CRC32C of the bytes written, in
+ *                one pass over the source;
+ *   compare      *first_diff = the offset of the first byte where a and b
+ *                differ, len when they are equal; a and b may be anywhere.
+ * A zero length is added (the result is written: seed, or 0). */
+int pmem2_batch_memset8(struct pmem2_batch *batch, void *pmemdest, uint64_t pattern, size_t len,
+	unsigned flags);
+int pmem2_batch_dualcast(struct pmem2_batch *batch, void *pmemdest1, void *pmemdest2,
+	const void *src, size_t len, unsigned flags);
+int pmem2_batch_crc32c(struct pmem2_batch *batch, const void *src, size_t len, uint32_t seed,
+	uint32_t *crc);
+int pmem2_batch_copy_crc32c(struct pmem2_batch *batch, void *pmemdest, const void *src,
+	size_t len, uint32_t seed, uint32_t *crc, unsigned flags);
+int pmem2_batch_compare(struct pmem2_batch *batch, const void *a, const void *b, size_t len,
+	size_t *first_diff);
+
+/* What a map's mover can run in a batch: PMEM2_BATCH_* bits. Non-zero when
+ * every operation in `ops` is supported (all of them on the default, sync,
+ * threads and DSA movers; none on any other mover). */
+#define PMEM2_BATCH_COPY	(1U << 0)	/* memcpy, memmove */
+#define PMEM2_BATCH_FILL	(1U << 1)	/* memset, memset8 */
+#define PMEM2_BATCH_PERSIST	(1U << 2)	/* persist, fence */
+#define PMEM2_BATCH_DUALCAST	(1U << 3)
+#define PMEM2_BATCH_CRC32C	(1U << 4)	/* crc32c, copy_crc32c */
+#define PMEM2_BATCH_COMPARE	(1U << 5)
+#define PMEM2_BATCH_ALL		((1U << 6) - 1)
+int pmem2_batch_is_supported(const struct pmem2_map *map, unsigned ops);
 
 /* Entries added (fences included). */
 size_t pmem2_batch_size(const struct pmem2_batch *batch);

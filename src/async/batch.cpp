@@ -3,6 +3,8 @@
 #include <cerrno>
 #include <cstdint>
 
+#include <libpmem2/batch.h>
+
 #include "common/errormsg.hpp"
 #include "map/map.hpp"
 
@@ -27,6 +29,11 @@ const char *kind_name(durable::entry_kind k) noexcept
 	case durable::entry_kind::fill: return "pmem2_batch_memset";
 	case durable::entry_kind::persist: return "pmem2_batch_persist";
 	case durable::entry_kind::fence: return "pmem2_batch_fence";
+	case durable::entry_kind::fill8: return "pmem2_batch_memset8";
+	case durable::entry_kind::dualcast: return "pmem2_batch_dualcast";
+	case durable::entry_kind::crc32c: return "pmem2_batch_crc32c";
+	case durable::entry_kind::copy_crc32c: return "pmem2_batch_copy_crc32c";
+	case durable::entry_kind::compare: return "pmem2_batch_compare";
 	}
 	return "?";
 }
@@ -69,12 +76,27 @@ int batch_add(pmem2_batch &b, const durable::batch_entry &e) noexcept
 		set_errormsg("%s: invalid flags 0x%x (allowed: NONTEMPORAL, TEMPORAL, WC, WB)", fn, e.hints);
 		return -EINVAL;
 	}
-	const bool writes = e.kind != durable::entry_kind::persist && e.kind != durable::entry_kind::fence;
-	if (e.kind != durable::entry_kind::fence) {
-		if (e.n == 0)
+	using durable::entry_kind;
+	const bool writes = durable::writes_map(e.kind);
+	const bool has_out = e.kind == entry_kind::crc32c || e.kind == entry_kind::copy_crc32c ||
+		e.kind == entry_kind::compare;
+	if (has_out && e.out == nullptr) {
+		set_errormsg("%s: the result pointer is NULL", fn);
+		return -EINVAL;
+	}
+	if (e.n != 0 && (((e.kind == entry_kind::crc32c || e.kind == entry_kind::compare ||
+			 e.kind == entry_kind::dualcast || e.kind == entry_kind::copy_crc32c) && e.src == nullptr) ||
+		(e.kind == entry_kind::compare && e.src2 == nullptr))) {
+		set_errormsg("%s: a source is NULL", fn);
+		return -EINVAL;
+	}
+	if (e.kind != entry_kind::fence && e.kind != entry_kind::crc32c && e.kind != entry_kind::compare) {
+		if (e.n == 0 && !has_out)
 			return 0;	// nothing to do: not added
-		if (!in_map(*b.map, e.dest, e.n)) {
-			set_errormsg("%s: range [%p, +%zu) is not inside the map [%p, +%zu)", fn, e.dest, e.n,
+		if (!in_map(*b.map, e.dest, e.n) ||
+		    (e.kind == entry_kind::dualcast && !in_map(*b.map, e.dest2, e.n))) {
+			const void *bad = in_map(*b.map, e.dest, e.n) ? e.dest2 : e.dest;
+			set_errormsg("%s: range [%p, +%zu) is not inside the map [%p, +%zu)", fn, bad, e.n,
 				b.map->addr, b.map->content_length);
 			return PMEM2_E_MAP_RANGE;
 		}
@@ -91,6 +113,12 @@ int batch_add(pmem2_batch &b, const durable::batch_entry &e) noexcept
 	b.entries.push_back(e);	// within the reserved capacity: no allocation
 	b.bytes += e.n;
 	return 0;
+}
+
+bool batch_supported(const pmem2_map *map, unsigned ops) noexcept
+{
+	return map != nullptr && map->mover != durable::mover_kind::foreign &&
+		(ops & ~unsigned(PMEM2_BATCH_ALL)) == 0;
 }
 
 pmem2_future batch_future(pmem2_batch *b) noexcept

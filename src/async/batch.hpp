@@ -21,6 +21,7 @@ namespace pmem2::async {
 // 0 or the code <libpmem2/batch.h> lists, with the message set.
 int batch_new(pmem2_batch *&out, pmem2_map *map, std::size_t capacity);
 int batch_add(pmem2_batch &b, const durable::batch_entry &e) noexcept;
+bool batch_supported(const pmem2_map *map, unsigned ops) noexcept;
 // The batch's future; a NULL batch gives a future complete with -EINVAL.
 pmem2_future batch_future(pmem2_batch *b) noexcept;
 

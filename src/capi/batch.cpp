@@ -64,6 +64,54 @@ PMEM2_EXPORT int pmem2_batch_fence(struct pmem2_batch *batch)
 	return add(batch, "pmem2_batch_fence", {entry_kind::fence, 0, nullptr, nullptr, 0, 0});
 }
 
+PMEM2_EXPORT int pmem2_batch_memset8(struct pmem2_batch *batch, void *pmemdest, uint64_t pattern,
+	size_t len, unsigned flags)
+{
+	batch_entry e{entry_kind::fill8, flags, pmemdest, nullptr, 0, len};
+	e.value = pattern;
+	return add(batch, "pmem2_batch_memset8", e);
+}
+
+PMEM2_EXPORT int pmem2_batch_dualcast(struct pmem2_batch *batch, void *pmemdest1, void *pmemdest2,
+	const void *src, size_t len, unsigned flags)
+{
+	batch_entry e{entry_kind::dualcast, flags, pmemdest1, src, 0, len};
+	e.dest2 = pmemdest2;
+	return add(batch, "pmem2_batch_dualcast", e);
+}
+
+PMEM2_EXPORT int pmem2_batch_crc32c(struct pmem2_batch *batch, const void *src, size_t len,
+	uint32_t seed, uint32_t *crc)
+{
+	batch_entry e{entry_kind::crc32c, 0, nullptr, src, 0, len};
+	e.out = crc;
+	e.value = seed;
+	return add(batch, "pmem2_batch_crc32c", e);
+}
+
+PMEM2_EXPORT int pmem2_batch_copy_crc32c(struct pmem2_batch *batch, void *pmemdest, const void *src,
+	size_t len, uint32_t seed, uint32_t *crc, unsigned flags)
+{
+	batch_entry e{entry_kind::copy_crc32c, flags, pmemdest, src, 0, len};
+	e.out = crc;
+	e.value = seed;
+	return add(batch, "pmem2_batch_copy_crc32c", e);
+}
+
+PMEM2_EXPORT int pmem2_batch_compare(struct pmem2_batch *batch, const void *a, const void *b,
+	size_t len, size_t *first_diff)
+{
+	batch_entry e{entry_kind::compare, 0, nullptr, a, 0, len};
+	e.src2 = b;
+	e.out = first_diff;
+	return add(batch, "pmem2_batch_compare", e);
+}
+
+PMEM2_EXPORT int pmem2_batch_is_supported(const struct pmem2_map *map, unsigned ops)
+{
+	return pmem2::async::batch_supported(map, ops) ? 1 : 0;
+}
+
 PMEM2_EXPORT size_t pmem2_batch_size(const struct pmem2_batch *batch)
 {
 	return batch != nullptr ? batch->entries.size() : 0;

@@ -22,6 +22,11 @@ enum class entry_kind : std::uint32_t {
 	fill,		// memset: dest, c, n
 	persist,	// make [dest, dest + n), written earlier, durable
 	fence,		// entries after it start after every entry before it ended
+	fill8,		// dest, n: the 8-byte `value` repeated (byte i is value >> 8 * (i % 8))
+	dualcast,	// src, n copied to dest and dest2 (neither overlapping src)
+	crc32c,		// *(uint32_t *)out = CRC32C of [src, src + n) chained from `value`
+	copy_crc32c,	// copy (durable) and *(uint32_t *)out = CRC32C of the bytes written
+	compare,	// *(size_t *)out = first offset where src and src2 differ, n if none
 };
 
 struct batch_entry {
@@ -31,7 +36,18 @@ struct batch_entry {
 	const void *src;
 	int c;
 	std::size_t n;
+	void *dest2 = nullptr;		// dualcast
+	const void *src2 = nullptr;	// compare
+	void *out = nullptr;		// crc32c, copy_crc32c, compare
+	std::uint64_t value = 0;	// fill8: the pattern; crc32c, copy_crc32c: the seed
 };
+
+// Whether the entry writes into the map (the others read, or only flush).
+inline bool writes_map(entry_kind k) noexcept
+{
+	return k == entry_kind::copy || k == entry_kind::move || k == entry_kind::fill ||
+		k == entry_kind::fill8 || k == entry_kind::dualcast || k == entry_kind::copy_crc32c;
+}
 
 // A batch is a VDM_OPERATION_FLUSH whose flags carry the request and
 // f_batch; its data is laid out as vdm_operation_data_flush with the

@@ -2,8 +2,13 @@
 
 #include <libpmem2/base.h>
 
+#include <algorithm>
+#include <cstring>
+
 #include "durable/batch.hpp"
 #include "durable/guard.hpp"
+#include "memops/compare.hpp"
+#include "memops/crc32c.hpp"
 #include "memops/memops.hpp"
 
 namespace pmem2::durable {
@@ -46,6 +51,34 @@ int run_persist(const void *ptr, std::size_t n, const request &r) noexcept
 	return checked(r, [&](const memops::ops_table &t) { t.persist(ptr, n); });
 }
 
+namespace {
+
+// The 8-byte pattern, durable, through the map's memmove kernel from a
+// page of the pattern in this thread's cache (4096 is a multiple of 8, so
+// every piece starts at the pattern's first byte).
+void fill8(const memops::ops_table &t, char *dst, std::uint64_t pattern, std::size_t n,
+	unsigned flags) noexcept
+{
+	alignas(64) static thread_local unsigned char page[4096];
+	static thread_local std::uint64_t filled_with = 0;
+	static thread_local bool filled = false;
+	if (!filled || filled_with != pattern) {
+		for (std::size_t i = 0; i < sizeof(page); i += 8)
+			std::memcpy(page + i, &pattern, 8);
+		filled_with = pattern;
+		filled = true;
+	}
+	for (std::size_t off = 0; off < n; off += sizeof(page))
+		t.memmove(dst + off, page, std::min(sizeof(page), n - off), flags);
+}
+
+memops::granularity granularity_of(const request &r) noexcept
+{
+	return static_cast<memops::granularity>(r.granularity < 2 ? r.granularity : 2);
+}
+
+} // namespace
+
 int run_batch(const batch_entry *e, std::size_t count, const request &r) noexcept
 {
 	// Each entry without its drain, one drain at each fence and at the end:
@@ -60,6 +93,31 @@ int run_batch(const batch_entry *e, std::size_t count, const request &r) noexcep
 			case entry_kind::fill: t.memset(x.dest, x.c, x.n, f); break;
 			case entry_kind::persist: t.flush(x.dest, x.n); break;
 			case entry_kind::fence: t.drain(); break;
+			case entry_kind::fill8:
+				fill8(t, static_cast<char *>(x.dest), x.value, x.n, f);
+				break;
+			case entry_kind::dualcast:
+				t.memmove(x.dest, x.src, x.n, f);
+				t.memmove(x.dest2, x.src, x.n, f);
+				break;
+			case entry_kind::crc32c: {
+				const std::uint32_t crc = memops::crc32c(std::uint32_t(x.value), x.src, x.n);
+				std::memcpy(x.out, &crc, sizeof(crc));
+				break;
+			}
+			case entry_kind::copy_crc32c: {
+				const std::uint32_t crc = memops::copy_crc32c(static_cast<char *>(x.dest),
+					static_cast<const char *>(x.src), x.n, std::uint32_t(x.value), granularity_of(r));
+				if (r.granularity >= 2)
+					t.flush(x.dest, x.n);	// PAGE: the page sync
+				std::memcpy(x.out, &crc, sizeof(crc));
+				break;
+			}
+			case entry_kind::compare: {
+				const std::size_t at = memops::first_difference(x.src, x.src2, x.n);
+				std::memcpy(x.out, &at, sizeof(at));
+				break;
+			}
 			}
 		}
 		t.drain();

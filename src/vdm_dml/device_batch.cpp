@@ -6,31 +6,36 @@
 namespace pmem2::vdm_dml {
 namespace {
 
-// An entry as the vdm operation dsa::batch describes; false for a fence.
-bool operation_of(const durable::batch_entry &e, vdm_operation &op) noexcept
+enum class mapped { operation, fence, cpu_only };
+
+// An entry as the vdm operation dsa::batch describes.
+mapped operation_of(const durable::batch_entry &e, vdm_operation &op) noexcept
 {
 	op = vdm_operation{};
 	switch (e.kind) {
 	case durable::entry_kind::copy:
 		op.type = VDM_OPERATION_MEMCPY;
 		op.data.memcpy = {e.dest, const_cast<void *>(e.src), e.n, VDM_F_MEM_DURABLE};
-		return true;
+		return mapped::operation;
 	case durable::entry_kind::move:
 		op.type = VDM_OPERATION_MEMMOVE;
 		op.data.memmove = {e.dest, const_cast<void *>(e.src), e.n, VDM_F_MEM_DURABLE};
-		return true;
+		return mapped::operation;
 	case durable::entry_kind::fill:
 		op.type = VDM_OPERATION_MEMSET;
 		op.data.memset = {e.dest, e.c, e.n, VDM_F_MEM_DURABLE};
-		return true;
+		return mapped::operation;
 	case durable::entry_kind::persist:
 		op.type = VDM_OPERATION_FLUSH;
 		op.data.flush = {e.dest, e.n, 0};
-		return true;
+		return mapped::operation;
 	case durable::entry_kind::fence:
-		break;
+		return mapped::fence;
+	default:
+		// The device's own opcodes for these (MEMFILL's 8-byte pattern,
+		// DUALCAST, CRCGEN, COPY_CRC, COMPARE) are not sent yet.
+		return mapped::cpu_only;
 	}
-	return false;
 }
 
 } // namespace
@@ -38,8 +43,13 @@ bool operation_of(const durable::batch_entry &e, vdm_operation &op) noexcept
 bool start_device_batch(op_slot &s, dsa::queue_link &q, const durable::batch_op &b) noexcept
 {
 	std::size_t ops = 0;
-	for (std::size_t i = 0; i < b.count; ++i)
-		ops += b.entries[i].kind != durable::entry_kind::fence;
+	vdm_operation op;
+	for (std::size_t i = 0; i < b.count; ++i) {
+		const mapped m = operation_of(b.entries[i], op);
+		if (m == mapped::cpu_only)
+			return false;
+		ops += m == mapped::operation;
+	}
 	if (ops < 2 || ops > q.max_batch_size)
 		return false;
 	if (!s.dev_batch || s.dev_batch->capacity() < ops || &s.dev_batch->queue() != &q) {
@@ -53,9 +63,8 @@ bool start_device_batch(op_slot &s, dsa::queue_link &q, const durable::batch_op 
 		s.dev_batch->reset();
 	}
 	bool fence = false;
-	vdm_operation op;
 	for (std::size_t i = 0; i < b.count; ++i) {
-		if (!operation_of(b.entries[i], op)) {
+		if (operation_of(b.entries[i], op) == mapped::fence) {
 			fence = true;
 			continue;
 		}

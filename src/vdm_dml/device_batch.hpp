@@ -3,8 +3,9 @@
 // a fence entry as the FENCE flag of the descriptor after it, a persist
 // entry as a cache flush. A batch the device cannot take whole (fewer than
 // two entries that write or flush, more than the queue's batch size, an
-// entry longer than its maximum transfer, an overlapping move) is left to
-// the CPU route.
+// entry longer than its maximum transfer, an overlapping move, an entry of
+// the operations beyond copies, fills and persists) is left to the CPU
+// route.
 #pragma once
 
 #include "dsa/job.hpp"
