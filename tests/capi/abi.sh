@@ -37,7 +37,7 @@ public_names() {
 fail=0
 # Exactly the names node <node> of <map> lists are exported under it.
 node_matches() {	# node_matches <lib> <map> <node>
-	grep "@@$3\$" "$tmp/all" | sed "s/@@$3\$//" >"$tmp/public" || true
+	grep "@@$3\$" "$tmp/all" | sed "s/@@$3\$//" | sort >"$tmp/public" || true
 	public_names "$2" "$3" >"$tmp/expected"
 	if ! [ -s "$tmp/expected" ] || ! diff "$tmp/expected" "$tmp/public"; then
 		echo "$1: $3 differs from $2 (< expected, > exported)"
