@@ -273,6 +273,12 @@ bench)
 	if have_python; then
 		n=$(json_get "$out" 'len(j["rows"])')
 		[ "$n" -ge 15 ] || fail "bench rows: $n"
+		# The extensions' rows: batches, copy + CRC32C, the caller's CPU
+		# time of an asynchronous persist.
+		for op in batch copy_crc32c 'memcpy,fence,crc32c' persist; do
+			json_get "$out" "any(r['op'] == '$op' for r in j['rows'])" | grep -q True ||
+				fail "bench: no $op row"
+		done
 		status=$(json_get "$out" 'j["dsa"]["status"]')
 		dsa_rows=$(json_get "$out" 'sum(r["mover"] == "dsa" for r in j["rows"])')
 		case $status in

@@ -27,6 +27,7 @@
 #include <pmem2/dsa_mover.hpp>
 #include <pmem2/pmem2.hpp>
 
+#include "bench_rows.hpp"
 #include "sbs.h"
 #include "tool.hpp"
 
@@ -244,20 +245,6 @@ void map_pmdk(pmdk_side &p, const std::string &path, enum pmem2_granularity requ
 
 // ---- rows --------------------------------------------------------------------
 
-struct measurement {
-	std::size_t ops = 0;
-	double gbps = 0, latency_us = 0;
-};
-
-struct row {
-	std::string mode, op, flags, mover;
-	std::size_t size = 0, inflight = 0, ops = 0;
-	double gbps = 0, latency_us = 0;
-	std::optional<measurement> pmdk;
-	// PMDK time per operation / ours: above 1, ours is faster.
-	double ratio() const { return pmdk ? pmdk->latency_us / latency_us : 0; }
-};
-
 // The DRAM buffer copies come from: page aligned, a fixed pattern.
 struct source_buffer {
 	std::byte *data = nullptr;
@@ -338,19 +325,6 @@ row run_sync(const sbs_target &ours, const sbs_target *pmdk, const sbs_source &s
 	r.gbps = m.gbps;
 	r.latency_us = m.latency_us;
 	return r;
-}
-
-using clock_type = std::chrono::steady_clock;
-
-double seconds_since(clock_type::time_point t)
-{
-	return std::chrono::duration<double>(clock_type::now() - t).count();
-}
-
-std::size_t slot_offset(std::size_t slot, std::size_t size, std::size_t span)
-{
-	std::size_t nslots = std::max<std::size_t>(1, span / size);
-	return (slot % nslots) * size;
 }
 
 // One asynchronous row: `inflight` coroutines copying back to back for
@@ -451,6 +425,7 @@ results measure_rows(const options &o, const std::string &path, pmdk_side &pmdk)
 				res.rows.push_back(run_async(*with_dsa, "dsa", src.data, size, inflight, o.budget));
 		}
 	}
+	extension_rows(plain, with_threads, src.data, src.len, o.budget, res.rows);
 
 	double log_sum = 0;
 	for (const row &r : res.rows)
