@@ -5,6 +5,7 @@
 #include "error.hpp"
 #include "flags.hpp"
 #include "future.hpp"
+#include "batch.hpp"
 #include "loop.hpp"
 #include "map.hpp"
 #include "mover.hpp"
