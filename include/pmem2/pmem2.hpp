@@ -2,10 +2,10 @@
 // libminiasync, typed futures that can be awaited, and a small task type.
 #pragma once
 
+#include "batch.hpp"
 #include "error.hpp"
 #include "flags.hpp"
 #include "future.hpp"
-#include "batch.hpp"
 #include "loop.hpp"
 #include "map.hpp"
 #include "mover.hpp"
