@@ -338,6 +338,22 @@ TEST(BatchErrors, EveryCode)
 	EXPECT_STREQ(pmem2_errormsg(), "pmem2_batch_async: batch is NULL");
 }
 
+// A batch belongs to one map: an entry naming another map's memory is
+// outside it.
+TEST(BatchErrors, AnEntryOnAnotherMapIsOutsideTheMap)
+{
+	mapped_file one(1 << 20, PMEM2_GRANULARITY_CACHE_LINE), other(1 << 20, PMEM2_GRANULARITY_CACHE_LINE);
+	ASSERT_NE(one.map, nullptr);
+	ASSERT_NE(other.map, nullptr);
+	batch_owner bo(one.map, 4);
+	char src[64] = {};
+	EXPECT_EQ(pmem2_batch_memcpy(bo.b, other.base, src, 64, 0), PMEM2_E_MAP_RANGE);
+	EXPECT_EQ(pmem2_batch_persist(bo.b, other.base, 64), PMEM2_E_MAP_RANGE);
+	EXPECT_EQ(pmem2_batch_size(bo.b), 0u);
+	// Reading from another map is fine: sources may be anywhere.
+	EXPECT_EQ(pmem2_batch_memcpy(bo.b, one.base, other.base, 64, 0), 0);
+}
+
 TEST(BatchErrors, AForeignMoverCannotHaveABatch)
 {
 	data_mover_sync *dms = data_mover_sync_new();
