@@ -19,6 +19,7 @@
 #include "support/bytes.hpp"
 #include "support/event_log.hpp"
 #include "support/mapped_file.hpp"
+#include "support/movers.hpp"
 
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
 
@@ -40,50 +41,14 @@ std::uint32_t crc32c_reference(std::uint32_t crc, const void *p, std::size_t n)
 	return ~crc;
 }
 
-struct recorded {
-	event_log log;
-	recorded()
-	{
-		pmem2::memops::set_recorder(&log);
-		pmem2::memops::redispatch(pmem2::memops::options_from_env());
-	}
-	~recorded()
-	{
-		pmem2::memops::set_recorder(nullptr);
-		pmem2::memops::redispatch(pmem2::memops::options_from_env());
-	}
-};
-
-enum class mover_kind { default_mover, sync, threads };
-
-struct mover {
-	data_mover_sync *dms = nullptr;
-	data_mover_threads *dmt = nullptr;
-	explicit mover(mover_kind k)
-	{
-		if (k == mover_kind::sync)
-			dms = data_mover_sync_new();
-		else if (k == mover_kind::threads)
-			dmt = data_mover_threads_new(2, 64, FUTURE_NOTIFIER_WAKER);
-	}
-	~mover()
-	{
-		if (dms)
-			data_mover_sync_delete(dms);
-		if (dmt)
-			data_mover_threads_delete(dmt);
-	}
-	struct vdm *vdm() const
-	{
-		return dms ? data_mover_sync_get_vdm(dms) : dmt ? data_mover_threads_get_vdm(dmt) : nullptr;
-	}
-};
+using pmem2::test::mover;
+using pmem2::test::mover_kind;
+using pmem2::test::mover_name;
+using pmem2::test::recorded;
 
 void wait(pmem2_future &f)
 {
-	runtime *r = runtime_new();
-	runtime_wait(r, FUTURE_AS_RUNNABLE(&f));
-	runtime_delete(r);
+	pmem2::test::wait_in_runtime(f);
 }
 
 using param = std::tuple<pmem2_granularity, mover_kind>;
@@ -141,14 +106,13 @@ TEST_P(BatchOps, EveryOperationAgainstItsReferenceDurableAtCompletion)
 std::string param_name(const ::testing::TestParamInfo<param> &info)
 {
 	auto [g, m] = info.param;
-	const char *movers[] = {"default", "sync", "threads"};
-	return std::string(pmem2::test::granularity_name(g)) + "_" + movers[int(m)];
+	return std::string(pmem2::test::granularity_name(g)) + "_" + mover_name(m);
 }
 
 INSTANTIATE_TEST_SUITE_P(All, BatchOps,
 	::testing::Combine(::testing::Values(PMEM2_GRANULARITY_BYTE, PMEM2_GRANULARITY_CACHE_LINE,
 				   PMEM2_GRANULARITY_PAGE),
-		::testing::Values(mover_kind::default_mover, mover_kind::sync, mover_kind::threads)),
+		::testing::Values(mover_kind::default_mover, mover_kind::sync, mover_kind::threads_waker)),
 	param_name);
 
 TEST(BatchOpsCrc, TheStandardCheckValue)

@@ -27,6 +27,7 @@
 #include "support/bytes.hpp"
 #include "support/event_log.hpp"
 #include "support/mapped_file.hpp"
+#include "support/movers.hpp"
 #include "support/scratch.hpp"
 #include "memops/memops.hpp"
 
@@ -58,49 +59,9 @@ public:
 };
 const auto *env_registered = ::testing::AddGlobalTestEnvironment(new recording_env);
 
-enum class mover_kind { default_mover, sync, threads_none, threads_waker, threads_poller };
-const char *mover_name(mover_kind m)
-{
-	switch (m) {
-	case mover_kind::default_mover: return "default";
-	case mover_kind::sync: return "sync";
-	case mover_kind::threads_none: return "threads_none";
-	case mover_kind::threads_waker: return "threads_waker";
-	case mover_kind::threads_poller: return "threads_poller";
-	}
-	return "?";
-}
-
-// A mover owned by the test.
-struct mover {
-	data_mover_sync *dms = nullptr;
-	data_mover_threads *dmt = nullptr;
-	explicit mover(mover_kind k)
-	{
-		switch (k) {
-		case mover_kind::default_mover: break;
-		case mover_kind::sync: dms = data_mover_sync_new(); break;
-		case mover_kind::threads_none: dmt = data_mover_threads_new(2, 64, FUTURE_NOTIFIER_NONE); break;
-		case mover_kind::threads_waker: dmt = data_mover_threads_new(2, 64, FUTURE_NOTIFIER_WAKER); break;
-		case mover_kind::threads_poller: dmt = data_mover_threads_new(2, 64, FUTURE_NOTIFIER_POLLER); break;
-		}
-	}
-	~mover()
-	{
-		if (dms)
-			data_mover_sync_delete(dms);
-		if (dmt)
-			data_mover_threads_delete(dmt);
-	}
-	struct vdm *vdm() const
-	{
-		if (dms)
-			return data_mover_sync_get_vdm(dms);
-		if (dmt)
-			return data_mover_threads_get_vdm(dmt);
-		return nullptr;
-	}
-};
+using pmem2::test::mover;
+using pmem2::test::mover_kind;
+using pmem2::test::mover_name;
 
 using pmem2::test::mapped_file;
 

@@ -21,6 +21,7 @@
 #include "support/bytes.hpp"
 #include "support/event_log.hpp"
 #include "support/mapped_file.hpp"
+#include "support/movers.hpp"
 
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
 
@@ -29,63 +30,14 @@ namespace {
 using pmem2::test::event_log;
 using pmem2::test::mapped_file;
 
-struct recorded {
-	event_log log;
-	recorded()
-	{
-		pmem2::memops::set_recorder(&log);
-		pmem2::memops::redispatch(pmem2::memops::options_from_env());
-	}
-	~recorded()
-	{
-		pmem2::memops::set_recorder(nullptr);
-		pmem2::memops::redispatch(pmem2::memops::options_from_env());
-	}
-};
-
-enum class mover_kind { default_mover, sync, threads_waker, threads_none };
-
-struct mover {
-	data_mover_sync *dms = nullptr;
-	data_mover_threads *dmt = nullptr;
-	explicit mover(mover_kind k)
-	{
-		if (k == mover_kind::sync)
-			dms = data_mover_sync_new();
-		else if (k == mover_kind::threads_waker)
-			dmt = data_mover_threads_new(2, 64, FUTURE_NOTIFIER_WAKER);
-		else if (k == mover_kind::threads_none)
-			dmt = data_mover_threads_new(2, 64, FUTURE_NOTIFIER_NONE);
-	}
-	~mover()
-	{
-		if (dms)
-			data_mover_sync_delete(dms);
-		if (dmt)
-			data_mover_threads_delete(dmt);
-	}
-	struct vdm *vdm() const
-	{
-		return dms ? data_mover_sync_get_vdm(dms) : dmt ? data_mover_threads_get_vdm(dmt) : nullptr;
-	}
-};
-
-const char *name_of(mover_kind k)
-{
-	switch (k) {
-	case mover_kind::default_mover: return "default";
-	case mover_kind::sync: return "sync";
-	case mover_kind::threads_waker: return "threads_waker";
-	case mover_kind::threads_none: return "threads_none";
-	}
-	return "?";
-}
+using pmem2::test::mover;
+using pmem2::test::mover_kind;
+using pmem2::test::mover_name;
+using pmem2::test::recorded;
 
 void wait(pmem2_future &f)
 {
-	runtime *r = runtime_new();
-	runtime_wait(r, FUTURE_AS_RUNNABLE(&f));
-	runtime_delete(r);
+	pmem2::test::wait_in_runtime(f);
 }
 
 using param = std::tuple<pmem2_granularity, mover_kind>;
@@ -127,7 +79,7 @@ TEST_P(PersistAsync, ARangeWrittenEarlierIsDurableAtCompletion)
 std::string param_name(const ::testing::TestParamInfo<param> &info)
 {
 	auto [g, m] = info.param;
-	return std::string(pmem2::test::granularity_name(g)) + "_" + name_of(m);
+	return std::string(pmem2::test::granularity_name(g)) + "_" + mover_name(m);
 }
 
 INSTANTIATE_TEST_SUITE_P(All, PersistAsync,
@@ -169,7 +121,7 @@ TEST(PersistAsyncErrors, RangesOutsideTheMapNullMapAndZeroSize)
 TEST(PersistAsyncErrors, AMapDeletedBeforeTheFirstPoll)
 {
 	for (mover_kind mk : {mover_kind::default_mover, mover_kind::sync, mover_kind::threads_waker}) {
-		SCOPED_TRACE(name_of(mk));
+		SCOPED_TRACE(mover_name(mk));
 		mover mv(mk);
 		mapped_file mf(1 << 20, PMEM2_GRANULARITY_CACHE_LINE, mv.vdm());
 		ASSERT_NE(mf.map, nullptr);

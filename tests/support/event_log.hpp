@@ -149,4 +149,22 @@ private:
 	std::atomic<std::uint64_t> seq_{0};
 };
 
+// An event_log installed as the memops recorder for the object's lifetime
+// (the kernels redispatched so that they report to it).
+struct recorded {
+	event_log log;
+	recorded()
+	{
+		pmem2::memops::set_recorder(&log);
+		pmem2::memops::redispatch(pmem2::memops::options_from_env());
+	}
+	~recorded()
+	{
+		pmem2::memops::set_recorder(nullptr);
+		pmem2::memops::redispatch(pmem2::memops::options_from_env());
+	}
+	recorded(const recorded &) = delete;
+	recorded &operator=(const recorded &) = delete;
+};
+
 } // namespace pmem2::test

@@ -39,9 +39,9 @@ using pmem2::test::mapped_file;
 
 // The device model and the recorder: what the device wrote with readback
 // to memory counts as streamed and fenced by the device's thread.
-struct recorded_device : pmem2::test::dsa_on_model {
-	event_log log;
-
+// The device model and the recorder: what the device wrote with readback
+// to memory counts as streamed and fenced by the device's thread.
+struct recorded_device : pmem2::test::dsa_on_model, pmem2::test::recorded {
 	recorded_device()
 	{
 		model.on_performed([this](const dsa_hw_desc &d, std::uint32_t done) {
@@ -55,13 +55,6 @@ struct recorded_device : pmem2::test::dsa_on_model {
 				log.record(event_log::fence, nullptr, 0);
 			}
 		});
-		pmem2::memops::set_recorder(&log);
-		pmem2::memops::redispatch(pmem2::memops::options_from_env());
-	}
-	~recorded_device()
-	{
-		pmem2::memops::set_recorder(nullptr);
-		pmem2::memops::redispatch(pmem2::memops::options_from_env());
 	}
 };
 
