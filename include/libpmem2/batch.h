@@ -18,6 +18,9 @@
  *     them). An entry after a fence starts after every entry before it ended.
  *   - The batch and the buffers its entries name must stay unchanged until
  *     its future completes; then it may be run again, or reset and refilled.
+ *   - The map must outlive the batch (as it must outlive the calls that make
+ *     futures on it); a future of the batch made before the map is deleted
+ *     completes with PMEM2_E_MAPPING_NOT_FOUND, writing nothing.
  *   - Movers: the default, sync, threads and DSA movers run batches; a map
  *     with any other mover cannot have one (pmem2_batch_new fails with
  *     PMEM2_E_NOSUPP).
