@@ -2,6 +2,7 @@
 
 #include <cerrno>
 #include <cstdint>
+#include <iterator>
 
 #include <libpmem2/batch.h>
 
@@ -11,32 +12,26 @@
 namespace pmem2::async {
 namespace {
 
-constexpr unsigned allowed_flags = PMEM2_F_MEM_NONTEMPORAL | PMEM2_F_MEM_TEMPORAL |
-	PMEM2_F_MEM_WC | PMEM2_F_MEM_WB;
-
-bool in_map(const pmem2_map &m, const void *p, std::size_t n) noexcept
-{
-	const auto base = reinterpret_cast<std::uintptr_t>(m.addr);
-	const auto at = reinterpret_cast<std::uintptr_t>(p);
-	return at >= base && at - base <= m.content_length && n <= m.content_length - (at - base);
-}
-
-const char *kind_name(durable::entry_kind k) noexcept
-{
-	switch (k) {
-	case durable::entry_kind::copy: return "pmem2_batch_memcpy";
-	case durable::entry_kind::move: return "pmem2_batch_memmove";
-	case durable::entry_kind::fill: return "pmem2_batch_memset";
-	case durable::entry_kind::persist: return "pmem2_batch_persist";
-	case durable::entry_kind::fence: return "pmem2_batch_fence";
-	case durable::entry_kind::fill8: return "pmem2_batch_memset8";
-	case durable::entry_kind::dualcast: return "pmem2_batch_dualcast";
-	case durable::entry_kind::crc32c: return "pmem2_batch_crc32c";
-	case durable::entry_kind::copy_crc32c: return "pmem2_batch_copy_crc32c";
-	case durable::entry_kind::compare: return "pmem2_batch_compare";
-	}
-	return "?";
-}
+// What each kind of entry is called and takes, by durable::entry_kind.
+struct entry_rule {
+	const char *name;
+	unsigned dests;		// ranges in the map at dest (and dest2): 0, 1 or 2
+	bool writes;		// into the map (a read-only map refuses it)
+	bool src, src2, out;	// pointers that must not be NULL (sources: when n != 0)
+};
+constexpr entry_rule rules[] = {
+	{"pmem2_batch_memcpy", 1, true, false, false, false},
+	{"pmem2_batch_memmove", 1, true, false, false, false},
+	{"pmem2_batch_memset", 1, true, false, false, false},
+	{"pmem2_batch_persist", 1, false, false, false, false},
+	{"pmem2_batch_fence", 0, false, false, false, false},
+	{"pmem2_batch_memset8", 1, true, false, false, false},
+	{"pmem2_batch_dualcast", 2, true, true, false, false},
+	{"pmem2_batch_crc32c", 0, false, true, false, true},
+	{"pmem2_batch_copy_crc32c", 1, true, true, false, true},
+	{"pmem2_batch_compare", 0, false, true, true, true},
+};
+static_assert(std::size(rules) == std::size_t(durable::entry_kind::compare) + 1);
 
 } // namespace
 
@@ -71,40 +66,35 @@ int batch_new(pmem2_batch *&out, pmem2_map *map, std::size_t capacity)
 
 int batch_add(pmem2_batch &b, const durable::batch_entry &e) noexcept
 {
-	const char *fn = kind_name(e.kind);
+	const entry_rule &rule = rules[std::size_t(e.kind)];
+	const char *fn = rule.name;
 	if (e.hints & ~allowed_flags) {
 		set_errormsg("%s: invalid flags 0x%x (allowed: NONTEMPORAL, TEMPORAL, WC, WB)", fn, e.hints);
 		return -EINVAL;
 	}
-	using durable::entry_kind;
-	const bool writes = durable::writes_map(e.kind);
-	const bool has_out = e.kind == entry_kind::crc32c || e.kind == entry_kind::copy_crc32c ||
-		e.kind == entry_kind::compare;
-	if (has_out && e.out == nullptr) {
+	if (rule.out && e.out == nullptr) {
 		set_errormsg("%s: the result pointer is NULL", fn);
 		return -EINVAL;
 	}
-	if (e.n != 0 && (((e.kind == entry_kind::crc32c || e.kind == entry_kind::compare ||
-			 e.kind == entry_kind::dualcast || e.kind == entry_kind::copy_crc32c) && e.src == nullptr) ||
-		(e.kind == entry_kind::compare && e.src2 == nullptr))) {
+	if (e.n != 0 && ((rule.src && e.src == nullptr) || (rule.src2 && e.src2 == nullptr))) {
 		set_errormsg("%s: a source is NULL", fn);
 		return -EINVAL;
 	}
-	if (e.kind != entry_kind::fence && e.kind != entry_kind::crc32c && e.kind != entry_kind::compare) {
-		if (e.n == 0 && !has_out)
-			return 0;	// nothing to do: not added
-		if (!in_map(*b.map, e.dest, e.n) ||
-		    (e.kind == entry_kind::dualcast && !in_map(*b.map, e.dest2, e.n))) {
-			const void *bad = in_map(*b.map, e.dest, e.n) ? e.dest2 : e.dest;
-			set_errormsg("%s: range [%p, +%zu) is not inside the map [%p, +%zu)", fn, bad, e.n,
+	if (rule.dests != 0 && e.n == 0 && !rule.out)
+		return 0;	// nothing to do: not added
+	void *const dests[] = {e.dest, e.dest2};
+	for (unsigned i = 0; i < rule.dests; ++i) {
+		void *d = dests[i];
+		if (!range_in_map(*b.map, d, e.n)) {
+			set_errormsg("%s: range [%p, +%zu) is not inside the map [%p, +%zu)", fn, d, e.n,
 				b.map->addr, b.map->content_length);
 			return PMEM2_E_MAP_RANGE;
 		}
-		if (writes && !b.map->writable) {
-			set_errormsg("%s: the map at %p is not writable (mapped without PMEM2_PROT_WRITE)", fn,
-				b.map->addr);
-			return PMEM2_E_NO_ACCESS;
-		}
+	}
+	if (rule.writes && !b.map->writable) {
+		set_errormsg("%s: the map at %p is not writable (mapped without PMEM2_PROT_WRITE)", fn,
+			b.map->addr);
+		return PMEM2_E_NO_ACCESS;
 	}
 	if (b.entries.size() == b.capacity) {
 		set_errormsg("%s: the batch is full (capacity %zu)", fn, b.capacity);

@@ -38,11 +38,6 @@ namespace {
 
 using durable::map_guard;
 
-// Hints that make sense for a durable asynchronous operation; NODRAIN and
-// NOFLUSH would break the promise and are rejected.
-constexpr unsigned allowed_flags = PMEM2_F_MEM_NONTEMPORAL | PMEM2_F_MEM_TEMPORAL |
-	PMEM2_F_MEM_WC | PMEM2_F_MEM_WB;
-
 future_chain_entry *generic(void *entry) noexcept
 {
 	return static_cast<future_chain_entry *>(entry);
@@ -220,13 +215,6 @@ void fill_operation(vdm_operation_future &op, const op_args &a, struct vdm *move
 	op.output.output.memcpy.dest = nullptr;
 }
 
-bool dest_in_map(const pmem2_map *map, const op_args &a) noexcept
-{
-	auto base = reinterpret_cast<std::uintptr_t>(map->addr);
-	auto dest = reinterpret_cast<std::uintptr_t>(a.dest);
-	return dest >= base && dest - base <= map->content_length &&
-		a.len <= map->content_length - (dest - base);
-}
 
 durable::request request_for(const pmem2_map *map, const op_args &a) noexcept
 {
@@ -267,7 +255,7 @@ verdict judge(const pmem2_map *map, const op_args &a) noexcept
 			"(allowed: NONTEMPORAL, TEMPORAL, WC, WB)", a.flags);
 		return {false, -EINVAL};
 	}
-	if (!dest_in_map(map, a)) [[unlikely]] {
+	if (!range_in_map(*map, a.dest, a.len)) [[unlikely]] {
 		set_errormsg("destination range [%p, +%zu) is not inside the map [%p, +%zu)",
 			a.dest, a.len, map->addr, map->content_length);
 		return {false, PMEM2_E_MAP_RANGE};

@@ -45,11 +45,8 @@ using pmem2::test::mover;
 using pmem2::test::mover_kind;
 using pmem2::test::mover_name;
 using pmem2::test::recorded;
+using pmem2::test::wait_in_runtime;
 
-void wait(pmem2_future &f)
-{
-	pmem2::test::wait_in_runtime(f);
-}
 
 using param = std::tuple<pmem2_granularity, mover_kind>;
 class BatchOps : public ::testing::TestWithParam<param> {};
@@ -85,7 +82,7 @@ TEST_P(BatchOps, EveryOperationAgainstItsReferenceDurableAtCompletion)
 		ASSERT_EQ(pmem2_batch_compare(b, src.data(), other.data(), len, &differ), 0);
 		rec.log.clear();
 		pmem2_future f = pmem2_batch_async(b);
-		wait(f);
+		wait_in_runtime(f);
 		const std::uint64_t seen = rec.log.mark();
 		ASSERT_EQ(FUTURE_OUTPUT(&f)->result, 0) << pmem2_errormsg();
 		for (std::size_t i = 0; i < len; ++i)
@@ -125,7 +122,7 @@ TEST(BatchOpsCrc, TheStandardCheckValue)
 	ASSERT_EQ(pmem2_batch_crc32c(b, "123456789", 9, 0, &crc), 0);
 	ASSERT_EQ(pmem2_batch_copy_crc32c(b, mf.base, "123456789", 9, 0, &copied, 0), 0);
 	pmem2_future f = pmem2_batch_async(b);
-	wait(f);
+	wait_in_runtime(f);
 	EXPECT_EQ(crc, 0xE3069283u);
 	EXPECT_EQ(copied, 0xE3069283u);
 	EXPECT_EQ(std::memcmp(mf.base, "123456789", 9), 0);

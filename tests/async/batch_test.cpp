@@ -36,11 +36,8 @@ using pmem2::test::mover;
 using pmem2::test::mover_kind;
 using pmem2::test::mover_name;
 using pmem2::test::recorded;
+using pmem2::test::wait_in_runtime;
 
-void wait(pmem2_future &f)
-{
-	pmem2::test::wait_in_runtime(f);
-}
 
 struct batch_owner {
 	pmem2_batch *b = nullptr;
@@ -113,7 +110,7 @@ TEST_P(Batch, EveryEntryIsDurableAtCompletionWithOneDrain)
 		rec.log.clear();
 		const std::uint64_t start = rec.log.mark();
 		pmem2_future f = pmem2_batch_async(bo.b);
-		wait(f);
+		wait_in_runtime(f);
 		const std::uint64_t seen = rec.log.mark();
 		ASSERT_EQ(FUTURE_STATE(&f), FUTURE_STATE_COMPLETE);
 		EXPECT_EQ(FUTURE_OUTPUT(&f)->result, 0) << pmem2_errormsg();
@@ -166,7 +163,7 @@ TEST(BatchRules, SmallRecordsShareOneDrain)
 		rec.log.clear();
 		const std::uint64_t start = rec.log.mark();
 		pmem2_future f = pmem2_batch_async(bo.b);
-		wait(f);
+		wait_in_runtime(f);
 		const std::uint64_t seen = rec.log.mark();
 		EXPECT_EQ(FUTURE_OUTPUT(&f)->result, 0);
 		EXPECT_EQ(rec.log.durable_by_all(ranges, g, seen), "");
@@ -221,7 +218,7 @@ TEST(BatchRules, AFenceOrdersTheEntriesAfterIt)
 	ASSERT_EQ(pmem2_batch_fence(bo.b), 0);
 	ASSERT_EQ(pmem2_batch_memset(bo.b, x, 'z', src.size(), 0), 0);
 	pmem2_future f = pmem2_batch_async(bo.b);
-	wait(f);
+	wait_in_runtime(f);
 	EXPECT_EQ(FUTURE_OUTPUT(&f)->result, 0);
 	EXPECT_EQ(std::memcmp(y, src.data(), src.size()), 0);
 	EXPECT_EQ(x[0], 'z');
@@ -245,7 +242,7 @@ TEST(BatchRules, ABadEntryIsRefusedWhenAddedAndTheRestRuns)
 	EXPECT_EQ(pmem2_batch_memset(bo.b, mf.base + 400, 'r', 0, 0), 0);	// empty: not added
 	EXPECT_EQ(pmem2_batch_size(bo.b), 2u);
 	pmem2_future f = pmem2_batch_async(bo.b);
-	wait(f);
+	wait_in_runtime(f);
 	EXPECT_EQ(FUTURE_OUTPUT(&f)->result, 0);
 	EXPECT_EQ(mf.base[99], 'q');
 	EXPECT_EQ(mf.base[299], 'r');
@@ -269,6 +266,7 @@ TEST(BatchErrors, EveryCode)
 	EXPECT_EQ(pmem2_batch_persist(b, mf.base, 10), -ENOSPC);
 	EXPECT_STREQ(pmem2_errormsg(), "pmem2_batch_persist: the batch is full (capacity 1)");
 	EXPECT_EQ(pmem2_batch_persist(b, mf.base - 1, 10), PMEM2_E_MAP_RANGE);
+	EXPECT_EQ(pmem2_batch_memcpy(b, nullptr, mf.base, 10, 0), PMEM2_E_MAP_RANGE);
 	pmem2_batch_reset(b);
 	EXPECT_EQ(pmem2_batch_size(b), 0u);
 	EXPECT_EQ(pmem2_batch_persist(b, mf.base, 10), 0);
@@ -338,7 +336,7 @@ TEST(BatchErrors, AReadOnlyMapTakesPersistsOnly)
 		EXPECT_EQ(pmem2_batch_memset(bo.b, base, 1, 10, 0), PMEM2_E_NO_ACCESS);
 		EXPECT_EQ(pmem2_batch_persist(bo.b, base, 4096), 0);
 		pmem2_future f = pmem2_batch_async(bo.b);
-		wait(f);
+		wait_in_runtime(f);
 		EXPECT_EQ(FUTURE_OUTPUT(&f)->result, 0);
 	}
 	pmem2_map_delete(&map);
@@ -359,7 +357,7 @@ TEST(BatchLifetime, AMapDeletedBeforeTheFirstPollWritesNothing)
 		ASSERT_EQ(pmem2_batch_memcpy(b, mf.base, src.data(), src.size(), 0), 0);
 		pmem2_future f = pmem2_batch_async(b);
 		pmem2_map_delete(&mf.map);
-		wait(f);
+		wait_in_runtime(f);
 		EXPECT_EQ(FUTURE_OUTPUT(&f)->result, PMEM2_E_MAPPING_NOT_FOUND);
 		std::vector<char> back(4096);
 		ASSERT_EQ(pread(mf.file.fd(), back.data(), back.size(), 0), ssize_t(back.size()));
@@ -379,14 +377,14 @@ TEST(BatchLifetime, ABatchRunsAgainAndIsRefilledAfterReset)
 	for (char c : {'a', 'b'}) {
 		std::memset(src.data(), c, src.size());
 		pmem2_future f = pmem2_batch_async(bo.b);
-		wait(f);
+		wait_in_runtime(f);
 		EXPECT_EQ(FUTURE_OUTPUT(&f)->result, 0);
 		EXPECT_EQ(mf.base[999], c);
 	}
 	pmem2_batch_reset(bo.b);
 	ASSERT_EQ(pmem2_batch_memset(bo.b, mf.base + 5000, 'm', 10, 0), 0);
 	pmem2_future g = pmem2_batch_async(bo.b);
-	wait(g);
+	wait_in_runtime(g);
 	EXPECT_EQ(mf.base[5009], 'm');
 	EXPECT_EQ(mf.base[999], 'b');
 	pmem2_future empty_after_reset = (pmem2_batch_reset(bo.b), pmem2_batch_async(bo.b));

@@ -34,11 +34,8 @@ using pmem2::test::mover;
 using pmem2::test::mover_kind;
 using pmem2::test::mover_name;
 using pmem2::test::recorded;
+using pmem2::test::wait_in_runtime;
 
-void wait(pmem2_future &f)
-{
-	pmem2::test::wait_in_runtime(f);
-}
 
 using param = std::tuple<pmem2_granularity, mover_kind>;
 class PersistAsync : public ::testing::TestWithParam<param> {};
@@ -59,7 +56,7 @@ TEST_P(PersistAsync, ARangeWrittenEarlierIsDurableAtCompletion)
 		pmem2::test::fill_pattern(p, len, seed++);	// plain stores, not durable
 		rec.log.clear();
 		pmem2_future f = pmem2_persist_async(mf.map, p, len);
-		wait(f);
+		wait_in_runtime(f);
 		const std::uint64_t seen = rec.log.mark();
 		ASSERT_EQ(FUTURE_STATE(&f), FUTURE_STATE_COMPLETE);
 		EXPECT_EQ(FUTURE_OUTPUT(&f)->result, 0);
@@ -114,7 +111,7 @@ TEST(PersistAsyncErrors, RangesOutsideTheMapNullMapAndZeroSize)
 	EXPECT_EQ(FUTURE_STATE(&none), FUTURE_STATE_COMPLETE);
 	EXPECT_EQ(FUTURE_OUTPUT(&none)->result, 0);
 	pmem2_future whole = pmem2_persist_async(mf.map, mf.base, 1 << 20);
-	wait(whole);
+	wait_in_runtime(whole);
 	EXPECT_EQ(FUTURE_OUTPUT(&whole)->result, 0);
 }
 
@@ -127,7 +124,7 @@ TEST(PersistAsyncErrors, AMapDeletedBeforeTheFirstPoll)
 		ASSERT_NE(mf.map, nullptr);
 		pmem2_future f = pmem2_persist_async(mf.map, mf.base, 4096);
 		pmem2_map_delete(&mf.map);
-		wait(f);
+		wait_in_runtime(f);
 		EXPECT_EQ(FUTURE_OUTPUT(&f)->result, PMEM2_E_MAPPING_NOT_FOUND);
 	}
 }
@@ -145,7 +142,7 @@ TEST(PersistAsyncErrors, AReadOnlyMapCanBePersisted)
 	ASSERT_EQ(pmem2_map_new(&map, cfg, src), 0);
 	auto *base = static_cast<char *>(pmem2_map_get_address(map));
 	pmem2_future f = pmem2_persist_async(map, base, 8192);
-	wait(f);
+	wait_in_runtime(f);
 	EXPECT_EQ(FUTURE_OUTPUT(&f)->result, 0);
 	pmem2_future w = pmem2_memset_async(map, base, 1, 10, 0);
 	EXPECT_EQ(FUTURE_OUTPUT(&w)->result, PMEM2_E_NO_ACCESS);
@@ -170,7 +167,7 @@ TEST(PersistAsync, WritesElsewhereGoOnMeanwhile)
 		pmem2::test::fill_pattern(a, 2 << 20, unsigned(round));
 		rec.log.clear();
 		pmem2_future f = pmem2_persist_async(mf.map, a, 2 << 20);
-		wait(f);
+		wait_in_runtime(f);
 		const std::uint64_t seen = rec.log.mark();
 		ASSERT_EQ(FUTURE_OUTPUT(&f)->result, 0);
 		ASSERT_EQ(rec.log.durable_by(a, 2 << 20, PMEM2_GRANULARITY_CACHE_LINE, seen), "") << round;
