@@ -9,12 +9,19 @@
 //   ops/threads/separate/16/<size>  16 futures in flight on the threads mover
 //                                   (2 workers), runtime_wait_multiple
 //   ops/threads/batch/16/<size>     the same 16 copies as one batch
+//   ops/threads/batch_polled/16/<size>  the batch with future_poll and
+//                                   sched_yield instead of runtime_wait: the
+//                                   caller never helps, the workers run it
 //   persist/sync/<size>             the map's persist function over a range
 //   persist/async_caller/<size>     pmem2_persist_async on the threads mover:
 //                                   the caller's CPU time making the future
 //                                   and its first poll (the wait after it is
 //                                   not the caller's: it would do other work)
-// The persist rows report the calling thread's CPU time (manual time).
+//   wake/parked_thread              the caller's CPU time of waking one
+//                                   thread parked on a futex: what any
+//                                   hand-over to a sleeping worker costs
+// The persist and wake rows report the calling thread's CPU time (manual
+// time).
 // Per record / operation: items_per_second; the ops/threads rows in real
 // time (the workers do the work), the others in the calling thread's CPU
 // time.
@@ -28,14 +35,19 @@
 #include <benchmark/benchmark.h>
 
 #include <fcntl.h>
+#include <linux/futex.h>
 #include <sched.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace {
@@ -165,6 +177,26 @@ void ops_threads_batch(benchmark::State &state)
 	state.SetItemsProcessed(state.iterations() * 16);
 }
 
+void ops_threads_batch_polled(benchmark::State &state)
+{
+	environment &e = env();
+	const auto size = std::size_t(state.range(0));
+	pmem2_batch *b = nullptr;
+	if (pmem2_batch_new(&b, e.threads.map, 16))
+		die("pmem2_batch_new");
+	std::size_t k = 0;
+	for (auto _ : state) {
+		pmem2_batch_reset(b);
+		for (int i = 0; i < 16; ++i, ++k)
+			pmem2_batch_memcpy(b, slot(e.threads.addr, size, k), e.src.data() + i * size, size, 0);
+		pmem2_future f = pmem2_batch_async(b);
+		while (future_poll(FUTURE_AS_RUNNABLE(&f), nullptr) != FUTURE_STATE_COMPLETE)
+			sched_yield();
+	}
+	pmem2_batch_delete(&b);
+	state.SetItemsProcessed(state.iterations() * 16);
+}
+
 // The calling thread's CPU time in seconds (the persist rows time
 // themselves with it: manual time, no pause/resume clock reads).
 double thread_cpu() noexcept
@@ -210,12 +242,51 @@ void persist_async_caller(benchmark::State &state)
 	state.SetItemsProcessed(state.iterations());
 }
 
+// A thread parked on a futex word, woken once per iteration.
+struct parked_thread {
+	std::atomic<std::uint32_t> word{0};
+	std::atomic<bool> parked{false}, stop{false};
+	std::thread t{[this] {
+		while (!stop.load()) {
+			const std::uint32_t w = word.load();
+			parked.store(true);
+			syscall(SYS_futex, &word, FUTEX_WAIT_PRIVATE, w, nullptr, nullptr, 0);
+		}
+	}};
+	~parked_thread()
+	{
+		stop.store(true);
+		word.fetch_add(1);
+		syscall(SYS_futex, &word, FUTEX_WAKE_PRIVATE, 1, nullptr, nullptr, 0);
+		t.join();
+	}
+};
+
+void wake_parked_thread(benchmark::State &state)
+{
+	parked_thread p;
+	for (auto _ : state) {
+		while (!p.parked.exchange(false))
+			sched_yield();
+		// Until it sleeps in the kernel: its wake-up is then a real one.
+		for (int i = 0; i < 20; ++i)
+			sched_yield();
+		const double t = thread_cpu();
+		p.word.fetch_add(1);
+		syscall(SYS_futex, &p.word, FUTEX_WAKE_PRIVATE, 1, nullptr, nullptr, 0);
+		state.SetIterationTime(thread_cpu() - t);
+	}
+	state.SetItemsProcessed(state.iterations());
+}
+
 } // namespace
 
 BENCHMARK(records_sync_memcpy)->Name("records/sync_memcpy/16")->Arg(64)->Arg(256);
-BENCHMARK(records_batch_default)->Name("records/batch/default/16")->Arg(64)->Arg(256);
+BENCHMARK(records_batch_default)->Name("records/batch/default/16")->Arg(64)->Arg(256)->Arg(4096);
 BENCHMARK(ops_threads_separate)->Name("ops/threads/separate/16")->Arg(4096)->UseRealTime();
 BENCHMARK(ops_threads_batch)->Name("ops/threads/batch/16")->Arg(4096)->UseRealTime();
+BENCHMARK(ops_threads_batch_polled)->Name("ops/threads/batch_polled/16")->Arg(4096)->UseRealTime();
 BENCHMARK(persist_sync)->Name("persist/sync")->Arg(1 << 20)->UseManualTime();
 BENCHMARK(persist_async_caller)->Name("persist/async_caller")->Arg(1 << 20)->UseManualTime();
+BENCHMARK(wake_parked_thread)->Name("wake/parked_thread")->UseManualTime();
 BENCHMARK_MAIN();

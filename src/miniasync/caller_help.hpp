@@ -54,6 +54,19 @@ inline bool caller_runs_at_start(const op_slot &s) noexcept
 	return s.small && caller_may_help == help_all;
 }
 
+// A split operation of at most help_max bytes that the caller waits for
+// alone: it claims chunks from the start, next to the workers. Only a
+// worker already awake (the spinner) is worth sharing with: waking a parked
+// one costs more here than the copy (a futex call on the caller, then
+// microseconds before the worker runs, while it holds the chunk it
+// claimed). So without a spinner the mover does not split the operation
+// (the caller then runs it whole at start), and with one, the caller queues
+// one item fewer than it would (it is the other worker) and wakes nobody.
+inline bool caller_shares_at_start(const op_slot &s, std::size_t len) noexcept
+{
+	return s.helpable && s.nchunks > 1 && len <= help_max && caller_may_help == help_all;
+}
+
 // At a poll of a started operation: should this caller claim its chunks
 // now. backlogged() (more items queued than workers) is asked last.
 template <class Backlogged>

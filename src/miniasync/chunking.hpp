@@ -87,6 +87,12 @@ inline chunk_plan plan_operation(const vdm_operation &op, std::size_t threshold,
 		min_chunk, nthreads);
 }
 
+// The plan of an operation run as one chunk.
+inline chunk_plan whole_operation(const vdm_operation &op) noexcept
+{
+	return {1, durable::is_batch(op) ? durable::batch_of(op).count : op_length(op), 0};
+}
+
 // [offset, offset + length) of chunk c of an operation of `len` bytes.
 inline void chunk_range(const chunk_plan &p, std::size_t len, std::uint32_t c,
 	std::size_t &off, std::size_t &part) noexcept

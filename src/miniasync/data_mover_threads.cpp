@@ -120,6 +120,16 @@ std::size_t pool_capacity(const data_mover_threads *dmt) noexcept
 	return dmt->slots.capacity();
 }
 
+std::size_t parked_workers(const data_mover_threads *dmt) noexcept
+{
+	return dmt->pool.parked();
+}
+
+bool worker_spinning(const data_mover_threads *dmt) noexcept
+{
+	return dmt->pool.spinning();
+}
+
 namespace {
 
 data_mover_threads *mover_of(vdm *v) noexcept
@@ -241,12 +251,20 @@ data_mover_threads::op_slot *data_mover_threads::try_submit(vdm_operation_data *
 	if (!slots.take(idx))
 		return nullptr;
 	op_slot &s = slots[idx];
-	s.begin(fd->operation, notify, notify == FUTURE_NOTIFIER_WAKER ? &n->waker : nullptr,
+	const future_waker *w = notify == FUTURE_NOTIFIER_WAKER ? &n->waker : nullptr;
+	s.begin(fd->operation, notify, w,
 		plan_operation(fd->operation, split_threshold.load(std::memory_order_relaxed),
 			min_chunk.load(std::memory_order_relaxed), pool.size()));
-	std::uint64_t flags = durable::flags_of(s.op);
-	classify_for_help(s, flags, hooks.kernels_copy(s.op.type),
-		durable::is_batch(s.op) ? durable::batch_of(s.op).bytes : op_length(s.op));
+	const std::uint64_t flags = durable::flags_of(s.op);
+	const bool kernels_copy = hooks.kernels_copy(s.op.type);
+	const std::size_t len = durable::is_batch(s.op) ? durable::batch_of(s.op).bytes :
+		op_length(s.op);
+	classify_for_help(s, flags, kernels_copy, len);
+	const bool shares = caller_shares_at_start(s, len);
+	if (shares && !pool.spinning()) {
+		s.begin(fd->operation, notify, w, whole_operation(fd->operation));
+		classify_for_help(s, flags, kernels_copy, len);
+	}
 	if (caller_runs_at_start(s)) {
 		// No queue item, no wake-up, no waker call: op_start runs it.
 		s.refs.store(1, std::memory_order_relaxed);
@@ -257,6 +275,23 @@ data_mover_threads::op_slot *data_mover_threads::try_submit(vdm_operation_data *
 	}
 
 	fd->data = &s;
+	if (shares) {
+		// The caller claims chunks at once (op_start); the spinner may
+		// take the item. Without room in the queue the caller runs all.
+		s.refs.store(1, std::memory_order_relaxed);
+		std::int32_t pushed = 0;
+		for (std::uint32_t i = 1; i < s.nchunks && i < pool.size(); ++i, ++pushed) {
+			s.refs.fetch_add(1, std::memory_order_relaxed);
+			if (!pool.try_push(idx)) {
+				s.refs.fetch_sub(1, std::memory_order_relaxed);
+				break;
+			}
+		}
+		if (pushed != 0)
+			pool.pushed(pushed, 0);
+		run_here = true;
+		return &s;
+	}
 	if (!pool.try_push(idx)) {
 		fd->data = &base;
 		// No space_freed() here: the slot was only borrowed, and the full
@@ -278,7 +313,7 @@ data_mover_threads::op_slot *data_mover_threads::try_submit(vdm_operation_data *
 				break;
 			}
 		}
-		pool.pushed(std::int32_t(pushed + 1), int(pushed + 1));
+		pool.pushed(std::int32_t(pushed + 1), 1);
 		return &s;
 	}
 	pool.pushed(1, 0);

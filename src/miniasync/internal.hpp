@@ -52,6 +52,13 @@ PMEM2_TEST_SEAM void set_split(data_mover_threads *dmt, std::size_t threshold,
 // backstop no correct run depends on: tests make it infinite.
 PMEM2_TEST_SEAM void set_park_backstop(long long ns) noexcept;
 
+// How long a worker that found no work spins before it parks (15 us);
+// a negative value restores that default.
+PMEM2_TEST_SEAM void set_worker_spin(long long ns) noexcept;
+// Workers parked (or about to park), and whether one is spinning for work.
+PMEM2_TEST_SEAM std::size_t parked_workers(const data_mover_threads *dmt) noexcept;
+PMEM2_TEST_SEAM bool worker_spinning(const data_mover_threads *dmt) noexcept;
+
 // Per-operation slots the mover preallocated.
 PMEM2_TEST_SEAM std::size_t pool_capacity(const data_mover_threads *dmt) noexcept;
 

@@ -20,7 +20,8 @@ namespace {
 // Longer spins cost more than they save on a loaded two-core machine: the
 // scheduler then preempts the spinner while it still holds the spinner
 // role, and submitters rely on it.
-constexpr long long spin_ns = 15'000;
+constexpr long long default_spin_ns = 15'000;
+std::atomic<long long> spin_ns{default_spin_ns};
 std::atomic<long long> park_backstop_ns{1'000'000'000};
 
 int create_thread(pthread_t *t, void *(*fn)(void *), void *arg) noexcept
@@ -38,6 +39,11 @@ int create_thread(pthread_t *t, void *(*fn)(void *), void *arg) noexcept
 void set_park_backstop(long long ns) noexcept
 {
 	park_backstop_ns.store(ns, std::memory_order_relaxed);
+}
+
+void set_worker_spin(long long ns) noexcept
+{
+	spin_ns.store(ns < 0 ? default_spin_ns : ns, std::memory_order_relaxed);
 }
 
 worker_pool::worker_pool(std::size_t nthreads, std::size_t ring, room_waiters &room)
@@ -87,7 +93,7 @@ bool worker_pool::next(std::uint32_t &item) noexcept
 		std::uint32_t expected = 0;
 		if (spinners_.compare_exchange_strong(expected, 1, std::memory_order_acq_rel)) {
 			bool got = false;
-			long long deadline = now_ns() + spin_ns;
+			long long deadline = now_ns() + spin_ns.load(std::memory_order_relaxed);
 			for (unsigned i = 1;; ++i) {
 				cpu_relax();
 				if (work_.try_pop(item)) {

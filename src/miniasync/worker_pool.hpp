@@ -71,6 +71,18 @@ public:
 			wake_workers(1);	// 0 -> 1: this is the first item of a burst
 	}
 
+	// A worker is spinning for work: an item pushed now is taken at once.
+	bool spinning() const noexcept
+	{
+		return spinners_.load(std::memory_order_relaxed) != 0;
+	}
+
+	// Workers parked or about to park (tests wait for them).
+	std::size_t parked() const noexcept
+	{
+		return sleepers_.load(std::memory_order_acquire);
+	}
+
 	// More items queued than workers.
 	bool backlogged() const noexcept
 	{

@@ -251,6 +251,77 @@ TEST(ThreadsMoverRuntime, WaitingCallerRunsDurableOperationsNoWorkerTook)
 	runtime_delete(r);
 }
 
+// A split operation of at most 64 KiB that the caller waits for alone:
+// with every worker parked (waking one costs more than the copy) it is not
+// split and the caller runs it whole at start; with a worker spinning, the
+// caller claims chunks at once and that worker takes the rest.
+TEST(ThreadsMoverRuntime, WaitingCallerRunsASmallSplitOperationWholeWhenEveryWorkerIsParked)
+{
+	auto &mc = pmem2::masync::mover_stats();
+	auto m = make_mover(2, 16, FUTURE_NOTIFIER_WAKER);
+	pmem2::masync::set_split(m.get(), 32 * 1024, 8 * 1024);
+	vdm *v = data_mover_threads_get_vdm(m.get());
+	runtime *r = runtime_new();
+	test_guard guard;
+	const std::uint64_t flags = encode_request(1, 0, guard.gen.load());
+	constexpr std::size_t sz = 64 * 1024;
+	auto src = pattern<unsigned char>(sz, 21);
+	std::vector<unsigned char> dst(sz);
+	ASSERT_GE(expected_chunks(dst.data(), sz, 8 * 1024), 2u);	// would be split
+	ASSERT_TRUE(pmem2::test::wait_for([&] { return pmem2::masync::parked_workers(m.get()) == 2; }));
+	const std::uint64_t ops0 = mc.caller_ops.load(), chunks0 = mc.caller_chunks.load(),
+		wc0 = mc.worker_split_chunks.load();
+	auto f = vdm_memcpy(v, dst.data(), src.data(), sz, flags);
+	durable::set_guard(f.data.operation, &guard);
+	runtime_wait(r, &f.base);
+	EXPECT_EQ(f.output.result, VDM_SUCCESS);
+	EXPECT_EQ(std::memcmp(dst.data(), src.data(), sz), 0);
+	EXPECT_EQ(mc.caller_ops.load() - ops0, 1u);
+	EXPECT_EQ(mc.caller_chunks.load() - chunks0, 1u);	// one chunk: the whole operation
+	EXPECT_EQ(mc.worker_split_chunks.load(), wc0);
+	EXPECT_EQ(pmem2::masync::parked_workers(m.get()), 2u);	// nobody was woken
+	EXPECT_EQ(guard.inflight.load(), 0u);
+	runtime_delete(r);
+}
+
+TEST(ThreadsMoverRuntime, WaitingCallerSharesASmallSplitOperationWithASpinningWorker)
+{
+	auto &mc = pmem2::masync::mover_stats();
+	pmem2::masync::set_worker_spin(60'000'000'000);	// the first idle worker spins on
+	auto m = make_mover(2, 16, FUTURE_NOTIFIER_WAKER);
+	pmem2::masync::set_split(m.get(), 32 * 1024, 8 * 1024);
+	vdm *v = data_mover_threads_get_vdm(m.get());
+	runtime *r = runtime_new();
+	test_guard guard;
+	const std::uint64_t flags = encode_request(1, 0, guard.gen.load());
+	constexpr std::size_t sz = 64 * 1024;
+	auto src = pattern<unsigned char>(sz, 22);
+	std::vector<unsigned char> dst(sz);
+	const std::uint32_t n = expected_chunks(dst.data(), sz, 8 * 1024);
+	ASSERT_GE(n, 2u);
+	ASSERT_TRUE(pmem2::test::wait_for([&] {
+		return pmem2::masync::worker_spinning(m.get()) &&
+			pmem2::masync::parked_workers(m.get()) == 1;
+	}));
+	const std::uint64_t ops0 = mc.caller_ops.load(), chunks0 = mc.caller_chunks.load(),
+		wc0 = mc.worker_split_chunks.load();
+	auto f = vdm_memcpy(v, dst.data(), src.data(), sz, flags);
+	durable::set_guard(f.data.operation, &guard);
+	runtime_wait(r, &f.base);
+	EXPECT_EQ(f.output.result, VDM_SUCCESS);
+	EXPECT_EQ(std::memcmp(dst.data(), src.data(), sz), 0);
+	// Split, and started by the caller: every chunk ran once, the caller's
+	// at least the first (the spinner's item may come too late for any).
+	const std::uint64_t by_caller = mc.caller_chunks.load() - chunks0;
+	EXPECT_EQ(mc.caller_ops.load() - ops0, 1u);
+	EXPECT_GE(by_caller, 1u);
+	EXPECT_EQ(by_caller + (mc.worker_split_chunks.load() - wc0), n);
+	EXPECT_EQ(guard.inflight.load(), 0u);
+	pmem2::masync::set_worker_spin(-1);
+	m.reset();	// joins the spinner before the next test
+	runtime_delete(r);
+}
+
 TEST(ThreadsMoverRuntime, CallerHelpLeavesPlainHookedAndPageOperationsToWorkers)
 {
 	auto &mc = pmem2::masync::mover_stats();
