@@ -96,8 +96,8 @@ TEST(DeviceBatch, WhatTheDeviceCannotTakeWholeIsLeftToTheCpu)
 	op_slot s;
 	const d::batch_entry copy{d::entry_kind::copy, 0, buf.data(), buf.data() + 8192, 0, 64};
 	const d::batch_entry fence{d::entry_kind::fence, 0, nullptr, nullptr, 0, 0};
-	std::vector<d::batch_entry> one = {copy, fence};
-	EXPECT_FALSE(pmem2::vdm_dml::start_device_batch(s, q, op_of(one)));
+	std::vector<d::batch_entry> none = {fence, {d::entry_kind::crc32c, 0, nullptr, buf.data(), 0, 0}};
+	EXPECT_FALSE(pmem2::vdm_dml::start_device_batch(s, q, op_of(none)));	// nothing to send
 	std::vector<d::batch_entry> four = {copy, copy, copy, copy};	// max_batch_size 3
 	EXPECT_FALSE(pmem2::vdm_dml::start_device_batch(s, q, op_of(four)));
 	std::vector<d::batch_entry> overlap = {copy, {d::entry_kind::move, 0, buf.data() + 10, buf.data(), 0, 100}};
