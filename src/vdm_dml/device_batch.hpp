@@ -20,7 +20,7 @@
 
 namespace pmem2::vdm_dml {
 
-// Fills and sends s.dev_batch on `q` (the slot keeps the batch object for
+// Fills and sends s.dev_batch on `q` for b, the batch of s.op, (the slot keeps the batch object for
 // its next use), or the slot's job for a batch of one work (s.has_job and
 // s.has_batch both set); false, nothing sent, when the device cannot take
 // it or there is nothing to send.
