@@ -125,7 +125,7 @@ void start_request(data_mover_dml &d, op_slot &s, future_notifier *n) noexcept
 	if (durable::is_batch(s.op)) {
 		const durable::batch_op b = durable::batch_of(s.op);
 		if (!d.queues.empty() && b.bytes >= d.cpu_threshold && b.count != 0 &&
-		    start_device_batch(s, d.choice.pick(b.entries[0].dest), b))
+		    start_device_batch(s, d.choice.pick(batch_place(b)), b))
 			return;
 	} else if (!d.queues.empty() && len >= d.cpu_threshold && len != 0 &&
 		   !dsa::overlapping_move(s.op)) {

@@ -115,6 +115,17 @@ bool start_one(op_slot &s, dsa::queue_link &q, const dsa::work &w) noexcept
 
 } // namespace
 
+const void *batch_place(const durable::batch_op &b) noexcept
+{
+	for (std::size_t i = 0; i < b.count; ++i)
+		if (b.entries[i].dest != nullptr)
+			return b.entries[i].dest;
+	for (std::size_t i = 0; i < b.count; ++i)
+		if (b.entries[i].src != nullptr)
+			return b.entries[i].src;
+	return nullptr;
+}
+
 bool start_device_batch(op_slot &s, dsa::queue_link &q, const durable::batch_op &b) noexcept
 {
 	std::size_t ops = 0;

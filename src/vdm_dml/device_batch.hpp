@@ -20,6 +20,10 @@
 
 namespace pmem2::vdm_dml {
 
+// The address the queue choice goes by for b: its first entry's
+// destination, or its first source when no entry writes (CRCs, compares).
+const void *batch_place(const durable::batch_op &b) noexcept;
+
 // Fills and sends s.dev_batch on `q` for b, the batch of s.op, (the slot keeps the batch object for
 // its next use), or the slot's job for a batch of one work (s.has_job and
 // s.has_batch both set); false, nothing sent, when the device cannot take

@@ -397,3 +397,47 @@ TEST(DeviceBatch, PageSyncsCoverBothDualcastDestinationsAndSkipWhatWritesNothing
 		{k.c, 100}, {k.f, 100}, {k.a, 100}, {k.b, 100}, {k.c, 100}, {k.c, 50}};
 	EXPECT_EQ(synced, want);	// copy, fill8, dualcast's two, copy_crc32c, persist
 }
+
+TEST(DeviceBatch, TheQueueChoiceGoesByTheFirstDestinationElseTheFirstSource)
+{
+	char a[8], b[8];
+	std::vector<d::batch_entry> e = {{d::entry_kind::fence, 0, nullptr, nullptr, 0, 0},
+		{d::entry_kind::crc32c, 0, nullptr, a, 0, 8}, {d::entry_kind::copy, 0, b, a, 0, 8}};
+	EXPECT_EQ(pmem2::vdm_dml::batch_place(op_of(e)), b);
+	e.pop_back();
+	EXPECT_EQ(pmem2::vdm_dml::batch_place(op_of(e)), a);
+	e.pop_back();
+	EXPECT_EQ(pmem2::vdm_dml::batch_place(op_of(e)), nullptr);
+}
+
+TEST(DeviceBatch, OneEntryIsOneJobCutIntoPiecesAboveTheMaximumTransfer)
+{
+	dsa_model m;
+	queue q(m);	// 1 MiB per descriptor
+	std::vector<unsigned char> src((3 << 20) + 5), dst(src.size());
+	for (std::size_t i = 0; i < src.size(); ++i)
+		src[i] = static_cast<unsigned char>(i * 13 + 7);
+	std::uint32_t crc = 0;
+	d::batch_entry one{d::entry_kind::copy_crc32c, 0, dst.data(), src.data(), 0, src.size()};
+	one.value = 42;
+	one.out = &crc;
+	std::vector<d::batch_entry> e = {one};
+	op_slot s;
+	ASSERT_TRUE(start(s, q, e));
+	EXPECT_TRUE(s.has_job);
+	ASSERT_EQ(finish(s), job_state::done);
+	EXPECT_EQ(crc, pmem2::memops::crc32c(42, src.data(), src.size()));
+	EXPECT_TRUE(src == dst);
+	const auto seen = m.seen();
+	ASSERT_EQ(seen.size(), 4u);
+	for (const auto &x : seen)
+		EXPECT_EQ(x.opcode, DSA_OPCODE_COPY_CRC);
+	s.job()->~job();
+	// A copy alone: one MEMMOVE, no BATCH.
+	std::vector<d::batch_entry> copy = {{d::entry_kind::copy, 0, dst.data(), src.data(), 0, 100}};
+	op_slot s2;
+	ASSERT_TRUE(start(s2, q, copy));
+	ASSERT_EQ(finish(s2), job_state::done);
+	EXPECT_EQ(m.seen().back().opcode, DSA_OPCODE_MEMMOVE);
+	s2.job()->~job();
+}
