@@ -8,7 +8,6 @@
 #include <immintrin.h>
 #endif
 
-
 namespace pmem2::dsa {
 
 batch::batch(queue_link &q, std::size_t capacity) : q_(q), capacity_(capacity)

@@ -2,7 +2,9 @@
 // descriptors in a 64-byte aligned array, each with its own completion
 // record, one submission and one record for the batch. A sub-descriptor
 // that stops at a page fault is resumed on its own (a dsa::job for the rest
-// of that operation); any other failing status fails that operation only.
+// of that operation, from its result so far); any other failing status
+// fails that operation only. The operations are works (dsa/work.hpp): vdm
+// operations, or any opcode a work describes, each one's result kept.
 // The device side of batching: what runs land here is the mover's choice.
 #pragma once
 
