@@ -22,9 +22,8 @@
 #include "support/bytes.hpp"
 #include "support/dsa_on_model.hpp"
 #include "support/event_log.hpp"
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"	// mapped_file sets the vdm
 #include "support/mapped_file.hpp"
-
-#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
 
 namespace {
 
