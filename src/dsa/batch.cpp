@@ -8,15 +8,13 @@
 #include <immintrin.h>
 #endif
 
-#include "miniasync/ops.hpp"
-
 namespace pmem2::dsa {
 
 batch::batch(queue_link &q, std::size_t capacity) : q_(q), capacity_(capacity)
 {
 	const std::size_t descs = capacity * sizeof(dsa_hw_desc);
 	const std::size_t recs = capacity * sizeof(completion);
-	const std::size_t ops = capacity * sizeof(vdm_operation);
+	const std::size_t ops = capacity * sizeof(work);
 	const std::size_t states = capacity * sizeof(job_state);
 	const std::size_t total = (descs + recs + ops + states + 2 * capacity + 63) & ~std::size_t(63);
 	block_ = std::aligned_alloc(64, total == 0 ? 64 : total);
@@ -25,7 +23,7 @@ batch::batch(queue_link &q, std::size_t capacity) : q_(q), capacity_(capacity)
 	auto *p = static_cast<unsigned char *>(block_);
 	descs_ = reinterpret_cast<dsa_hw_desc *>(p);
 	recs_ = reinterpret_cast<completion *>(p + descs);
-	ops_ = reinterpret_cast<vdm_operation *>(p + descs + recs);
+	works_ = reinterpret_cast<work *>(p + descs + recs);
 	states_ = reinterpret_cast<job_state *>(p + descs + recs + ops);
 	statuses_ = p + descs + recs + ops + states;
 	fences_ = statuses_ + capacity;
@@ -40,10 +38,14 @@ batch::~batch()
 
 bool batch::add(const vdm_operation &op, bool fence_before) noexcept
 {
-	const std::size_t n = masync::op_length(op);
-	if (sent_ || count_ >= capacity_ || n == 0 || n > q_.piece_limit() || overlapping_move(op))
+	return !overlapping_move(op) && add(work_of(op), fence_before);
+}
+
+bool batch::add(const work &w, bool fence_before) noexcept
+{
+	if (sent_ || count_ >= capacity_ || w.n == 0 || w.n > q_.piece_limit() || device_refuses(w))
 		return false;
-	ops_[count_] = op;
+	new (&works_[count_]) work(w);
 	states_[count_] = job_state::running;
 	statuses_[count_] = 0;
 	fences_[count_] = fence_before;
@@ -60,7 +62,7 @@ bool batch::send() noexcept
 	}
 	for (std::size_t i = 0; i < count_; ++i) {
 		std::memset(&recs_[i], 0, sizeof(completion));
-		descs_[i] = describe(ops_[i], 0, static_cast<std::uint32_t>(masync::op_length(ops_[i])), &recs_[i]);
+		descs_[i] = describe(works_[i], 0, static_cast<std::uint32_t>(works_[i].n), &recs_[i]);
 		if (fences_[i])
 			descs_[i].flags |= IDXD_OP_FLAG_FENCE;
 	}
@@ -101,9 +103,11 @@ void batch::settle() noexcept
 		const outcome o = read(recs_[i]);
 		switch (o.kind) {
 		case outcome_kind::success:
+			take_result(works_[i], 0, recs_[i]);
 			states_[i] = job_state::done;
 			break;
 		case outcome_kind::page_fault: {
+			take_result(works_[i], 0, recs_[i]);	// a CRC goes on from the bytes done
 			touch_page(o.fault_addr, o.fault_on_write);
 			if (resumed_.size() < count_) {
 				// Made when first needed: most batches never fault.
@@ -115,7 +119,7 @@ void batch::settle() noexcept
 					break;
 				}
 			}
-			resumed_[i].reset(new (std::nothrow) job(ops_[i], q_, o.bytes_completed));
+			resumed_[i].reset(new (std::nothrow) job(works_[i], q_, o.bytes_completed));
 			if (!resumed_[i]) {
 				states_[i] = job_state::failed;
 				statuses_[i] = o.status;
@@ -168,6 +172,7 @@ job_state batch::poll() noexcept
 		else {
 			states_[i] = s;
 			statuses_[i] = j->failed_status();
+			works_[i] = j->result();
 		}
 	}
 	return running ? job_state::running : job_state::done;

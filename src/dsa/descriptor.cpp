@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "dsa/work.hpp"
 #include "durable/protocol.hpp"
 
 namespace pmem2::dsa {
@@ -15,7 +16,9 @@ std::uint64_t addr(const void *p) noexcept
 	return reinterpret_cast<std::uintptr_t>(p);
 }
 
-dsa_hw_desc blank(std::uint8_t opcode, std::uint32_t flags, completion *c) noexcept
+} // namespace
+
+dsa_hw_desc blank_desc(std::uint8_t opcode, std::uint32_t flags, completion *c) noexcept
 {
 	dsa_hw_desc d;
 	std::memset(&d, 0, sizeof(d));
@@ -24,8 +27,6 @@ dsa_hw_desc blank(std::uint8_t opcode, std::uint32_t flags, completion *c) noexc
 	d.completion_addr = addr(&c->rec);
 	return d;
 }
-
-} // namespace
 
 std::uint32_t desc_flags(std::uint64_t vdm_flags) noexcept
 {
@@ -40,7 +41,7 @@ std::uint32_t desc_flags(std::uint64_t vdm_flags) noexcept
 dsa_hw_desc memmove_desc(void *dst, const void *src, std::uint32_t n, std::uint64_t vdm_flags,
 	completion *c) noexcept
 {
-	dsa_hw_desc d = blank(DSA_OPCODE_MEMMOVE, desc_flags(vdm_flags), c);
+	dsa_hw_desc d = blank_desc(DSA_OPCODE_MEMMOVE, desc_flags(vdm_flags), c);
 	d.src_addr = addr(src);
 	d.dst_addr = addr(dst);
 	d.xfer_size = n;
@@ -50,7 +51,7 @@ dsa_hw_desc memmove_desc(void *dst, const void *src, std::uint32_t n, std::uint6
 dsa_hw_desc fill_desc(void *dst, int c, std::uint32_t n, std::uint64_t vdm_flags,
 	completion *rec) noexcept
 {
-	dsa_hw_desc d = blank(DSA_OPCODE_MEMFILL, desc_flags(vdm_flags), rec);
+	dsa_hw_desc d = blank_desc(DSA_OPCODE_MEMFILL, desc_flags(vdm_flags), rec);
 	d.pattern = 0x0101010101010101ULL * static_cast<unsigned char>(c);
 	d.dst_addr = addr(dst);
 	d.xfer_size = n;
@@ -59,7 +60,7 @@ dsa_hw_desc fill_desc(void *dst, int c, std::uint32_t n, std::uint64_t vdm_flags
 
 dsa_hw_desc cflush_desc(void *dst, std::uint32_t n, completion *c) noexcept
 {
-	dsa_hw_desc d = blank(DSA_OPCODE_CFLUSH, IDXD_OP_FLAG_CRAV | IDXD_OP_FLAG_RCR, c);
+	dsa_hw_desc d = blank_desc(DSA_OPCODE_CFLUSH, IDXD_OP_FLAG_CRAV | IDXD_OP_FLAG_RCR, c);
 	d.dst_addr = addr(dst);
 	d.xfer_size = n;
 	return d;
@@ -68,20 +69,7 @@ dsa_hw_desc cflush_desc(void *dst, std::uint32_t n, completion *c) noexcept
 dsa_hw_desc describe(const vdm_operation &op, std::size_t off, std::uint32_t n,
 	completion *c) noexcept
 {
-	const std::uint64_t flags = durable::flags_of(op);
-	switch (op.type) {
-	case VDM_OPERATION_MEMCPY:
-		return memmove_desc(static_cast<char *>(op.data.memcpy.dest) + off,
-			static_cast<const char *>(op.data.memcpy.src) + off, n, flags, c);
-	case VDM_OPERATION_MEMMOVE:
-		return memmove_desc(static_cast<char *>(op.data.memmove.dest) + off,
-			static_cast<const char *>(op.data.memmove.src) + off, n, flags, c);
-	case VDM_OPERATION_MEMSET:
-		return fill_desc(static_cast<char *>(op.data.memset.str) + off, op.data.memset.c, n, flags, c);
-	case VDM_OPERATION_FLUSH:
-	default:
-		return cflush_desc(static_cast<char *>(op.data.flush.dest) + off, n, c);
-	}
+	return describe(work_of(op), off, n, c);
 }
 
 bool overlapping_move(const vdm_operation &op) noexcept

@@ -33,6 +33,9 @@ struct alignas(32) completion {
 // The descriptor flags for an operation with these vdm flags.
 std::uint32_t desc_flags(std::uint64_t vdm_flags) noexcept;
 
+// A zeroed descriptor of `opcode` with these flags and its record address.
+dsa_hw_desc blank_desc(std::uint8_t opcode, std::uint32_t flags, completion *c) noexcept;
+
 // MEMMOVE of n bytes (memcpy and memmove alike; the device handles
 // overlapping buffers), FILL with the byte c repeated, CFLUSH of a range.
 dsa_hw_desc memmove_desc(void *dst, const void *src, std::uint32_t n, std::uint64_t vdm_flags,
@@ -41,7 +44,8 @@ dsa_hw_desc fill_desc(void *dst, int c, std::uint32_t n, std::uint64_t vdm_flags
 	completion *rec) noexcept;
 dsa_hw_desc cflush_desc(void *dst, std::uint32_t n, completion *c) noexcept;
 
-// The descriptor of bytes [off, off + n) of a vdm operation, by its type.
+// The descriptor of bytes [off, off + n) of a vdm operation, by its type
+// (its work's descriptor, dsa/work.hpp).
 dsa_hw_desc describe(const vdm_operation &op, std::size_t off, std::uint32_t n,
 	completion *c) noexcept;
 

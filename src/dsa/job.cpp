@@ -29,17 +29,23 @@ void touch_page(std::uint64_t addr, bool write) noexcept
 }
 
 job::job(const vdm_operation &op, queue_link &q, std::size_t start) noexcept
-	: op_(op), q_(q), done_(start)
+	: w_(work_of(op)), q_(q), done_(start)
 {
-	const std::size_t len = masync::op_length(op_);
+	const std::size_t len = masync::op_length(op);
 	if (done_ >= len) {
 		state_ = job_state::done;
-	} else if (overlapping_move(op_)) {
-		masync::run_plain(op_, 0, len);
-		if (durable::flags_of(op_) & VDM_F_MEM_DURABLE)
-			masync::write_back(masync::op_dest(op_), len);
+	} else if (overlapping_move(op)) {
+		masync::run_plain(op, 0, len);
+		if (durable::flags_of(op) & VDM_F_MEM_DURABLE)
+			masync::write_back(masync::op_dest(op), len);
 		state_ = job_state::done;
 	}
+}
+
+job::job(const work &w, queue_link &q, std::size_t start) noexcept : w_(w), q_(q), done_(start)
+{
+	if (done_ >= w_.n)
+		state_ = job_state::done;
 }
 
 job::~job()
@@ -62,9 +68,8 @@ bool job::send() noexcept
 			return false;	// a full dedicated queue would drop it
 		holds_slot_ = true;
 	}
-	const std::size_t len = masync::op_length(op_);
-	piece_ = static_cast<std::size_t>(std::min<std::uint64_t>(len - done_, q_.piece_limit()));
-	const dsa_hw_desc d = describe(op_, done_, static_cast<std::uint32_t>(piece_), &rec_);
+	piece_ = static_cast<std::size_t>(std::min<std::uint64_t>(w_.n - done_, q_.piece_limit()));
+	const dsa_hw_desc d = describe(w_, done_, static_cast<std::uint32_t>(piece_), &rec_);
 	std::memset(&rec_, 0, sizeof(rec_));
 #if defined(__x86_64__) || defined(__i386__)
 	_mm_sfence();
@@ -86,7 +91,7 @@ void job::finish_piece(std::size_t bytes) noexcept
 	in_flight_ = false;
 	release_slot();
 	done_ += bytes;
-	if (done_ == masync::op_length(op_))
+	if (done_ == w_.n)
 		state_ = job_state::done;
 }
 
@@ -104,6 +109,11 @@ job_state job::poll() noexcept
 		break;
 	case outcome_kind::success:
 		stuck_ = 0;
+		if (take_result(w_, done_, rec_)) {
+			finish_piece(0);
+			state_ = job_state::done;	// the sources differ: no more to compare
+			break;
+		}
 		finish_piece(piece_);
 		if (state_ == job_state::running)
 			send();
@@ -120,6 +130,7 @@ job_state job::poll() noexcept
 		}
 		if (o.bytes_completed != 0)
 			stuck_ = 0;
+		take_result(w_, done_, rec_);
 		last_fault_ = o.fault_addr;
 		finish_piece(o.bytes_completed);
 		if (state_ == job_state::running) {

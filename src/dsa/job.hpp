@@ -11,7 +11,11 @@
 //     sends the rest;
 //   * any other status fails the job, the status kept;
 //   * an overlapping move, and an empty operation, run on the CPU at once
-//     (the device's direction for an overlap is not known to resume it).
+//     (the device's direction for an overlap is not known to resume it);
+//   * a work of the other opcodes (dsa/work.hpp) goes on from its result
+//     so far: a CRC's next piece is seeded with the CRC of the bytes done,
+//     a fill's keeps the pattern's phase, a compare ends at the first
+//     difference a piece reports.
 // A job must not be destroyed while a descriptor of it is in flight.
 #pragma once
 
@@ -24,6 +28,7 @@
 #include "dsa/descriptor.hpp"
 #include "dsa/portal.hpp"
 #include "dsa/wait.hpp"
+#include "dsa/work.hpp"
 
 namespace pmem2::dsa {
 
@@ -75,6 +80,10 @@ public:
 	// The operation (copied) and its queue, from byte `start` on (the bytes
 	// before it already done). Nothing is sent until poll().
 	job(const vdm_operation &op, queue_link &q, std::size_t start = 0) noexcept;
+	// A work (copied) from byte `start` on, its result so far in it (the
+	// CRC of bytes [0, start)). One the device refuses (device_refuses) is
+	// the caller's to keep off the device.
+	job(const work &w, queue_link &q, std::size_t start = 0) noexcept;
 	job(const job &) = delete;
 	job &operator=(const job &) = delete;
 	~job();
@@ -86,6 +95,8 @@ public:
 	// The record the device writes for the piece in flight (its first
 	// eight bytes are non-zero once written: a poller's monitor word).
 	const completion &record() const noexcept { return rec_; }
+	// The work with its result: the CRC, the first difference (once done).
+	const dsa::work &result() const noexcept { return w_; }
 	// The status that failed the job (failed), 0 otherwise.
 	std::uint8_t failed_status() const noexcept { return failed_status_; }
 	// Pieces sent, page faults resumed, refusals retried (for tests).
@@ -98,7 +109,7 @@ private:
 	void finish_piece(std::size_t bytes) noexcept;
 	void release_slot() noexcept;
 
-	vdm_operation op_;
+	dsa::work w_;
 	queue_link &q_;
 	completion rec_{};
 	std::size_t done_ = 0;		// bytes of the operation completed

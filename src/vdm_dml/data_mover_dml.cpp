@@ -125,7 +125,7 @@ void start_request(data_mover_dml &d, op_slot &s, future_notifier *n) noexcept
 	if (durable::is_batch(s.op)) {
 		const durable::batch_op b = durable::batch_of(s.op);
 		if (!d.queues.empty() && b.bytes >= d.cpu_threshold && b.count != 0 &&
-		    start_device_batch(s, d.choice.pick(b.entries[0].dest), b))
+		    start_device_batch(s, d.choice.pick(batch_place(b)), b))
 			return;
 	} else if (!d.queues.empty() && len >= d.cpu_threshold && len != 0 &&
 		   !dsa::overlapping_move(s.op)) {
@@ -351,10 +351,10 @@ const char *type_name(data_mover_dml_type t) noexcept
 void finish_on_completer(op_slot &s) noexcept
 {
 	std::int32_t st;
-	if (s.has_job)
-		st = s.guard->svc->persist(masync::op_dest(s.op), masync::op_length(s.op), s.req);
-	else if (s.has_batch)
+	if (s.has_batch)	// before has_job: a batch of one entry is a job
 		st = sync_batch_entries(s);
+	else if (s.has_job)
+		st = s.guard->svc->persist(masync::op_dest(s.op), masync::op_length(s.op), s.req);
 	else
 		st = run_durable_on_cpu(s);
 	finish_request(s, st);
@@ -476,19 +476,19 @@ data_mover_dml::~data_mover_dml()
 		if (s.state.load(std::memory_order_acquire) != phase::running)
 			return;
 		std::int32_t st = durable::status_ok;
+		if (s.has_batch) {	// its job too, for a batch of one entry
+			while (poll_device_batch(s) == dsa::job_state::running)
+				dsa::wait_a_little(wait, nullptr);
+			if (s.failed)
+				st = -EIO;
+			s.has_batch = false;
+		}
 		if (s.has_job) {
 			const dsa::job_state js = s.job()->wait(wait);
 			if (js == dsa::job_state::failed)
 				st = -EIO;
 			s.job()->~job();
 			s.has_job = false;
-		}
-		if (s.has_batch) {
-			while (poll_device_batch(s) == dsa::job_state::running)
-				dsa::wait_a_little(wait, nullptr);
-			if (s.failed)
-				st = -EIO;
-			s.has_batch = false;
 		}
 		if (s.guard != nullptr)
 			finish_request(s, st);

@@ -33,7 +33,8 @@ struct op_slot {
 	vdm_operation op{};		// the operation, as started
 	alignas(dsa::job) unsigned char storage[sizeof(dsa::job)];
 	bool has_job = false;		// a job was built in storage
-	bool has_batch = false;		// dev_batch carries the operation (a pmem2 batch)
+	bool has_batch = false;		// a pmem2 batch on the device: in dev_batch, or in
+					// the job (has_job too) when it is one entry
 	std::unique_ptr<dsa::batch> dev_batch;	// kept for the slot's next batch
 	// A pmem2 durable operation: the map guard it entered (nullptr when
 	// refused), its request, its protocol status.

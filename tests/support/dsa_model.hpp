@@ -2,7 +2,12 @@
 // where descriptors leave the process (dsa::portal). A device thread takes
 // the 64-byte descriptors in <linux/idxd.h>'s layout, checks them as the
 // hardware does, performs them with CPU copies and writes each completion
-// record with its status byte last. It can be told to:
+// record with its status byte last. Opcodes: MEMMOVE, MEMFILL (8-byte
+// pattern from the descriptor's start), CFLUSH, NOOP, DUALCAST (bits 11:0
+// of the destinations must be equal), CRCGEN and COPY_CRC (the device's
+// CRC32C conventions, dsa/work.hpp; a fault reports the CRC of the bytes
+// done), COMPARE (result 1 and bytes_completed = the first difference). It
+// can be told to:
 //   * fault at a page (PAGE_FAULT_NOBOF, bytes_completed, fault_addr, the
 //     write bit when the page is in the destination), once or every time;
 //   * complete the next descriptors with a given status;
@@ -242,6 +247,76 @@ private:
 		__atomic_store_n(const_cast<std::uint8_t *>(&rec->status), status, __ATOMIC_RELEASE);
 	}
 
+	// The device's CRC32C (reflected polynomial 0x82F63B78), bit by bit as
+	// the hardware defines it: from ~seed, the result inverted; with the
+	// "bypass CRC inversion and reflection" flag (bit 17) the seed goes in
+	// and the CRC comes out bit-reversed instead, uninverted.
+	static std::uint32_t reversed(std::uint32_t x)
+	{
+		std::uint32_t r = 0;
+		for (int i = 0; i < 32; ++i, x >>= 1)
+			r = r << 1 | (x & 1);
+		return r;
+	}
+	static std::uint32_t device_crc(std::uint32_t seed, const unsigned char *p, std::size_t n,
+		std::uint32_t flags)
+	{
+		const bool bypass = flags & (1u << 17);
+		std::uint32_t c = bypass ? reversed(seed) : ~seed;
+		for (std::size_t i = 0; i < n; ++i) {
+			c ^= p[i];
+			for (int b = 0; b < 8; ++b)
+				c = (c >> 1) ^ (0x82F63B78u & (0u - (c & 1u)));
+		}
+		return bypass ? reversed(c) : ~c;
+	}
+
+	struct buffer {
+		std::uint64_t base;
+		bool write;
+	};
+	// The buffers an opcode reads and writes, in the descriptor's fields.
+	static std::size_t buffers_of(const dsa_hw_desc &d, buffer (&b)[3])
+	{
+		switch (d.opcode) {
+		case DSA_OPCODE_MEMMOVE:
+		case DSA_OPCODE_COPY_CRC:
+			b[0] = {d.src_addr, false};
+			b[1] = {d.dst_addr, true};
+			return 2;
+		case DSA_OPCODE_DUALCAST:
+			b[0] = {d.src_addr, false};
+			b[1] = {d.dst_addr, true};
+			b[2] = {d.dest2, true};
+			return 3;
+		case DSA_OPCODE_CRCGEN:
+			b[0] = {d.src_addr, false};
+			return 1;
+		case DSA_OPCODE_COMPARE:
+			b[0] = {d.src_addr, false};
+			b[1] = {d.src2_addr, false};
+			return 2;
+		case DSA_OPCODE_MEMFILL:
+		case DSA_OPCODE_CFLUSH:
+			b[0] = {d.dst_addr, true};
+			return 1;
+		default:
+			return 0;
+		}
+	}
+
+	static bool known(std::uint8_t opcode)
+	{
+		switch (opcode) {
+		case DSA_OPCODE_MEMMOVE: case DSA_OPCODE_MEMFILL: case DSA_OPCODE_CFLUSH:
+		case DSA_OPCODE_NOOP: case DSA_OPCODE_DUALCAST: case DSA_OPCODE_CRCGEN:
+		case DSA_OPCODE_COPY_CRC: case DSA_OPCODE_COMPARE:
+			return true;
+		default:
+			return false;
+		}
+	}
+
 	// One descriptor; returns the status it wrote (0: no record).
 	std::uint8_t perform_one(const dsa_hw_desc &d, std::uint8_t forced, std::uintptr_t fault_page)
 	{
@@ -252,34 +327,72 @@ private:
 		std::uint8_t status = DSA_COMP_SUCCESS;
 		std::uint32_t done = d.xfer_size;
 		std::uint64_t fault_addr = 0;
-		const bool moves = d.opcode == DSA_OPCODE_MEMMOVE;
+		std::uint8_t result = 0;
+		std::uint64_t crc_val = 0;
+		const bool crc = d.opcode == DSA_OPCODE_CRCGEN || d.opcode == DSA_OPCODE_COPY_CRC;
 		if (forced != 0) {
 			status = forced;
 			done = 0;
-		} else if (d.opcode != DSA_OPCODE_MEMMOVE && d.opcode != DSA_OPCODE_MEMFILL &&
-			   d.opcode != DSA_OPCODE_CFLUSH && d.opcode != DSA_OPCODE_NOOP) {
+		} else if (!known(d.opcode)) {
 			status = DSA_COMP_BAD_OPCODE;
 			done = 0;
 		} else if (d.xfer_size > o_.max_transfer_size) {
 			status = DSA_COMP_XFER_ERANGE;
 			done = 0;
+		} else if (crc && (d.flags & ((1u << 16) | (1u << 18)))) {
+			status = DSA_COMP_INVALID_FLAGS;	// seed from memory, data unreflected: not modelled
+			done = 0;
+		} else if (d.opcode == DSA_OPCODE_DUALCAST && ((d.dst_addr ^ d.dest2) & 0xfff) != 0) {
+			// The device requires the destinations' bits 11:0 equal
+			// (the model's status for it).
+			status = DSA_COMP_ADDR_ALIGN;
+			done = 0;
 		} else if (d.opcode != DSA_OPCODE_NOOP) {
-			// The first faulting page of either buffer stops the work there.
-			const bool in_src = moves && in(fault_page, d.src_addr, d.xfer_size);
-			const bool in_dst = in(fault_page, d.dst_addr, d.xfer_size);
-			if (in_src || in_dst) {
-				const std::uint64_t base = in_src ? d.src_addr : d.dst_addr;
-				const std::uint64_t at = std::max<std::uint64_t>(fault_page, base);
-				done = static_cast<std::uint32_t>(at - base);
-				fault_addr = at;
-				status = DSA_COMP_PAGE_FAULT_NOBOF | (in_src ? 0 : DSA_COMP_STATUS_WRITE);
+			// The first faulting page of any buffer stops the work there.
+			buffer b[3];
+			const std::size_t nb = buffers_of(d, b);
+			bool write = false, faulted = false;
+			for (std::size_t i = 0; i < nb; ++i) {
+				if (!in(fault_page, b[i].base, d.xfer_size))
+					continue;
+				const std::uint64_t at = std::max<std::uint64_t>(fault_page, b[i].base);
+				if (!faulted || at - b[i].base < done) {
+					done = static_cast<std::uint32_t>(at - b[i].base);
+					fault_addr = at;
+					write = b[i].write;
+				}
+				faulted = true;
 			}
 			char *dst = reinterpret_cast<char *>(static_cast<std::uintptr_t>(d.dst_addr));
+			const auto *src = reinterpret_cast<const unsigned char *>(static_cast<std::uintptr_t>(d.src_addr));
+			if (d.opcode == DSA_OPCODE_COMPARE) {
+				// A difference before the fault ends the compare there:
+				// result 1, bytes_completed its offset.
+				const auto *src2 = reinterpret_cast<const unsigned char *>(static_cast<std::uintptr_t>(d.src2_addr));
+				const std::uint32_t upto = faulted ? done : d.xfer_size;
+				for (std::uint32_t i = 0; i < upto; ++i)
+					if (src[i] != src2[i]) {
+						result = 1;
+						done = i;
+						faulted = false;
+						break;
+					}
+			}
+			if (faulted)
+				status = DSA_COMP_PAGE_FAULT_NOBOF | (write ? DSA_COMP_STATUS_WRITE : 0);
 			if (d.opcode == DSA_OPCODE_MEMMOVE)
-				std::memmove(dst, reinterpret_cast<const char *>(static_cast<std::uintptr_t>(d.src_addr)), done);
+				std::memmove(dst, src, done);
 			else if (d.opcode == DSA_OPCODE_MEMFILL)
 				for (std::uint32_t i = 0; i < done; ++i)
 					dst[i] = static_cast<char>(d.pattern >> (8 * (i % 8)));
+			else if (d.opcode == DSA_OPCODE_DUALCAST) {
+				std::memcpy(dst, src, done);
+				std::memcpy(reinterpret_cast<char *>(static_cast<std::uintptr_t>(d.dest2)), src, done);
+			} else if (d.opcode == DSA_OPCODE_COPY_CRC)
+				std::memcpy(dst, src, done);
+			// A CRC stopped by a fault reports the CRC of the bytes done.
+			if (crc)
+				crc_val = device_crc(d.crc_seed, src, done, d.flags);
 			if (o_.per_kib.count() != 0 && done != 0)
 				std::this_thread::sleep_for(o_.per_kib * ((done + 1023) / 1024));
 		}
@@ -292,6 +405,9 @@ private:
 		}
 		if (performed)
 			performed(d, done);
+		rec->result = result;
+		if (crc)
+			rec->crc_val = crc_val;
 		write_record(rec, status, done, fault_addr);
 		return status;
 	}
