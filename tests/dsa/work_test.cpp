@@ -16,6 +16,7 @@
 #include "memops/compare.hpp"
 #include "memops/crc32c.hpp"
 #include "support/dsa_model.hpp"
+#include "support/wait.hpp"
 
 using namespace pmem2::dsa;
 using pmem2::test::dsa_model;
@@ -170,7 +171,7 @@ work run(dsa_model &m, const work &w, std::uint64_t max_xfer = 1 << 20)
 {
 	queue q(m, max_xfer);
 	job j(w, q);
-	const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+	const auto end = std::chrono::steady_clock::now() + pmem2::test::wait_bound;
 	job_state s;
 	while ((s = j.poll()) == job_state::running && std::chrono::steady_clock::now() < end)
 		std::this_thread::yield();
@@ -286,8 +287,9 @@ TEST(DsaWorkOnModel, TheModelRefusesDualcastDestinationsWithDifferentLowBits)
 	dsa_model m;
 	queue q(m);
 	job j(dualcast_work(d1, d2 + 1, src, 64, 0), q);
+	const auto end = std::chrono::steady_clock::now() + pmem2::test::wait_bound;
 	job_state s;
-	while ((s = j.poll()) == job_state::running)
+	while ((s = j.poll()) == job_state::running && std::chrono::steady_clock::now() < end)
 		std::this_thread::yield();
 	EXPECT_EQ(s, job_state::failed);
 	EXPECT_EQ(j.failed_status(), DSA_COMP_ADDR_ALIGN);

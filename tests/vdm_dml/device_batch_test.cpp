@@ -8,12 +8,14 @@
 // entries wrote.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cstring>
 #include <vector>
 
 #include "memops/compare.hpp"
 #include "memops/crc32c.hpp"
 #include "support/dsa_model.hpp"
+#include "support/wait.hpp"
 #include "vdm_dml/device_batch.hpp"
 
 namespace d = pmem2::durable;
@@ -33,10 +35,14 @@ struct queue : pmem2::dsa::queue_link {
 	}
 };
 
+// Polls until the batch ends, for at most the tests' wait bound (the model
+// computes CRCs bytewise: megabytes take a while on a loaded machine).
 job_state finish(op_slot &s)
 {
-	job_state st = job_state::running;
-	for (int i = 0; i < 10000000 && (st = pmem2::vdm_dml::poll_device_batch(s)) == job_state::running; ++i)
+	const auto end = std::chrono::steady_clock::now() + pmem2::test::wait_bound;
+	job_state st;
+	while ((st = pmem2::vdm_dml::poll_device_batch(s)) == job_state::running &&
+	       std::chrono::steady_clock::now() < end)
 		;
 	return st;
 }
