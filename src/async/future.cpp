@@ -119,7 +119,9 @@ void op_done(struct future_context *lhs, struct future_context *rhs, void *where
 // LAST, no lazy init, its task default_op_task) the walk is inlined with
 // those facts known, and the compiler reduces it to that entry's steps: no
 // loop and no indirect call on the 64 B future's hot path
-// (docs/PERFORMANCE.md). Any other chain takes the walk compiled for all.
+// (docs/PERFORMANCE.md). Any other chain takes the walk compiled for all:
+// among them the futures of <libpmem2/operations.h>, whose op entry has an
+// init hook (entry_init below).
 [[gnu::flatten]] enum future_state default_chain_task(struct future_context *ctx,
 		struct future_notifier *n) noexcept
 {

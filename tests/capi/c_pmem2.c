@@ -120,7 +120,8 @@ static void map_and_write(const char *path)
 		CHECK(diff == sizeof(text));
 
 		CHECK(pmem2_batch_new(&b, map, 2) == 0);
-		of[0] = pmem2_memset_async(map, addr + 36864, 'c', 10, 0);
+		addr[36864 + 9] = 'c';
+		of[0] = pmem2_persist_async(map, addr + 36864, 10);
 		of[1] = pmem2_memset8_async(map, addr + 40960, 0x6464646464646464ULL, 8, 0);
 		CHECK(pmem2_batch_add_future(b, &of[0]) == 0);
 		CHECK(pmem2_batch_add_future(b, &of[1]) == 0);
