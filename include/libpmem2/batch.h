@@ -81,6 +81,20 @@ int pmem2_batch_copy_crc32c(struct pmem2_batch *batch, void *pmemdest, const voi
 int pmem2_batch_compare(struct pmem2_batch *batch, const void *a, const void *b, size_t len,
 	size_t *first_diff);
 
+/* The operation of a future of the batch's map that was never polled, as
+ * an entry: a future of pmem2_memcpy_async, pmem2_memmove_async,
+ * pmem2_memset_async, pmem2_persist_async or of <libpmem2/operations.h>
+ * (an extension of the extension: several futures made one batch, with one
+ * drain for all). The future itself must then not be polled: it can be
+ * dropped, or marked complete with the batch's result by its owner (the
+ * C++ pmem2::when_all does so). Codes: 0; -EINVAL (NULL batch or future);
+ * -EALREADY (the future was polled, or is complete: refused by its checks,
+ * or with nothing to do); -EXDEV (a future of another map, or of a map
+ * deleted since); PMEM2_E_NOSUPP (not such a future: a batch's future, a
+ * future of a mover that cannot run batches, any other future); -ENOSPC
+ * (the batch is full). */
+int pmem2_batch_add_future(struct pmem2_batch *batch, const struct pmem2_future *future);
+
 /* What a map's mover can run in a batch: PMEM2_BATCH_* bits. Non-zero when
  * every operation in `ops` is supported (all of them on the default, sync,
  * threads and DSA movers; none on any other mover). */

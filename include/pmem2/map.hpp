@@ -8,6 +8,7 @@
 
 #include <cerrno>
 #include <cstddef>
+#include <cstdint>
 #include <cstring>
 #include <filesystem>
 #include <memory>
@@ -16,6 +17,7 @@
 
 #include <libpmem2/base.h>
 #include <libpmem2/async.h>
+#include <libpmem2/operations.h>
 #include <libpmem2/persist_async.h>
 
 #include "error.hpp"
@@ -190,6 +192,40 @@ public:
 	durable_future persist_async(const void *ptr, std::size_t n) const noexcept
 	{
 		return durable_future(pmem2_persist_async(m_, const_cast<void *>(ptr), n));
+	}
+	// The operations storage engines add to copies, one future each (a
+	// pmem2 extension, <libpmem2/operations.h>; the batch entries of the
+	// same names as single futures). The future's value is the destination
+	// (nullptr for crc32c and compare); a checksum or an offset is written
+	// into the caller's variable, which must stay in place until the future
+	// completes (as with pmem2::batch): a value kept in the future would
+	// have to move with it, and the mover writes it while the future may
+	// be anywhere the caller put it.
+	durable_future memset8_async(void *dst, std::uint64_t pattern, std::size_t n, mem_flags f = {}) const noexcept
+	{
+		return durable_future(pmem2_memset8_async(m_, dst, pattern, n, f.bits()));
+	}
+	durable_future dualcast_async(void *dst1, void *dst2, const void *src, std::size_t n,
+		mem_flags f = {}) const noexcept
+	{
+		return durable_future(pmem2_dualcast_async(m_, dst1, dst2, src, n, f.bits()));
+	}
+	// `crc` = CRC32C of [src, src + n) chained from `seed`, at completion.
+	durable_future crc32c_async(const void *src, std::size_t n, std::uint32_t &crc,
+		std::uint32_t seed = 0) const noexcept
+	{
+		return durable_future(pmem2_crc32c_async(m_, src, n, seed, &crc));
+	}
+	durable_future copy_crc32c_async(void *dst, const void *src, std::size_t n, std::uint32_t &crc,
+		std::uint32_t seed = 0, mem_flags f = {}) const noexcept
+	{
+		return durable_future(pmem2_copy_crc32c_async(m_, dst, src, n, seed, &crc, f.bits()));
+	}
+	// `first_diff` = the first offset where a and b differ (n if none), at completion.
+	durable_future compare_async(const void *a, const void *b, std::size_t n,
+		std::size_t &first_diff) const noexcept
+	{
+		return durable_future(pmem2_compare_async(m_, a, b, n, &first_diff));
 	}
 
 protected:

@@ -21,6 +21,12 @@ namespace pmem2::async {
 // 0 or the code <libpmem2/batch.h> lists, with the message set.
 int batch_new(pmem2_batch *&out, pmem2_map *map, std::size_t capacity);
 int batch_add(pmem2_batch &b, const durable::batch_entry &e) noexcept;
+// pmem2_batch_add_future: the never-polled future's operation as an entry.
+int batch_add_future(pmem2_batch &b, const pmem2_future &f) noexcept;
+// A single future of one entry (<libpmem2/operations.h>): the entry's
+// checks, as batch_add makes them, naming the function; a map whose mover
+// cannot run batches gets a future complete with PMEM2_E_NOSUPP.
+pmem2_future entry_future(pmem2_map *map, const durable::batch_entry &e) noexcept;
 bool batch_supported(const pmem2_map *map, unsigned ops) noexcept;
 // The batch's future; a NULL batch gives a future complete with -EINVAL.
 pmem2_future batch_future(pmem2_batch *b) noexcept;

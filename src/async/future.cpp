@@ -12,6 +12,9 @@
 //     is the plain one the original builds, created at the first poll (a
 //     dropped, never-polled future never reached the mover) and only while
 //     the map lives; then the persist step persists on the polling thread.
+// The operations of <libpmem2/operations.h> (memset8, dualcast, crc32c,
+// copy_crc32c, compare) are one-entry batches of the builtin or ours kind
+// whose entry lives in the future's own `fin` bytes (make_entry_future).
 // Every future, whatever its mover, is built by build() below and polled
 // by miniasync's own chain walk (async_chain_impl, libminiasync/future.h);
 // nothing here walks chain entries itself.
@@ -116,7 +119,9 @@ void op_done(struct future_context *lhs, struct future_context *rhs, void *where
 // LAST, no lazy init, its task default_op_task) the walk is inlined with
 // those facts known, and the compiler reduces it to that entry's steps: no
 // loop and no indirect call on the 64 B future's hot path
-// (docs/PERFORMANCE.md). Any other chain takes the walk compiled for all.
+// (docs/PERFORMANCE.md). Any other chain takes the walk compiled for all:
+// among them the futures of <libpmem2/operations.h>, whose op entry has an
+// init hook (entry_init below).
 [[gnu::flatten]] enum future_state default_chain_task(struct future_context *ctx,
 		struct future_notifier *n) noexcept
 {
@@ -383,7 +388,122 @@ void build(pmem2_future &f, pmem2_map *map, const op_args &a, verdict v) noexcep
 		f.base.task = default_chain_task;
 }
 
+// ---------------------------------------------------------------------------
+// Futures of one entry (<libpmem2/operations.h>).
+//
+// The entry is kept in the `fin` entry's bytes, which the builtin and ours
+// kinds leave unused (DIFFERENCES.md B6): the op entry is marked LAST, so
+// the chain walk never reads them. The batch_op in the operation must point
+// at the entry, but a future moves by value until its first poll, so the
+// pointer is set by the op entry's init hook, which the chain walk
+// (async_chain_impl) runs before the entry's task at the first poll (or at
+// a property query, which is as good as a poll: the future stays put from
+// then on). Every mover of ours reads the operation only from op_start on,
+// in place in the polled future: op_new returns a token and copies nothing
+// (threads_op_new, sync_op_new, dml_op_new, the default mover's dm_op_new);
+// op_start takes the operation from the future (the threads mover's slot
+// and the DSA mover's slot copy it then, the sync and default movers run it
+// in place), that is after the hook ran. The copy names the entry inside
+// the future, which does not move while the operation runs.
+
+static_assert(sizeof(durable::batch_entry) <= sizeof(pmem2_future{}.data.fin),
+	"a batch entry fits in the unused persist entry");
+static_assert(offsetof(pmem2_future, data.fin) % alignof(durable::batch_entry) == 0);
+
+const durable::batch_entry *entry_in(const pmem2_future &f) noexcept
+{
+	return reinterpret_cast<const durable::batch_entry *>(&f.data.fin);
+}
+
+void entry_init(void *future, struct future_context *, void *) noexcept
+{
+	auto *fut = static_cast<vdm_operation_future *>(future);
+	auto *f = reinterpret_cast<pmem2_future *>(static_cast<char *>(future) -
+		offsetof(pmem2_future, data.op.fut));
+	vdm_operation &o = fut->data.operation;
+	durable::batch_op b = durable::batch_of(o);
+	b.entries = entry_in(*f);
+	durable::set_batch(o, b);
+}
+
 } // namespace
+
+pmem2_future make_entry_future(pmem2_map *map, const durable::batch_entry &e, int code,
+	bool runs) noexcept
+{
+	// The entry pointer is set at the first poll (entry_init).
+	const durable::batch_op b{nullptr, 1, 0, e.n};
+	const op_args a{VDM_OPERATION_FLUSH, e.dest, nullptr, 0, e.n, 0, &b};
+	pmem2_future f;
+	const durable::mover_kind k = map ? map->mover : durable::mover_kind::builtin;
+	const verdict v{code == 0 && runs && k != durable::mover_kind::foreign, code};
+	switch (k) {
+	case durable::mover_kind::builtin:
+		build<durable::mover_kind::builtin>(f, map, a, v);
+		break;
+	case durable::mover_kind::ours:
+		build<durable::mover_kind::ours>(f, map, a, v);
+		break;
+	case durable::mover_kind::foreign:
+		build<durable::mover_kind::foreign>(f, map, a, v);
+		break;
+	}
+	if (v.runs) {
+		std::memcpy(static_cast<void *>(&f.data.fin), &e, sizeof(e));
+		f.data.op.init = entry_init;
+	}
+	return f;
+}
+
+int entry_of_future(const pmem2_future &f, const pmem2_map &map, durable::batch_entry &e,
+	const char *fn) noexcept
+{
+	if (f.base.context.state != FUTURE_STATE_IDLE) {
+		set_errormsg("%s: the future was polled already or is complete", fn);
+		return -EALREADY;
+	}
+	const vdm_operation &o = f.data.op.fut.data.operation;
+	const bool builtin = f.base.task == default_chain_task;
+	const bool ours = !builtin && f.base.task == async_chain_impl && f.data.op.map == op_done &&
+		f.data.op.init != op_lazy_init;
+	if (!builtin && !ours) {
+		set_errormsg("%s: not a future of a map whose mover runs batches", fn);
+		return PMEM2_E_NOSUPP;
+	}
+	const durable::request r = builtin ?
+		durable::unpack(reinterpret_cast<std::uintptr_t>(f.data.op.fut.data.data)) :
+		durable::unpack(durable::flags_of(o));
+	if (durable::guard_of(o) != map.guard || r.gen != map.guard_gen) {
+		set_errormsg("%s: the future is not of the batch's map", fn);
+		return -EXDEV;
+	}
+	if (f.data.op.init == entry_init) {
+		std::memcpy(static_cast<void *>(&e), entry_in(f), sizeof(e));
+		return 0;
+	}
+	if (durable::is_batch(o)) {
+		set_errormsg("%s: the future is a batch's", fn);
+		return PMEM2_E_NOSUPP;
+	}
+	switch (o.type) {
+	case VDM_OPERATION_MEMCPY:
+		e = {durable::entry_kind::copy, r.hints, o.data.memcpy.dest, o.data.memcpy.src, 0,
+			o.data.memcpy.n};
+		break;
+	case VDM_OPERATION_MEMMOVE:
+		e = {durable::entry_kind::move, r.hints, o.data.memmove.dest, o.data.memmove.src, 0,
+			o.data.memmove.n};
+		break;
+	case VDM_OPERATION_MEMSET:
+		e = {durable::entry_kind::fill, r.hints, o.data.memset.str, nullptr, o.data.memset.c,
+			o.data.memset.n};
+		break;
+	case VDM_OPERATION_FLUSH:
+		e = {durable::entry_kind::persist, 0, o.data.flush.dest, nullptr, 0, o.data.flush.n};
+		break;
+	}
+	return 0;
+}
 
 pmem2_future make_batch_future(pmem2_map *map, const durable::batch_op &b) noexcept
 {

@@ -42,5 +42,16 @@ struct op_args {
 pmem2_future make_future(pmem2_map *map, const op_args &a) noexcept;
 // The future of a batch's entries (checked when they were added).
 pmem2_future make_batch_future(pmem2_map *map, const durable::batch_op &b) noexcept;
+// A one-entry batch whose entry is kept in the future itself (the operations
+// of <libpmem2/operations.h>). `code` != 0: complete at once with it (its
+// message set); else `runs` false: complete at once with 0 (nothing to do).
+// The map's mover is not foreign when it runs.
+pmem2_future make_entry_future(pmem2_map *map, const durable::batch_entry &e, int code,
+	bool runs) noexcept;
+// The operation of a never-polled future of `map` as a batch entry: 0, or
+// a code with its message naming `fn` (<libpmem2/batch.h>,
+// pmem2_batch_add_future).
+int entry_of_future(const pmem2_future &f, const pmem2_map &map, durable::batch_entry &e,
+	const char *fn) noexcept;
 
 } // namespace pmem2::async

@@ -125,6 +125,15 @@ PMEM2_EXPORT void pmem2_batch_reset(struct pmem2_batch *batch)
 	}
 }
 
+PMEM2_EXPORT int pmem2_batch_add_future(struct pmem2_batch *batch, const struct pmem2_future *future)
+{
+	if (batch == nullptr)
+		return null_arg("pmem2_batch_add_future", "batch");
+	if (future == nullptr)
+		return null_arg("pmem2_batch_add_future", "future");
+	return pmem2::async::batch_add_future(*batch, *future);
+}
+
 PMEM2_EXPORT struct pmem2_future pmem2_batch_async(struct pmem2_batch *batch)
 {
 	return pmem2::async::batch_future(batch);

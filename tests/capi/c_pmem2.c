@@ -14,6 +14,7 @@
 
 #include <libpmem2.h>
 #include <libpmem2/batch.h>
+#include <libpmem2/operations.h>
 #include <libpmem2/persist_async.h>
 
 static int failures;
@@ -91,6 +92,45 @@ static void map_and_write(const char *path)
 		CHECK(memcmp(addr + 12288, text, sizeof(text)) == 0 && addr[16384 + 63] == 'b');
 		pmem2_batch_delete(&b);
 		CHECK(b == NULL);
+	}
+	{
+		/* The operations as single futures, and two futures as one batch. */
+		struct pmem2_future of[6];
+		struct pmem2_batch *b = NULL;
+		uint32_t crc = 0, copied = 0;
+		size_t diff = 0;
+		unsigned i;
+		of[0] = pmem2_memset8_async(map, addr + 20480, 0x6867666564636261ULL, 16, 0);
+		of[1] = pmem2_dualcast_async(map, addr + 24576, addr + 28672, text, sizeof(text), 0);
+		of[2] = pmem2_crc32c_async(map, "123456789", 9, 0, &crc);
+		of[3] = pmem2_copy_crc32c_async(map, addr + 32768, "123456789", 9, 0, &copied, 0);
+		of[4] = pmem2_compare_async(map, addr + 24576, text, sizeof(text), &diff);
+		of[5] = pmem2_crc32c_async(map, text, 1, 0, NULL);
+		CHECK(FUTURE_OUTPUT(&of[1])->dest == addr + 24576);
+		CHECK(FUTURE_OUTPUT(&of[2])->dest == NULL);
+		CHECK(FUTURE_STATE(&of[5]) == FUTURE_STATE_COMPLETE);
+		CHECK(FUTURE_OUTPUT(&of[5])->result == -EINVAL);
+		for (i = 0; i < 5; ++i) {
+			FUTURE_BUSY_POLL(&of[i]);
+			CHECK(FUTURE_OUTPUT(&of[i])->result == 0);
+		}
+		CHECK(addr[20480] == 'a' && addr[20480 + 15] == 'h');
+		CHECK(memcmp(addr + 28672, text, sizeof(text)) == 0);
+		CHECK(crc == 0xE3069283u && copied == 0xE3069283u);
+		CHECK(diff == sizeof(text));
+
+		CHECK(pmem2_batch_new(&b, map, 2) == 0);
+		addr[36864 + 9] = 'c';
+		of[0] = pmem2_persist_async(map, addr + 36864, 10);
+		of[1] = pmem2_memset8_async(map, addr + 40960, 0x6464646464646464ULL, 8, 0);
+		CHECK(pmem2_batch_add_future(b, &of[0]) == 0);
+		CHECK(pmem2_batch_add_future(b, &of[1]) == 0);
+		CHECK(pmem2_batch_add_future(b, &of[5]) == -EALREADY);
+		of[2] = pmem2_batch_async(b);
+		FUTURE_BUSY_POLL(&of[2]);
+		CHECK(FUTURE_OUTPUT(&of[2])->result == 0);
+		CHECK(addr[36864 + 9] == 'c' && addr[40960 + 7] == 'd');
+		pmem2_batch_delete(&b);
 	}
 
 	CHECK(pread(fd, back, sizeof(back), 4096) == (ssize_t)sizeof(back));

@@ -200,3 +200,51 @@ TEST(CppMapAsync, DroppingUnpolledFuturesStartsNothing)
 	m.memcpy_async(m.data(), buf.data(), buf.size()).wait();
 	EXPECT_EQ(m.data()[4095], std::byte{5});
 }
+
+// The operations of <libpmem2/operations.h> through map_ref, on the default
+// and threads movers: values are the destinations, results land in the
+// caller's variables; a refused one throws with its code.
+TEST(CppMapAsync, OperationsBeyondCopies)
+{
+	for (bool threads : {false, true}) {
+		SCOPED_TRACE(threads);
+		test::tmpfile f(1 << 20);
+		data_mover_threads *dmt = data_mover_threads_new(2, 64, FUTURE_NOTIFIER_WAKER);
+		ASSERT_NE(dmt, nullptr);
+		{
+			map_options o;
+			if (threads)
+				o.mover = data_mover_threads_get_vdm(dmt);
+			map m = map::open(f.path(), o);
+			auto data = test::pattern(10000, 5);
+			std::byte *p = m.data();
+			EXPECT_EQ(m.memset8_async(p + 3, 0x0102030405060708ull, 100).wait(), p + 3);
+			EXPECT_EQ(p[3], std::byte{8});
+			EXPECT_EQ(p[3 + 7], std::byte{1});
+			EXPECT_EQ(m.dualcast_async(p + 4096, p + 65536, data.data(), data.size()).wait(), p + 4096);
+			EXPECT_EQ(std::memcmp(p + 4096, data.data(), data.size()), 0);
+			EXPECT_EQ(std::memcmp(p + 65536, data.data(), data.size()), 0);
+			std::uint32_t crc = 0, copied = 0;
+			EXPECT_EQ(m.crc32c_async(data.data(), data.size(), crc, 7).wait(), nullptr);
+			EXPECT_EQ(crc, test::crc32c_of(data.data(), data.size(), 7));
+			auto body = [&]() -> task<void> {
+				co_await m.copy_crc32c_async(p + 131072, data.data(), data.size(), copied);
+			};
+			sync_wait(body());
+			EXPECT_EQ(copied, test::crc32c_of(data.data(), data.size()));
+			std::size_t diff = 0;
+			data[1234] ^= std::byte{1};
+			m.compare_async(p + 4096, data.data(), data.size(), diff).wait();
+			EXPECT_EQ(diff, 1234u);
+			durable_future bad = m.memset8_async(p + m.size() - 4, 1, 8);
+			EXPECT_NE(std::string(pmem2_errormsg()).find("pmem2_memset8_async: range"), std::string::npos);
+			try {
+				bad.wait();
+				ADD_FAILURE() << "no exception";
+			} catch (const pmem2::error &e) {
+				EXPECT_EQ(e.code(), PMEM2_E_MAP_RANGE);
+			}
+		}
+		data_mover_threads_delete(dmt);
+	}
+}

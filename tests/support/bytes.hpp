@@ -1,5 +1,5 @@
-// Test data: deterministic byte patterns, and a file's bytes read without
-// any map.
+// Test data: deterministic byte patterns, a file's bytes read without any
+// map, and CRC32C by its definition (the reference checksums are held to).
 #pragma once
 
 #include <cstddef>
@@ -48,6 +48,19 @@ inline std::vector<std::byte> read_file(const std::string &path, std::size_t n, 
 	if (r != static_cast<ssize_t>(n))
 		return {};
 	return v;
+}
+
+// CRC32C (Castagnoli, reflected) of p[0..n) chained from `seed`, bit by bit.
+inline std::uint32_t crc32c_of(const void *p, std::size_t n, std::uint32_t seed = 0)
+{
+	const auto *b = static_cast<const unsigned char *>(p);
+	std::uint32_t crc = ~seed;
+	for (std::size_t i = 0; i < n; ++i) {
+		crc ^= b[i];
+		for (int k = 0; k < 8; ++k)
+			crc = (crc >> 1) ^ (0x82F63B78u & (0u - (crc & 1)));
+	}
+	return ~crc;
 }
 
 } // namespace pmem2::test

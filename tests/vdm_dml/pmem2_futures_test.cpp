@@ -12,6 +12,7 @@
 #include <libminiasync-vdm-dml.h>
 #include <libminiasync.h>
 #include <libpmem2/batch.h>
+#include <libpmem2/operations.h>
 #include <libpmem2/persist_async.h>
 
 #include <atomic>
@@ -263,6 +264,67 @@ TEST_P(DmlBatch, EveryEntryIsDurableAtCompletion)
 }
 
 INSTANTIATE_TEST_SUITE_P(All, DmlBatch,
+	::testing::Combine(::testing::Values(PMEM2_GRANULARITY_BYTE, PMEM2_GRANULARITY_CACHE_LINE,
+				   PMEM2_GRANULARITY_PAGE),
+		::testing::Values(path::device, path::cpu)),
+	[](const auto &info) {
+		return std::string(pmem2::test::granularity_name(std::get<0>(info.param))) +
+			(std::get<1>(info.param) == path::device ? "_device" : "_cpu");
+	});
+
+class DmlOperations : public ::testing::TestWithParam<std::tuple<pmem2_granularity, path>> {};
+
+// The operations of <libpmem2/operations.h>, one-entry batches, on the DSA
+// mover: right results, durable at completion, no page sync on the poller.
+TEST_P(DmlOperations, EachAgainstItsReferenceDurableAtCompletion)
+{
+	auto [gran, p] = GetParam();
+	recorded_device dev;
+	data_mover_dml *d = data_mover_dml_new(p == path::device ? DATA_MOVER_DML_HARDWARE
+								 : DATA_MOVER_DML_SOFTWARE);
+	ASSERT_NE(d, nullptr);
+	{
+		mapped_file mf(8 << 20, gran, data_mover_dml_get_vdm(d), "/dev/shm");
+		ASSERT_NE(mf.map, nullptr);
+		std::vector<char> src((1 << 20) + 64);
+		pmem2::test::fill_pattern(src.data(), src.size(), 31);
+		for (std::size_t len : {std::size_t(0), std::size_t(1), std::size_t(63), std::size_t(4096),
+			     std::size_t((1 << 20) + 3)}) {
+			SCOPED_TRACE(len);
+			char *f8 = mf.base + 5, *d1 = mf.base + (2 << 20) + 1, *d2 = mf.base + (4 << 20) + 2,
+			     *cc = mf.base + (6 << 20) + 3;
+			std::uint32_t crc = 1, copied = 1;
+			std::size_t diff = 1;
+			pmem2_future fs[] = {
+				pmem2_memset8_async(mf.map, f8, 0xa1a2a3a4a5a6a7a8ull, len, 0),
+				pmem2_dualcast_async(mf.map, d1, d2, src.data() + 1, len, 0),
+				pmem2_crc32c_async(mf.map, src.data() + 2, len, 3, &crc),
+				pmem2_copy_crc32c_async(mf.map, cc, src.data() + 3, len, 0, &copied, 0),
+				pmem2_compare_async(mf.map, src.data(), src.data(), len, &diff),
+			};
+			for (auto &f : fs) {
+				wait(f);
+				EXPECT_EQ(FUTURE_OUTPUT(&f)->result, 0);
+			}
+			const std::uint64_t seen = dev.log.mark();
+			for (std::size_t i = 0; i < len; ++i)
+				ASSERT_EQ(static_cast<unsigned char>(f8[i]), 0xa8 - (i % 8)) << i;
+			EXPECT_EQ(std::memcmp(d1, src.data() + 1, len), 0);
+			EXPECT_EQ(std::memcmp(d2, src.data() + 1, len), 0);
+			EXPECT_EQ(std::memcmp(cc, src.data() + 3, len), 0);
+			EXPECT_EQ(crc, pmem2::test::crc32c_of(src.data() + 2, len, 3));
+			EXPECT_EQ(copied, pmem2::test::crc32c_of(src.data() + 3, len));
+			EXPECT_EQ(diff, len);
+			if (len != 0)
+				EXPECT_EQ(dev.log.durable_by_all({{f8, len}, {d1, len}, {d2, len}, {cc, len}}, gran, seen), "");
+		}
+		for (auto t : dev.log.threads_of(event_log::page_sync))
+			EXPECT_NE(t, std::this_thread::get_id()) << "a page sync ran on the polling thread";
+	}
+	data_mover_dml_delete(d);
+}
+
+INSTANTIATE_TEST_SUITE_P(All, DmlOperations,
 	::testing::Combine(::testing::Values(PMEM2_GRANULARITY_BYTE, PMEM2_GRANULARITY_CACHE_LINE,
 				   PMEM2_GRANULARITY_PAGE),
 		::testing::Values(path::device, path::cpu)),
