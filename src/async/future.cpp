@@ -388,6 +388,22 @@ void build(pmem2_future &f, pmem2_map *map, const op_args &a, verdict v) noexcep
 		f.base.task = default_chain_task;
 }
 
+// build() for the map's mover kind.
+inline void build_for(pmem2_future &f, pmem2_map *map, const op_args &a, verdict v) noexcept
+{
+	switch (map ? map->mover : durable::mover_kind::builtin) {
+	case durable::mover_kind::builtin: [[likely]]
+		build<durable::mover_kind::builtin>(f, map, a, v);
+		break;
+	case durable::mover_kind::ours:
+		build<durable::mover_kind::ours>(f, map, a, v);
+		break;
+	case durable::mover_kind::foreign:
+		build<durable::mover_kind::foreign>(f, map, a, v);
+		break;
+	}
+}
+
 // ---------------------------------------------------------------------------
 // Futures of one entry (<libpmem2/operations.h>).
 //
@@ -435,19 +451,9 @@ pmem2_future make_entry_future(pmem2_map *map, const durable::batch_entry &e, in
 	const durable::batch_op b{nullptr, 1, 0, e.n};
 	const op_args a{VDM_OPERATION_FLUSH, e.dest, nullptr, 0, e.n, 0, &b};
 	pmem2_future f;
-	const durable::mover_kind k = map ? map->mover : durable::mover_kind::builtin;
-	const verdict v{code == 0 && runs && k != durable::mover_kind::foreign, code};
-	switch (k) {
-	case durable::mover_kind::builtin:
-		build<durable::mover_kind::builtin>(f, map, a, v);
-		break;
-	case durable::mover_kind::ours:
-		build<durable::mover_kind::ours>(f, map, a, v);
-		break;
-	case durable::mover_kind::foreign:
-		build<durable::mover_kind::foreign>(f, map, a, v);
-		break;
-	}
+	const verdict v{code == 0 && runs && (!map || map->mover != durable::mover_kind::foreign),
+		code};
+	build_for(f, map, a, v);
 	if (v.runs) {
 		std::memcpy(static_cast<void *>(&f.data.fin), &e, sizeof(e));
 		f.data.op.init = entry_init;
@@ -513,18 +519,7 @@ pmem2_future make_batch_future(pmem2_map *map, const durable::batch_op &b) noexc
 pmem2_future make_future(pmem2_map *map, const op_args &a) noexcept
 {
 	pmem2_future f;
-	const verdict v = judge(map, a);
-	switch (map ? map->mover : durable::mover_kind::builtin) {
-	case durable::mover_kind::builtin: [[likely]]
-		build<durable::mover_kind::builtin>(f, map, a, v);
-		break;
-	case durable::mover_kind::ours:
-		build<durable::mover_kind::ours>(f, map, a, v);
-		break;
-	case durable::mover_kind::foreign:
-		build<durable::mover_kind::foreign>(f, map, a, v);
-		break;
-	}
+	build_for(f, map, a, judge(map, a));
 	return f;
 }
 

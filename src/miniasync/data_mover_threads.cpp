@@ -313,7 +313,7 @@ data_mover_threads::op_slot *data_mover_threads::try_submit(vdm_operation_data *
 				break;
 			}
 		}
-		pool.pushed(std::int32_t(pushed + 1), 1);
+		pool.pushed(std::int32_t(pushed + 1), int(pushed + 1));
 		return &s;
 	}
 	pool.pushed(1, 0);
