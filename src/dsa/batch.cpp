@@ -38,7 +38,7 @@ batch::~batch()
 
 bool batch::add(const vdm_operation &op, bool fence_before) noexcept
 {
-	return !overlapping_move(op) && add(work_of(op), fence_before);
+	return add(work_of(op), fence_before);	// device_refuses: an overlapping move
 }
 
 bool batch::add(const work &w, bool fence_before) noexcept

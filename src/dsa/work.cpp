@@ -1,21 +1,9 @@
 #include "dsa/work.hpp"
 
-#include "durable/protocol.hpp"
-
 namespace pmem2::dsa {
 namespace {
 
-std::uint64_t addr(const void *p) noexcept
-{
-	return reinterpret_cast<std::uintptr_t>(p);
-}
-
-// Whether [a, a + n) and [b, b + n) share a byte.
-bool overlap(const void *a, const void *b, std::size_t n) noexcept
-{
-	const std::uint64_t x = addr(a), y = addr(b);
-	return n != 0 && (x < y ? y - x < n : x - y < n);
-}
+using work_detail::addr;
 
 // The pattern a piece starting at byte `off` of a fill is sent: byte i of
 // the piece is byte (off + i) % 8 of the whole's pattern.
@@ -27,36 +15,8 @@ std::uint64_t pattern_from(std::uint64_t pattern, std::size_t off) noexcept
 
 } // namespace
 
-work memmove_work(void *dst, const void *src, std::size_t n, std::uint64_t vdm_flags) noexcept
-{
-	work w;
-	w.opcode = DSA_OPCODE_MEMMOVE;
-	w.vdm_flags = vdm_flags;
-	w.dst = static_cast<char *>(dst);
-	w.src = static_cast<const char *>(src);
-	w.n = n;
-	return w;
-}
 
-work fill8_work(void *dst, std::uint64_t pattern, std::size_t n, std::uint64_t vdm_flags) noexcept
-{
-	work w;
-	w.opcode = DSA_OPCODE_MEMFILL;
-	w.vdm_flags = vdm_flags;
-	w.dst = static_cast<char *>(dst);
-	w.pattern = pattern;
-	w.n = n;
-	return w;
-}
 
-work cflush_work(void *dst, std::size_t n) noexcept
-{
-	work w;
-	w.opcode = DSA_OPCODE_CFLUSH;
-	w.dst = static_cast<char *>(dst);
-	w.n = n;
-	return w;
-}
 
 work dualcast_work(void *dst, void *dst2, const void *src, std::size_t n,
 	std::uint64_t vdm_flags) noexcept
@@ -97,37 +57,7 @@ work compare_work(const void *a, const void *b, std::size_t n) noexcept
 	return w;
 }
 
-work work_of(const vdm_operation &op) noexcept
-{
-	const std::uint64_t flags = durable::flags_of(op);
-	switch (op.type) {
-	case VDM_OPERATION_MEMCPY:
-		return memmove_work(op.data.memcpy.dest, op.data.memcpy.src, op.data.memcpy.n, flags);
-	case VDM_OPERATION_MEMMOVE:
-		return memmove_work(op.data.memmove.dest, op.data.memmove.src, op.data.memmove.n, flags);
-	case VDM_OPERATION_MEMSET:
-		return fill8_work(op.data.memset.str,
-			0x0101010101010101ULL * static_cast<unsigned char>(op.data.memset.c),
-			op.data.memset.n, flags);
-	case VDM_OPERATION_FLUSH:
-	default:
-		return cflush_work(op.data.flush.dest, op.data.flush.n);
-	}
-}
 
-bool device_refuses(const work &w) noexcept
-{
-	switch (w.opcode) {
-	case DSA_OPCODE_MEMMOVE:
-	case DSA_OPCODE_COPY_CRC:
-		return overlap(w.dst, w.src, w.n);
-	case DSA_OPCODE_DUALCAST:
-		return ((addr(w.dst) ^ addr(w.dst2)) & 0xfff) != 0 || overlap(w.dst, w.src, w.n) ||
-			overlap(w.dst2, w.src, w.n) || overlap(w.dst, w.dst2, w.n);
-	default:
-		return false;
-	}
-}
 
 dsa_hw_desc describe(const work &w, std::size_t off, std::uint32_t n, completion *c) noexcept
 {
@@ -176,6 +106,9 @@ dsa_hw_desc describe(const work &w, std::size_t off, std::uint32_t n, completion
 
 bool take_result(work &w, std::size_t off, const completion &c) noexcept
 {
+	if (w.opcode != DSA_OPCODE_CRCGEN && w.opcode != DSA_OPCODE_COPY_CRC &&
+	    w.opcode != DSA_OPCODE_COMPARE)
+		return false;	// no result in the record
 	const outcome o = read(c);
 	switch (w.opcode) {
 	case DSA_OPCODE_CRCGEN:

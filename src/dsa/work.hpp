@@ -38,6 +38,7 @@
 #include <cstdint>
 
 #include "dsa/descriptor.hpp"
+#include "durable/protocol.hpp"
 
 namespace pmem2::dsa {
 
@@ -60,9 +61,91 @@ struct work {
 	std::size_t difference = 0;	// COMPARE: the first differing offset, n while none seen
 };
 
-work memmove_work(void *dst, const void *src, std::size_t n, std::uint64_t vdm_flags) noexcept;
-work fill8_work(void *dst, std::uint64_t pattern, std::size_t n, std::uint64_t vdm_flags) noexcept;
-work cflush_work(void *dst, std::size_t n) noexcept;
+namespace work_detail {
+
+inline std::uint64_t addr(const void *p) noexcept
+{
+	return reinterpret_cast<std::uintptr_t>(p);
+}
+
+// Whether [a, a + n) and [b, b + n) share a byte.
+inline bool overlap(const void *a, const void *b, std::size_t n) noexcept
+{
+	const std::uint64_t x = addr(a), y = addr(b);
+	return n != 0 && (x < y ? y - x < n : x - y < n);
+}
+
+} // namespace work_detail
+
+inline work memmove_work(void *dst, const void *src, std::size_t n, std::uint64_t vdm_flags) noexcept
+{
+	work w;
+	w.opcode = DSA_OPCODE_MEMMOVE;
+	w.vdm_flags = vdm_flags;
+	w.dst = static_cast<char *>(dst);
+	w.src = static_cast<const char *>(src);
+	w.n = n;
+	return w;
+}
+
+inline work fill8_work(void *dst, std::uint64_t pattern, std::size_t n, std::uint64_t vdm_flags) noexcept
+{
+	work w;
+	w.opcode = DSA_OPCODE_MEMFILL;
+	w.vdm_flags = vdm_flags;
+	w.dst = static_cast<char *>(dst);
+	w.pattern = pattern;
+	w.n = n;
+	return w;
+}
+
+inline work cflush_work(void *dst, std::size_t n) noexcept
+{
+	work w;
+	w.opcode = DSA_OPCODE_CFLUSH;
+	w.dst = static_cast<char *>(dst);
+	w.n = n;
+	return w;
+}
+
+// A vdm operation's work (memcpy and memmove: MEMMOVE; memset: MEMFILL of
+// the byte repeated; flush: CFLUSH), durable as its flags say.
+inline work work_of(const vdm_operation &op) noexcept
+{
+	const std::uint64_t flags = durable::flags_of(op);
+	switch (op.type) {
+	case VDM_OPERATION_MEMCPY:
+		return memmove_work(op.data.memcpy.dest, op.data.memcpy.src, op.data.memcpy.n, flags);
+	case VDM_OPERATION_MEMMOVE:
+		return memmove_work(op.data.memmove.dest, op.data.memmove.src, op.data.memmove.n, flags);
+	case VDM_OPERATION_MEMSET:
+		return fill8_work(op.data.memset.str,
+			0x0101010101010101ULL * static_cast<unsigned char>(op.data.memset.c),
+			op.data.memset.n, flags);
+	case VDM_OPERATION_FLUSH:
+	default:
+		return cflush_work(op.data.flush.dest, op.data.flush.n);
+	}
+}
+
+// Whether the device cannot take w as it is: a MEMMOVE whose buffers
+// overlap (its direction is not known to resume it), a DUALCAST whose
+// destinations differ in bits 11:0 or overlap the source or each other, a
+// COPY_CRC whose buffers overlap.
+inline bool device_refuses(const work &w) noexcept
+{
+	switch (w.opcode) {
+	case DSA_OPCODE_MEMMOVE:
+	case DSA_OPCODE_COPY_CRC:
+		return work_detail::overlap(w.dst, w.src, w.n);
+	case DSA_OPCODE_DUALCAST:
+		return ((work_detail::addr(w.dst) ^ work_detail::addr(w.dst2)) & 0xfff) != 0 || work_detail::overlap(w.dst, w.src, w.n) ||
+			work_detail::overlap(w.dst2, w.src, w.n) || work_detail::overlap(w.dst, w.dst2, w.n);
+	default:
+		return false;
+	}
+}
+
 work dualcast_work(void *dst, void *dst2, const void *src, std::size_t n,
 	std::uint64_t vdm_flags) noexcept;
 work crcgen_work(const void *src, std::size_t n, std::uint32_t seed) noexcept;
@@ -70,15 +153,7 @@ work copy_crc_work(void *dst, const void *src, std::size_t n, std::uint32_t seed
 	std::uint64_t vdm_flags) noexcept;
 work compare_work(const void *a, const void *b, std::size_t n) noexcept;
 
-// A vdm operation's work (memcpy and memmove: MEMMOVE; memset: MEMFILL of
-// the byte repeated; flush: CFLUSH), durable as its flags say.
-work work_of(const vdm_operation &op) noexcept;
 
-// Whether the device cannot take w as it is: a MEMMOVE whose buffers
-// overlap (its direction is not known to resume it), a DUALCAST whose
-// destinations differ in bits 11:0 or overlap the source or each other, a
-// COPY_CRC whose buffers overlap.
-bool device_refuses(const work &w) noexcept;
 
 // The descriptor of bytes [off, off + n) of w, with w's CRC so far as the
 // seed of a CRC.
