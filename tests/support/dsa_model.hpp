@@ -405,7 +405,9 @@ private:
 		}
 		if (performed)
 			performed(d, done);
-		rec->result = result;
+		// In the word a poller monitors (status, result, bytes_completed):
+		// written atomically, as the device's one write of the record is.
+		__atomic_store_n(&rec->result, result, __ATOMIC_RELAXED);
 		if (crc)
 			rec->crc_val = crc_val;
 		write_record(rec, status, done, fault_addr);
