@@ -33,6 +33,7 @@ struct state {
 	settings cfg;
 	std::vector<tracked> maps;
 	checker *chk = nullptr;
+	pid_t owner = 0;	// the process that enabled check mode
 };
 
 state &st()
@@ -240,6 +241,7 @@ void enable(settings s)
 		std::lock_guard lk(S.m);
 		S.cfg = std::move(s);
 		S.chk = &install();
+		S.owner = ::getpid();
 	}
 	std::call_once(g_atexit_once, [] { std::atexit(exit_hook); });
 	g_mode.store(1, std::memory_order_release);
@@ -313,7 +315,9 @@ void check_all() noexcept
 		std::string report;
 		{
 			std::lock_guard lk(S.m);
-			if (S.chk == nullptr)
+			// A child the program forked inherits the maps; their
+			// bytes are its parent's to report.
+			if (S.chk == nullptr || ::getpid() != S.owner)
 				return;
 			for (const tracked &t : S.maps) {
 				auto f = check_map(t);

@@ -44,7 +44,8 @@ void map_created(pmem2_map *m, int fd, std::size_t offset) noexcept;
 // map_deleted() writes them and untracks `m` once the delete succeeded.
 std::vector<finding> map_deleting(pmem2_map *m);
 void map_deleted(pmem2_map *m, const std::vector<finding> &found) noexcept;
-// Every map still tracked, checked and untracked (the exit hook).
+// Every map still tracked, checked and untracked (the exit hook). Nothing
+// in a child forked after check mode was enabled: its parent reports.
 void check_all() noexcept;
 
 // What pmem2_get_*_fn return in check mode for maps of granularity `g`:

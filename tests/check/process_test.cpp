@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "check/process.hpp"
@@ -133,6 +134,25 @@ TEST_F(CheckMode, CheckAllReportsMapsStillMapped)
 		(std::vector<std::string>{"never-durable " + real(mf.file.path()) + " 4096 3"}));
 	ASSERT_EQ(pmem2_map_delete(&mf.map), 0);	// untracked already: nothing more
 	EXPECT_EQ(lines(report.path()).size(), 1u);
+}
+
+TEST_F(CheckMode, AForkedChildLeavesTheExitCheckToItsParent)
+{
+	mapped_file mf(1 << 12, PMEM2_GRANULARITY_PAGE);
+	ASSERT_EQ(mf.err, 0);
+	mf.base[10] = 1;
+	pid_t pid = ::fork();
+	ASSERT_GE(pid, 0);
+	if (pid == 0) {
+		process::check_all();
+		::_exit(0);
+	}
+	int status = 0;
+	ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+	EXPECT_EQ(lines(report.path()), std::vector<std::string>{});
+	process::check_all();
+	EXPECT_EQ(lines(report.path()),
+		(std::vector<std::string>{"never-durable " + real(mf.file.path()) + " 10 1"}));
 }
 
 TEST_F(CheckMode, IgnoredRangesAreNotReported)
