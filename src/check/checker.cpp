@@ -182,6 +182,31 @@ std::string checker::verify(const void *p, std::size_t n, const char *call) cons
 	return head + ranges + (runs > 8 ? " ..." : "");
 }
 
+std::vector<std::pair<std::size_t, std::size_t>> checker::differences(const void *p, std::size_t n) const
+{
+	std::vector<std::pair<std::size_t, std::size_t>> out;
+	auto a = reinterpret_cast<std::uintptr_t>(p);
+	std::lock_guard lk(s_->m);
+	const state::region *r = s_->find(a);
+	if (r == nullptr || r->g == memops::granularity::byte)
+		return out;
+	std::size_t end = std::min<std::size_t>(n, r->base + r->len - a);
+	const auto *live = static_cast<const unsigned char *>(p);
+	const unsigned char *sh = r->shadow.data() + (a - r->base);
+	for (std::size_t i = 0; i < end;) {
+		if (live[i] == sh[i]) {
+			++i;
+			continue;
+		}
+		std::size_t j = i;
+		while (j < end && live[j] != sh[j])
+			++j;
+		out.emplace_back(i, j - i);
+		i = j;
+	}
+	return out;
+}
+
 std::uint64_t checker::fences() const noexcept
 {
 	return s_->fences.load(std::memory_order_relaxed);

@@ -6,13 +6,15 @@
 //     the thread that flushed or streamed it;
 //   * PAGE: the pages of a page sync (msync) are durable when it is issued;
 //   * BYTE: every visible store is durable (eADR): the image is the memory.
-// It sees the kernels of every thread (workers of the threads mover too)
-// when the test links the static libraries. Nothing here is in libpmem2.so.
+// It sees the kernels of every thread (workers of the threads mover too).
+// Tests link it as the static pmem2_check; libpmem2.so carries its own copy
+// (hidden) for the check mode of process.hpp (docs/CHECK.md).
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "memops/memops.hpp"
@@ -49,6 +51,11 @@ public:
 	// in the durable image as it is in memory; otherwise which bytes were
 	// not made durable and by which call.
 	std::string verify(const void *p, std::size_t n, const char *call) const;
+
+	// The runs of [p, p+n) whose bytes in memory differ from the durable
+	// image, as (offset from p, length), in order and coalesced. Empty when
+	// the range is durable, not tracked, or of BYTE granularity.
+	std::vector<std::pair<std::size_t, std::size_t>> differences(const void *p, std::size_t n) const;
 
 	// Events seen since install (observation for tests).
 	std::uint64_t fences() const noexcept;

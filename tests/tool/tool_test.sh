@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Runs the built pmem2 tool the way users and scripts do.
-#   tool_test.sh CASE PATH_TO_PMEM2
+#   tool_test.sh CASE PATH_TO_PMEM2 [DIR_OF_THE_SEEDED_CHECK_PROGRAMS]
 # Exit 0 pass, 1 fail, 77 skip.
 set -uo pipefail
 case_name=$1
 PMEM2=$2
+PROGS=${3:-}
 work=$(mktemp -d "${PMEM2_TEST_DIR:-/tmp}/pmem2-tool-XXXXXX")
 trap 'rm -rf "$work"' EXIT
 failures=0
@@ -33,6 +34,10 @@ contains() { # contains TEXT NEEDLE WHAT
 # json_get JSON PYTHON_EXPR: evaluates EXPR with j = the parsed object.
 json_get() {
 	python3 -c 'import json,sys; j=json.loads(sys.argv[1]); print(eval(sys.argv[2]))' "$1" "$2"
+}
+
+zeros() { # zeros FILE BYTES: a file the seeded programs' stores all change
+	head -c "$2" /dev/zero >"$1"
 }
 
 have_python() { command -v python3 >/dev/null 2>&1; }
@@ -526,6 +531,109 @@ cp_full_fs)
 	expect 0 "$PMEM2" cp --verify "$work/src" "$work/small/dst"
 	contains "$out" "durable and verified" "rerun with room"
 	cmp -s "$work/src" "$work/small/dst" || fail "rerun: DST differs from SRC"
+	;;
+check_help)
+	expect 0 "$PMEM2" check --help
+	contains "$out" "usage: pmem2 check" "check --help"
+	contains "$out" "Not there yet: crash states" "check --help names what is missing"
+	expect 0 "$PMEM2" --help
+	contains "$out" "check PROGRAM" "pmem2 --help lists check"
+	;;
+check_usage)
+	expect 2 "$PMEM2" check
+	contains "$err" "missing PROGRAM" "check without PROGRAM"
+	expect 2 "$PMEM2" check --json --
+	contains "$err" "missing PROGRAM" "check -- without PROGRAM"
+	expect 2 "$PMEM2" check --ignore /f:1 -- true
+	contains "$err" "is not FILE:OFFSET:LENGTH" "bad --ignore"
+	expect 2 "$PMEM2" check --ignore /f:1:0 true
+	contains "$err" "bad LENGTH" "--ignore of length 0"
+	expect 2 "$PMEM2" check --frob true
+	contains "$err" "unknown option" "unknown option"
+	expect 2 "$PMEM2" check -- "$work/no-such-program"
+	contains "$err" "cannot run '$work/no-such-program': No such file or directory" "missing PROGRAM"
+	: >"$work/not-exec"
+	expect 2 "$PMEM2" check "$work/not-exec"
+	contains "$err" "Permission denied" "PROGRAM not executable"
+	;;
+check_clean)
+	zeros "$work/f" 65536
+	expect 0 "$PMEM2" check -- "$PROGS/persist_ok" "$work/f"
+	contains "$out" "0 findings" "correct program"
+	# a program that maps nothing, and one that fails: no findings, its status said
+	expect 0 "$PMEM2" check true
+	expect 0 "$PMEM2" check -- sh -c 'exit 5'
+	contains "$out" "exited with status 5" "program's own status"
+	;;
+check_never)
+	zeros "$work/f" 65536
+	real=$(realpath "$work/f")
+	for how in delete exit; do
+		zeros "$work/f" 65536
+		expect 1 "$PMEM2" check "$PROGS/never_persisted" "$work/f" "$how"
+		contains "$out" "never made durable: $real offset 12388 length 64" "never persisted ($how)"
+		contains "$out" "1 finding" "never persisted ($how): one finding"
+		[ "$(grep -c "never made durable" <<<"$out")" -eq 1 ] || fail "never persisted ($how): not exactly one finding: $out"
+	done
+	# the ignored range is not reported (hex and decimal)
+	zeros "$work/f" 65536
+	expect 0 "$PMEM2" check --ignore "$real:0x3064:64" -- "$PROGS/never_persisted" "$work/f"
+	contains "$out" "0 findings" "ignored range"
+	zeros "$work/f" 65536
+	expect 1 "$PMEM2" check --ignore="$real:12388:32" "$PROGS/never_persisted" "$work/f"
+	contains "$out" "never made durable: $real offset 12420 length 32" "half ignored"
+	# without PMEM2_CHECK nothing is checked or written
+	zeros "$work/f" 65536
+	expect 0 env -u PMEM2_CHECK "$PROGS/never_persisted" "$work/f"
+	[ -z "$err" ] || fail "no check mode: stderr not empty: $err"
+	;;
+check_nodrain)
+	zeros "$work/f" 65536
+	real=$(realpath "$work/f")
+	export PMEM2_FORCE_GRANULARITY=CACHE_LINE
+	zeros "$work/f" 65536
+	expect 1 "$PMEM2" check "$PROGS/nodrain" "$work/f" none
+	contains "$out" "never made durable: $real offset 256 length 64" "NODRAIN without drain"
+	zeros "$work/f" 65536
+	expect 0 "$PMEM2" check "$PROGS/nodrain" "$work/f" drain
+	zeros "$work/f" 65536
+	expect 1 "$PMEM2" check "$PROGS/nodrain" "$work/f" restore
+	contains "$out" "not durable at return of pmem2_memcpy+pmem2_drain: $real offset 256 length 1" "store before drain"
+	contains "$out" "never made durable: $real offset 256 length 1" "store before drain, at delete"
+	# at PAGE granularity a NODRAIN copy is synced by its msync already
+	export PMEM2_FORCE_GRANULARITY=PAGE
+	zeros "$work/f" 65536
+	expect 0 "$PMEM2" check "$PROGS/nodrain" "$work/f" none
+	unset PMEM2_FORCE_GRANULARITY
+	;;
+check_json)
+	have_python || { echo "SKIP: python3 needed"; exit 77; }
+	zeros "$work/f" 65536
+	real=$(realpath "$work/f")
+	expect 1 "$PMEM2" check --json "$PROGS/never_persisted" "$work/f"
+	[ "$(json_get "$out" 'j["status"]')" = findings ] || fail "json status: $out"
+	[ "$(json_get "$out" 'j["exit_code"]')" = 0 ] || fail "json exit_code: $out"
+	[ "$(json_get "$out" 'j["signal"]')" = None ] || fail "json signal: $out"
+	[ "$(json_get "$out" 'len(j["findings"])')" = 1 ] || fail "json findings: $out"
+	[ "$(json_get "$out" '[j["findings"][0][k] for k in ("kind","path","offset","length")]')" = "['never-durable', '$real', 12388, 64]" ] ||
+		fail "json finding: $out"
+	# the program's stdout does not mix into the document
+	expect 0 "$PMEM2" check --json -- sh -c 'echo hello'
+	[ "$(json_get "$out" 'j["status"]')" = clean ] || fail "json clean: $out"
+	contains "$err" "hello" "program stdout on stderr"
+	expect 2 "$PMEM2" check --json /no/such/program
+	[ "$(json_get "$out" 'j["status"]')" = error ] || fail "json error: $out"
+	;;
+check_crash)
+	zeros "$work/f" 65536
+	expect 2 "$PMEM2" check "$PROGS/crash" "$work/f"
+	contains "$out" "killed by signal 6" "crash reported"
+	contains "$out" "0 findings" "crash: no findings"
+	# findings written before the crash still count
+	zeros "$work/f" 65536
+	expect 1 "$PMEM2" check -- sh -c '"$0" "$1" delete; kill -ABRT $$' "$PROGS/never_persisted" "$work/f"
+	contains "$out" "killed by signal 6" "crash after findings"
+	contains "$out" "1 finding" "crash after findings: counted"
 	;;
 *)
 	echo "unknown case $case_name" >&2

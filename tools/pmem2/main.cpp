@@ -1,4 +1,5 @@
-// pmem2: inspect persistent memory, copy files durably, measure throughput.
+// pmem2: inspect persistent memory, copy files durably, measure throughput,
+// check a program's persistence.
 #include <cstdio>
 #include <cstring>
 #include <exception>
@@ -17,6 +18,7 @@ const char usage_text[] =
 	"  info [PATH]      CPU features, chosen kernels; kind, size and persistence of PATH\n"
 	"  cp SRC DST       copy SRC into DST through a pmem2 map, durably\n"
 	"  bench            sync and async throughput and latency on a scratch file\n"
+	"  check PROGRAM    run PROGRAM and report the bytes it did not make durable\n"
 	"\n"
 	"Every command takes --help and --json. Exit status: 0 success, 1 failure,\n"
 	"2 usage error.\n";
@@ -41,6 +43,8 @@ int main(int argc, char **argv)
 			return cmd_cp(argc, argv);
 		if (cmd == "bench")
 			return cmd_bench(argc, argv);
+		if (cmd == "check")
+			return cmd_check(argc, argv);
 		std::fprintf(stderr, "pmem2: unknown command '%s'\n\n%s", argv[1], usage_text);
 		return exit_usage;
 	} catch (const usage_error &e) {

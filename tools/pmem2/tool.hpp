@@ -87,6 +87,7 @@ private:
 int cmd_info(int argc, char **argv);
 int cmd_cp(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
+int cmd_check(int argc, char **argv);
 
 // Reports a failure: "pmem2 <cmd>: <message>" on stderr, and with --json
 // {"status":"error",...} on stdout. Returns exit_failure.

@@ -1,0 +1,348 @@
+// The check mode of libpmem2 (process.hpp).
+#include "check/process.hpp"
+
+#include <unistd.h>
+
+#include <libpmem2.h>
+
+#include <atomic>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+#include <utility>
+
+#include "check/checker.hpp"
+#include "os/os.hpp"
+
+namespace pmem2::check::process {
+
+namespace {
+
+struct tracked {
+	pmem2_map *map;
+	std::uintptr_t base;
+	std::size_t len;
+	std::string path;
+	std::uint64_t file_offset;
+};
+
+struct state {
+	std::mutex m;
+	settings cfg;
+	std::vector<tracked> maps;
+	checker *chk = nullptr;
+	pid_t owner = 0;	// the process that enabled check mode
+};
+
+state &st()
+{
+	static state *s = new state;	// never destroyed: used by the exit hook
+	return *s;
+}
+
+// -1 undecided, 0 off, 1 on.
+std::atomic<int> g_mode{-1};
+std::once_flag g_env_once;
+std::once_flag g_atexit_once;
+
+void exit_hook()
+{
+	check_all();
+}
+
+void decide_from_env()
+{
+	const char *v = os::getenv("PMEM2_CHECK");
+	if (v == nullptr || std::strcmp(v, "1") != 0) {
+		int undecided = -1;
+		g_mode.compare_exchange_strong(undecided, 0);
+		return;
+	}
+	settings s;
+	if (const char *r = os::getenv("PMEM2_CHECK_REPORT"))
+		s.report_path = r;
+	if (const char *ig = os::getenv("PMEM2_CHECK_IGNORE")) {
+		std::string err;
+		if (!parse_ignores(ig, s.ignores, err))
+			std::fprintf(stderr, "pmem2 check: PMEM2_CHECK_IGNORE: %s (ignored from there on)\n",
+				err.c_str());
+	}
+	try {
+		enable(std::move(s));
+	} catch (...) {
+		std::fputs("pmem2 check: cannot enable check mode (out of memory)\n", stderr);
+		g_mode.store(0);
+	}
+}
+
+std::string path_of_fd(int fd)
+{
+	if (fd < 0)
+		return "anonymous";
+	char link[64], buf[4096];
+	std::snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	ssize_t n = ::readlink(link, buf, sizeof(buf) - 1);
+	if (n <= 0)
+		return "fd:" + std::to_string(fd);
+	return std::string(buf, static_cast<std::size_t>(n));
+}
+
+// Findings for the runs `diffs` (offsets from `p`) of the tracked map
+// holding `p`, ignores applied. Caller holds st().m.
+void to_findings(const tracked &t, std::uintptr_t p,
+	const std::vector<std::pair<std::size_t, std::size_t>> &diffs, finding_kind kind,
+	const char *call, std::vector<finding> &out)
+{
+	for (auto [off, len] : diffs) {
+		std::uint64_t file_off = t.file_offset + (p - t.base) + off;
+		for (auto [o, l] : not_ignored(t.path, file_off, len, st().cfg.ignores)) {
+			finding f;
+			f.kind = kind;
+			if (call != nullptr)
+				f.call = call;
+			f.path = t.path;
+			f.offset = o;
+			f.length = l;
+			out.push_back(std::move(f));
+		}
+	}
+}
+
+std::vector<finding> check_map(const tracked &t)
+{
+	std::vector<finding> out;
+	auto diffs = st().chk->differences(reinterpret_cast<const void *>(t.base), t.len);
+	to_findings(t, t.base, diffs, finding_kind::never_durable, nullptr, out);
+	return out;
+}
+
+// After `call` promised [p, p+n) durable: report what is not.
+void verify_range(const void *p, std::size_t n, const char *call) noexcept
+{
+	try {
+		state &s = st();
+		std::vector<finding> found;
+		std::string report;
+		{
+			std::lock_guard lk(s.m);
+			if (s.chk == nullptr || n == 0)
+				return;
+			auto a = reinterpret_cast<std::uintptr_t>(p);
+			for (const tracked &t : s.maps) {
+				if (a < t.base || a - t.base >= t.len)
+					continue;
+				auto diffs = s.chk->differences(p, n);
+				to_findings(t, a, diffs, finding_kind::not_durable_at_return, call, found);
+				break;
+			}
+			report = s.cfg.report_path;
+		}
+		for (const finding &f : found)
+			write_finding(report, f);
+	} catch (...) {
+	}
+}
+
+// Ranges this thread flushed (flush, or a NODRAIN call) and its next drain
+// promises durable; bounded, the oldest kept.
+struct unfenced_range {
+	const void *p;
+	std::size_t n;
+	const char *call;
+};
+thread_local std::vector<unfenced_range> tl_unfenced;
+constexpr std::size_t max_unfenced = 4096;
+
+void remember(const void *p, std::size_t n, const char *call) noexcept
+{
+	try {
+		if (tl_unfenced.size() < max_unfenced)
+			tl_unfenced.push_back({p, n, call});
+	} catch (...) {
+	}
+}
+
+void after_store(void *d, std::size_t n, unsigned flags, const char *call) noexcept
+{
+	if (flags & memops::f_noflush)
+		return;
+	if (flags & memops::f_nodrain)
+		remember(d, n, call);
+	else
+		verify_range(d, n, call);
+}
+
+template <memops::granularity G>
+struct wrapped {
+	static void *memmove(void *d, const void *s, std::size_t n, unsigned f)
+	{
+		void *r = memops::ops(G).memmove(d, s, n, f);
+		after_store(d, n, f, "pmem2_memmove");
+		return r;
+	}
+	static void *memcpy(void *d, const void *s, std::size_t n, unsigned f)
+	{
+		void *r = memops::ops(G).memmove(d, s, n, f);
+		after_store(d, n, f, "pmem2_memcpy");
+		return r;
+	}
+	static void *memset(void *d, int c, std::size_t n, unsigned f)
+	{
+		void *r = memops::ops(G).memset(d, c, n, f);
+		after_store(d, n, f, "pmem2_memset");
+		return r;
+	}
+	static void persist(const void *p, std::size_t n)
+	{
+		memops::ops(G).persist(p, n);
+		verify_range(p, n, "pmem2_persist");
+	}
+	static void flush(const void *p, std::size_t n)
+	{
+		memops::ops(G).flush(p, n);
+		remember(p, n, "pmem2_flush");
+	}
+	static void drain()
+	{
+		memops::ops(G).drain();
+		std::vector<unfenced_range> todo;
+		todo.swap(tl_unfenced);
+		for (const unfenced_range &r : todo) {
+			std::string call = std::string(r.call) + "+pmem2_drain";
+			verify_range(r.p, r.n, call.c_str());
+		}
+	}
+	static constexpr checked_ops table{memmove, memcpy, memset, persist, flush, drain};
+};
+
+} // namespace
+
+bool enabled() noexcept
+{
+	int m = g_mode.load(std::memory_order_acquire);
+	if (m < 0) {
+		std::call_once(g_env_once, decide_from_env);
+		m = g_mode.load(std::memory_order_acquire);
+	}
+	return m == 1;
+}
+
+bool active() noexcept
+{
+	return g_mode.load(std::memory_order_acquire) == 1;
+}
+
+void enable(settings s)
+{
+	state &S = st();
+	{
+		std::lock_guard lk(S.m);
+		S.cfg = std::move(s);
+		S.chk = &install();
+		S.owner = ::getpid();
+	}
+	std::call_once(g_atexit_once, [] { std::atexit(exit_hook); });
+	g_mode.store(1, std::memory_order_release);
+}
+
+void disable() noexcept
+{
+	state &S = st();
+	std::lock_guard lk(S.m);
+	if (S.chk != nullptr) {
+		S.chk->untrack_all();
+		uninstall();
+		S.chk = nullptr;
+	}
+	S.maps.clear();
+	g_mode.store(0, std::memory_order_release);
+}
+
+void map_created(pmem2_map *m, int fd, std::size_t offset) noexcept
+{
+	try {
+		state &S = st();
+		std::string path = path_of_fd(fd);
+		std::lock_guard lk(S.m);
+		if (S.chk == nullptr)
+			return;
+		S.chk->track(m);
+		S.maps.push_back({m, reinterpret_cast<std::uintptr_t>(pmem2_map_get_address(m)),
+			pmem2_map_get_size(m), std::move(path), offset});
+	} catch (...) {
+	}
+}
+
+std::vector<finding> map_deleting(pmem2_map *m)
+{
+	state &S = st();
+	std::lock_guard lk(S.m);
+	if (S.chk == nullptr)
+		return {};
+	for (const tracked &t : S.maps)
+		if (t.map == m)
+			return check_map(t);
+	return {};
+}
+
+void map_deleted(pmem2_map *m, const std::vector<finding> &found) noexcept
+{
+	state &S = st();
+	std::string report;
+	{
+		std::lock_guard lk(S.m);
+		for (auto it = S.maps.begin(); it != S.maps.end(); ++it) {
+			if (it->map != m)
+				continue;
+			if (S.chk != nullptr)
+				S.chk->untrack(reinterpret_cast<const void *>(it->base));
+			S.maps.erase(it);
+			break;
+		}
+		report = S.cfg.report_path;
+	}
+	for (const finding &f : found)
+		write_finding(report, f);
+}
+
+void check_all() noexcept
+{
+	try {
+		state &S = st();
+		std::vector<finding> found;
+		std::string report;
+		{
+			std::lock_guard lk(S.m);
+			// A child the program forked inherits the maps; their
+			// bytes are its parent's to report.
+			if (S.chk == nullptr || ::getpid() != S.owner)
+				return;
+			for (const tracked &t : S.maps) {
+				auto f = check_map(t);
+				found.insert(found.end(), f.begin(), f.end());
+				S.chk->untrack(reinterpret_cast<const void *>(t.base));
+			}
+			S.maps.clear();
+			report = S.cfg.report_path;
+		}
+		for (const finding &f : found)
+			write_finding(report, f);
+	} catch (...) {
+	}
+}
+
+const checked_ops &ops(memops::granularity g) noexcept
+{
+	switch (g) {
+	case memops::granularity::byte:
+		return wrapped<memops::granularity::byte>::table;
+	case memops::granularity::cache_line:
+		return wrapped<memops::granularity::cache_line>::table;
+	default:
+		return wrapped<memops::granularity::page>::table;
+	}
+}
+
+} // namespace pmem2::check::process

@@ -1,0 +1,65 @@
+// The check mode of libpmem2 (docs/CHECK.md): off unless PMEM2_CHECK=1 is in
+// the environment at the first pmem2_map_new. Then the checker (checker.hpp)
+// is installed, every map pmem2_map_new makes is tracked, and findings
+// (report.hpp) are written when a map is deleted or the process exits with
+// maps still mapped (never-durable), and after each synchronous call that
+// promised durability at its return (not-durable-at-return).
+// When it is off, the C API pays one load of a flag at pmem2_map_new,
+// pmem2_map_delete and pmem2_get_*_fn, and the kernels are the plain ones.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "check/report.hpp"
+#include "memops/memops.hpp"
+
+struct pmem2_map;
+
+namespace pmem2::check::process {
+
+struct settings {
+	std::string report_path;		// PMEM2_CHECK_REPORT; empty: stderr
+	std::vector<ignore_range> ignores;	// PMEM2_CHECK_IGNORE
+};
+
+// Whether check mode is on. The first call reads PMEM2_CHECK,
+// PMEM2_CHECK_REPORT and PMEM2_CHECK_IGNORE and enables it when
+// PMEM2_CHECK is "1"; later calls only load the decision.
+bool enabled() noexcept;
+// Whether it is on, without deciding (false until enabled() ran).
+bool active() noexcept;
+
+// Turn check mode on: the checker installed (kernels re-dispatched to the
+// recording ones) and the exit check registered (once per process).
+void enable(settings s);
+// Off again (tests): tracked maps dropped unchecked, checker uninstalled.
+void disable() noexcept;
+
+// pmem2_map_new made `m` from a source of descriptor `fd` (-1: anonymous),
+// at `offset` in the file: track it, its current bytes durable.
+void map_created(pmem2_map *m, int fd, std::size_t offset) noexcept;
+// Before pmem2_map_delete unmaps `m`: its never-durable findings.
+// map_deleted() writes them and untracks `m` once the delete succeeded.
+std::vector<finding> map_deleting(pmem2_map *m);
+void map_deleted(pmem2_map *m, const std::vector<finding> &found) noexcept;
+// Every map still tracked, checked and untracked (the exit hook). Nothing
+// in a child forked after check mode was enabled: its parent reports.
+void check_all() noexcept;
+
+// What pmem2_get_*_fn return in check mode for maps of granularity `g`:
+// the kernels of memops::ops(g), each followed by a check of its range
+// when its flags promise durability at return (for flush, at the next
+// drain of the same thread).
+struct checked_ops {
+	memops::memmove_fn memmove;
+	memops::memmove_fn memcpy;
+	memops::memset_fn memset;
+	memops::flush_fn persist;
+	memops::flush_fn flush;
+	memops::drain_fn drain;
+};
+const checked_ops &ops(memops::granularity g) noexcept;
+
+} // namespace pmem2::check::process
