@@ -140,6 +140,32 @@ std::vector<unsigned char> checker::image(const void *base) const
 	return r->shadow;
 }
 
+namespace {
+
+// The runs of bytes of [a, a + end) that differ from the durable image, as
+// (offset from a, length).
+std::vector<std::pair<std::size_t, std::size_t>> differing_runs(const checker::state::region &r,
+	std::uintptr_t a, std::size_t end)
+{
+	std::vector<std::pair<std::size_t, std::size_t>> out;
+	const auto *live = reinterpret_cast<const unsigned char *>(a);
+	const unsigned char *sh = r.shadow.data() + (a - r.base);
+	for (std::size_t i = 0; i < end;) {
+		if (live[i] == sh[i]) {
+			++i;
+			continue;
+		}
+		std::size_t j = i;
+		while (j < end && live[j] != sh[j])
+			++j;
+		out.emplace_back(i, j - i);
+		i = j;
+	}
+	return out;
+}
+
+} // namespace
+
 std::string checker::verify(const void *p, std::size_t n, const char *call) const
 {
 	auto a = reinterpret_cast<std::uintptr_t>(p);
@@ -149,26 +175,16 @@ std::string checker::verify(const void *p, std::size_t n, const char *call) cons
 		return std::string(call) + ": range is not in a tracked map";
 	if (r->g == memops::granularity::byte || n == 0)
 		return "";
-	std::size_t end = std::min<std::size_t>(n, r->base + r->len - a);
-	const auto *live = static_cast<const unsigned char *>(p);
-	const unsigned char *sh = r->shadow.data() + (a - r->base);
+	const std::size_t end = std::min<std::size_t>(n, r->base + r->len - a);
 	std::size_t bad = 0, first = 0, last = 0, runs = 0;
 	std::string ranges;
-	for (std::size_t i = 0; i < end;) {
-		if (live[i] == sh[i]) {
-			++i;
-			continue;
-		}
-		std::size_t j = i;
-		while (j < end && live[j] != sh[j])
-			++j;
+	for (const auto &[i, len] : differing_runs(*r, a, end)) {
 		if (bad == 0)
 			first = i;
-		last = j - 1;
-		bad += j - i;
+		last = i + len - 1;
+		bad += len;
 		if (++runs <= 8)
-			ranges += " [+" + std::to_string(i) + ", +" + std::to_string(j) + ")";
-		i = j;
+			ranges += " [+" + std::to_string(i) + ", +" + std::to_string(i + len) + ")";
 	}
 	if (end < n)
 		return std::string(call) + ": range runs past the tracked map";
@@ -190,21 +206,7 @@ std::vector<std::pair<std::size_t, std::size_t>> checker::differences(const void
 	const state::region *r = s_->find(a);
 	if (r == nullptr || r->g == memops::granularity::byte)
 		return out;
-	std::size_t end = std::min<std::size_t>(n, r->base + r->len - a);
-	const auto *live = static_cast<const unsigned char *>(p);
-	const unsigned char *sh = r->shadow.data() + (a - r->base);
-	for (std::size_t i = 0; i < end;) {
-		if (live[i] == sh[i]) {
-			++i;
-			continue;
-		}
-		std::size_t j = i;
-		while (j < end && live[j] != sh[j])
-			++j;
-		out.emplace_back(i, j - i);
-		i = j;
-	}
-	return out;
+	return differing_runs(*r, a, std::min<std::size_t>(n, r->base + r->len - a));
 }
 
 std::uint64_t checker::fences() const noexcept
