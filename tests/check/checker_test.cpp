@@ -89,6 +89,39 @@ TEST_F(Checker, ReportsExactlyTheBytesAStoreWithoutFlushLeftVolatile)
 	EXPECT_EQ(chk->verify(mf.base + 100, src.size(), "persist"), "");
 }
 
+// Two threads flush the same line; the later flush is fenced first. The
+// earlier flush's fence then commits an older copy of the line: it must not
+// roll back the bytes the later one made durable.
+TEST_F(Checker, AnOlderFlushFencedLaterDoesNotRollBackNewerDurableBytes)
+{
+	alignas(64) static unsigned char buf[4096];
+	std::memset(buf, 0, sizeof(buf));
+	chk->track(buf, sizeof(buf), pmem2::memops::granularity::cache_line);
+	std::atomic<int> step{0};
+	std::thread a([&] {
+		buf[0] = 1;
+		buf[1] = 7;	// only in this flush's copy
+		chk->on_flush(buf);
+		step.store(1);
+		while (step.load() != 2)
+			std::this_thread::yield();
+		chk->on_fence();
+	});
+	while (step.load() != 1)
+		std::this_thread::yield();
+	buf[0] = 2;
+	buf[1] = 0;
+	chk->on_flush(buf);	// a newer copy of the line: byte 0 is 2, byte 1 is 0
+	chk->on_fence();
+	EXPECT_EQ(chk->image(buf)[0], 2);
+	step.store(2);
+	a.join();
+	const auto img = chk->image(buf);
+	EXPECT_EQ(img[0], 2) << "the older flush rolled back a newer durable byte";
+	EXPECT_EQ(img[1], 0);	// the later copy of the whole line holds 0 there
+	chk->untrack(buf);
+}
+
 TEST_F(Checker, PageMapsAreDurableOnlyAfterMsyncAndByteMapsAtOnce)
 {
 	mapped_file page(map_size, PMEM2_GRANULARITY_PAGE);
