@@ -50,7 +50,6 @@ const char help_text[] =
 	"                         \"findings\"} on stdout (PROGRAM's stdout goes to\n"
 	"                         stderr)\n"
 	"\n"
-	"\n"
 	"crash states (with --recover): at persistence points of the run (a fence\n"
 	"that makes flushed lines durable, an msync of a PAGE map) the library\n"
 	"writes a crash image of each mapped file: the file with the mapped range as\n"
@@ -70,9 +69,9 @@ const char help_text[] =
 	"\n"
 	"Exit status: 0 no findings, 1 findings (failed crash states included), 2\n"
 	"usage or setup error (no PROGRAM, PROGRAM cannot be run, bad option), or\n"
-	"PROGRAM killed by a\n"
-	"signal with no findings (its exit check never ran). PROGRAM's own exit\n"
-	"status is reported, not passed on.\n";
+	"PROGRAM killed by a signal with no findings (its exit check never ran).\n"
+	"PROGRAM's own exit status is reported, not passed on. Details:\n"
+	"docs/CHECK.md.\n";
 
 struct options {
 	bool json = false;
