@@ -81,6 +81,14 @@ struct checker::state {
 	std::atomic<std::uint32_t> clock{0};
 	std::atomic<std::uint64_t> fences{0};
 	std::atomic<std::uint64_t> durable{0};
+	std::atomic<point_hook> hook{nullptr};
+	std::atomic<void *> hook_ctx{nullptr};
+
+	void point(const checker &c, const char *call) const noexcept
+	{
+		if (point_hook h = hook.load(std::memory_order_acquire))
+			h(hook_ctx.load(std::memory_order_acquire), c, call);
+	}
 
 	std::uint32_t tick() noexcept { return clock.fetch_add(1, std::memory_order_acq_rel) + 1; }
 
@@ -235,6 +243,12 @@ std::vector<std::pair<std::size_t, std::size_t>> checker::differences(const void
 	return differing_runs(*r, a, std::min<std::size_t>(n, r->base + r->len - a));
 }
 
+void checker::set_point_hook(point_hook h, void *ctx) noexcept
+{
+	s_->hook_ctx.store(ctx, std::memory_order_release);
+	s_->hook.store(h, std::memory_order_release);
+}
+
 std::uint64_t checker::fences() const noexcept
 {
 	return s_->fences.load(std::memory_order_relaxed);
@@ -275,6 +289,7 @@ void checker::on_fence() noexcept
 	pending &p = tl_pending;
 	if (p.lines.empty() && p.nt.empty())
 		return;
+	s_->point(*this, "fence");
 	{
 		std::lock_guard lk(s_->m);
 		for (const pending_line &l : p.lines)
@@ -297,6 +312,16 @@ void checker::on_page_sync(const void *ptr, std::size_t len) noexcept
 	std::uintptr_t end = (reinterpret_cast<std::uintptr_t>(ptr) + len + page - 1) & ~(page - 1);
 	if (len == 0)
 		end = a + page;
+	if (s_->hook.load(std::memory_order_acquire) != nullptr) {
+		bool tracked = false;
+		{
+			std::lock_guard lk(s_->m);
+			for (const state::region &r : s_->regions)
+				tracked |= r.g == memops::granularity::page && r.base < end && a < r.base + r.len;
+		}
+		if (tracked)
+			s_->point(*this, "msync");
+	}
 	std::lock_guard lk(s_->m);
 	std::uint32_t now = s_->tick();
 	for (state::region &r : s_->regions) {

@@ -57,6 +57,14 @@ public:
 	// the range is durable, not tracked, or of BYTE granularity.
 	std::vector<std::pair<std::size_t, std::size_t>> differences(const void *p, std::size_t n) const;
 
+	// Persistence points (crash states, docs/CHECK.md): `h` is called by
+	// the thread that reaches one, with no lock held and before the point's
+	// bytes enter the durable image; `call` is "fence" (a fence that makes
+	// flushed lines or non-temporal ranges of this thread durable) or
+	// "msync" (a page sync overlapping a tracked PAGE map). nullptr: none.
+	using point_hook = void (*)(void *ctx, const checker &c, const char *call);
+	void set_point_hook(point_hook h, void *ctx) noexcept;
+
 	// Events seen since install (observation for tests).
 	std::uint64_t fences() const noexcept;
 	std::uint64_t durable_bytes() const noexcept;

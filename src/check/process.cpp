@@ -34,6 +34,7 @@ struct state {
 	std::vector<tracked> maps;
 	checker *chk = nullptr;
 	pid_t owner = 0;	// the process that enabled check mode
+	crash::recorder *crash = nullptr;	// with crash states; never freed
 };
 
 state &st()
@@ -50,6 +51,8 @@ std::once_flag g_atexit_once;
 void exit_hook()
 {
 	check_all();
+	if (crash::recorder *r = st().crash)
+		r->finish();
 }
 
 void decide_from_env()
@@ -69,6 +72,10 @@ void decide_from_env()
 			std::fprintf(stderr, "pmem2 check: PMEM2_CHECK_IGNORE: %s (ignored from there on)\n",
 				err.c_str());
 	}
+	std::string err;
+	s.crash_states = crash::from_env(s.crash, err);
+	if (!err.empty())
+		std::fprintf(stderr, "pmem2 check: %s (the default is used)\n", err.c_str());
 	try {
 		enable(std::move(s));
 	} catch (...) {
@@ -107,6 +114,27 @@ void to_findings(const tracked &t, std::uintptr_t p,
 			f.length = l;
 			out.push_back(std::move(f));
 		}
+	}
+}
+
+// A persistence point (checker::set_point_hook): crash images of the
+// file-backed maps, the maps held still while they are written.
+void at_point(void *, const checker &c, const char *call)
+{
+	try {
+		state &S = st();
+		std::lock_guard lk(S.m);
+		if (S.crash == nullptr)
+			return;
+		std::vector<crash::mapped> maps;
+		for (const tracked &t : S.maps) {
+			if (t.path == "anonymous")
+				continue;
+			auto g = static_cast<memops::granularity>(pmem2_map_get_store_granularity(t.map));
+			maps.push_back({t.path, t.file_offset, reinterpret_cast<const void *>(t.base), t.len, g});
+		}
+		S.crash->at_point(c, maps, call);
+	} catch (...) {
 	}
 }
 
@@ -242,6 +270,10 @@ void enable(settings s)
 		S.cfg = std::move(s);
 		S.chk = &install();
 		S.owner = ::getpid();
+		if (S.cfg.crash_states) {
+			S.crash = new crash::recorder(S.cfg.crash, S.cfg.report_path);
+			S.chk->set_point_hook(&at_point, nullptr);
+		}
 	}
 	std::call_once(g_atexit_once, [] { std::atexit(exit_hook); });
 	g_mode.store(1, std::memory_order_release);
@@ -252,6 +284,8 @@ void disable() noexcept
 	state &S = st();
 	std::lock_guard lk(S.m);
 	if (S.chk != nullptr) {
+		S.chk->set_point_hook(nullptr, nullptr);
+		S.crash = nullptr;	// a late point may still hold it: leaked
 		S.chk->untrack_all();
 		uninstall();
 		S.chk = nullptr;

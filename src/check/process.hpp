@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "check/crash.hpp"
 #include "check/report.hpp"
 #include "memops/memops.hpp"
 
@@ -22,6 +23,8 @@ namespace pmem2::check::process {
 struct settings {
 	std::string report_path;		// PMEM2_CHECK_REPORT; empty: stderr
 	std::vector<ignore_range> ignores;	// PMEM2_CHECK_IGNORE
+	bool crash_states = false;		// PMEM2_CHECK_CRASH_DIR set
+	crash::settings crash;			// PMEM2_CHECK_CRASH_* (crash.hpp)
 };
 
 // Whether check mode is on. The first call reads PMEM2_CHECK,
@@ -44,7 +47,8 @@ void map_created(pmem2_map *m, int fd, std::size_t offset) noexcept;
 // map_deleted() writes them and untracks `m` once the delete succeeded.
 std::vector<finding> map_deleting(pmem2_map *m);
 void map_deleted(pmem2_map *m, const std::vector<finding> &found) noexcept;
-// Every map still tracked, checked and untracked (the exit hook). Nothing
+// Every map still tracked, checked and untracked (the exit hook; with
+// crash states it then writes the `points` line). Nothing
 // in a child forked after check mode was enabled: its parent reports.
 void check_all() noexcept;
 

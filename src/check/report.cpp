@@ -11,8 +11,6 @@
 
 namespace pmem2::check {
 
-namespace {
-
 std::string encode_path(std::string_view p)
 {
 	static const char hex[] = "0123456789ABCDEF";
@@ -29,6 +27,8 @@ std::string encode_path(std::string_view p)
 	return out.empty() ? std::string("%00") : out;
 }
 
+namespace {
+
 int hex_digit(char c)
 {
 	if (c >= '0' && c <= '9')
@@ -39,6 +39,8 @@ int hex_digit(char c)
 		return c - 'a' + 10;
 	return -1;
 }
+
+} // namespace
 
 bool decode_path(std::string_view p, std::string &out)
 {
@@ -60,6 +62,8 @@ bool decode_path(std::string_view p, std::string &out)
 	}
 	return true;
 }
+
+namespace {
 
 // Decimal, or hex with 0x; the whole text.
 bool parse_number(std::string_view t, std::uint64_t &v, bool allow_hex)
@@ -187,7 +191,15 @@ std::vector<std::pair<std::uint64_t, std::uint64_t>> not_ignored(const std::stri
 void write_finding(const std::string &report_path, const finding &f) noexcept
 {
 	try {
-		std::string line = format(f) + "\n";
+		write_line(report_path, format(f));
+	} catch (...) {
+	}
+}
+
+void write_line(const std::string &report_path, std::string_view text) noexcept
+{
+	try {
+		std::string line = std::string(text) + "\n";
 		std::lock_guard lk(g_write_mutex);
 		int fd = 2;
 		if (!report_path.empty()) {

@@ -25,6 +25,11 @@ struct finding {
 	std::uint64_t length = 0;
 };
 
+// A path as report lines write it: bytes <= 0x20, '%' and 0x7f as %XX
+// (an empty path is "%00"), and back; decode_path fails on a bad escape.
+std::string encode_path(std::string_view p);
+bool decode_path(std::string_view p, std::string &out);
+
 // The line of `f`, without its newline.
 std::string format(const finding &f);
 // Parses one line (no newline); false when it is not a finding.
@@ -50,5 +55,7 @@ std::vector<std::pair<std::uint64_t, std::uint64_t>> not_ignored(const std::stri
 // line, the file opened for each finding so several processes may share
 // it), or to stderr when it is empty. Thread-safe.
 void write_finding(const std::string &report_path, const finding &f) noexcept;
+// Any report line (without its newline), the same way.
+void write_line(const std::string &report_path, std::string_view line) noexcept;
 
 } // namespace pmem2::check

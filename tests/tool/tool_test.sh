@@ -535,7 +535,8 @@ cp_full_fs)
 check_help)
 	expect 0 "$PMEM2" check --help
 	contains "$out" "usage: pmem2 check" "check --help"
-	contains "$out" "Not there yet: crash states" "check --help names what is missing"
+	contains "$out" "--recover 'CMD {}'" "check --help names --recover"
+	contains "$out" "--recover-timeout" "check --help names --recover-timeout"
 	expect 0 "$PMEM2" --help
 	contains "$out" "check PROGRAM" "pmem2 --help lists check"
 	;;
@@ -634,6 +635,132 @@ check_crash)
 	expect 1 "$PMEM2" check -- sh -c '"$0" "$1" delete; kill -ABRT $$' "$PROGS/never_persisted" "$work/f"
 	contains "$out" "killed by signal 6" "crash after findings"
 	contains "$out" "1 finding" "crash after findings: counted"
+	;;
+check_recover_usage)
+	expect 2 "$PMEM2" check --recover 'true' -- true
+	contains "$err" "CMD must hold {}" "--recover without {}"
+	expect 2 "$PMEM2" check --reorder -- true
+	contains "$err" "need --recover" "--reorder without --recover"
+	expect 2 "$PMEM2" check --recover 'true {}' --crash-points 0 -- true
+	contains "$err" "not 1..64" "--crash-points 0"
+	expect 2 "$PMEM2" check --recover 'true {}' --crash-points 65 -- true
+	contains "$err" "not 1..64" "--crash-points 65"
+	expect 2 "$PMEM2" check --recover 'true {}' --recover-timeout x -- true
+	contains "$err" "not a number of seconds" "bad --recover-timeout"
+	expect 2 "$PMEM2" check --recover 'true {}' --seed -1 -- true
+	contains "$err" "not a whole number" "bad --seed"
+	: >"$work/file"
+	expect 2 "$PMEM2" check --recover 'true {}' --keep "$work/file/sub" -- true
+	contains "$err" "--keep $work/file/sub" "--keep that cannot be made"
+	# a program that maps nothing: no crash states, no findings
+	expect 0 "$PMEM2" check --recover 'false {}' -- true
+	contains "$out" "crash states: unknown points in the run, 0 examined" "nothing mapped: no libpmem2 map, no points line"
+	;;
+check_recover_log)
+	# correct log: every crash state recovers, also reordered
+	zeros "$work/f" 65536
+	expect 0 "$PMEM2" check --recover "$PROGS/log_check {}" -- "$PROGS/log" "$work/f" ok
+	contains "$out" "crash states: 2 points in the run, 2 examined [0,1], 2 images, 0 failed" "ok log"
+	zeros "$work/f" 65536
+	expect 0 "$PMEM2" check --reorder --recover "$PROGS/log_check {}" -- "$PROGS/log" "$work/f" ok
+	contains "$out" "0 failed" "ok log, reordered"
+	# flag persisted before its record: the crash at the record's msync
+	real=$(realpath "$work/f")
+	zeros "$work/f" 65536
+	expect 1 "$PMEM2" check --recover "$PROGS/log_check {}" -- "$PROGS/log" "$work/f" flag-first
+	contains "$out" "crash state fails recovery: point 1 (msync, thread " "flag first: the point"
+	contains "$out" "durable image of $real: CMD exited with status 1" "flag first: the image and status"
+	contains "$out" "1 failed" "flag first: only point 1"
+	contains "$err" "entry 0: flag set, record not written" "recovery's own message"
+	# without --recover the same program has no finding
+	zeros "$work/f" 65536
+	expect 0 "$PMEM2" check -- "$PROGS/log" "$work/f" flag-first
+	# --json
+	if have_python; then
+		zeros "$work/f" 65536
+		expect 1 "$PMEM2" check --json --recover "$PROGS/log_check {}" -- "$PROGS/log" "$work/f" flag-first
+		[ "$(json_get "$out" '[(f["point"], f["call"], f["choice"], f["kept"]) for f in j["crash_states"]["failures"]]')" = "[(1, 'msync', 'durable', None)]" ] ||
+			fail "json crash failure: $out"
+		[ "$(json_get "$out" 'j["crash_states"]["points"]')" = 2 ] || fail "json points: $out"
+	fi
+	;;
+check_recover_reorder)
+	# record and flag flushed, then one drain: no crash at a persistence
+	# point shows the flag without its record; a reordered image does
+	real=$(realpath "$work/f")
+	for g in CACHE_LINE PAGE; do
+		zeros "$work/f" 65536
+		expect 0 env PMEM2_FORCE_GRANULARITY=$g "$PMEM2" check --recover "$PROGS/log_check {}" -- "$PROGS/log" "$work/f" unfenced
+		contains "$out" "0 failed" "unfenced at $g without --reorder"
+		zeros "$work/f" 65536
+		expect 1 env PMEM2_FORCE_GRANULARITY=$g "$PMEM2" check --reorder --recover "$PROGS/log_check {}" -- "$PROGS/log" "$work/f" unfenced
+		contains "$out" "1 failed" "unfenced at $g with --reorder: one state"
+	done
+	# at PAGE: the record's msync, the flag's page written back early
+	contains "$out" "point 0 (msync, thread " "unfenced at PAGE: the record's msync"
+	contains "$out" "early=4096+4096 image of $real" "unfenced at PAGE: the flag's page early"
+	# at CACHE_LINE: the one fence, the flag's line written back alone
+	zeros "$work/f" 65536
+	expect 1 env PMEM2_FORCE_GRANULARITY=CACHE_LINE "$PMEM2" check --reorder --recover "$PROGS/log_check {}" -- "$PROGS/log" "$work/f" unfenced
+	contains "$out" "point 0 (fence, thread " "unfenced at CACHE_LINE: the fence"
+	contains "$out" "early=4096+64 image of $real" "unfenced at CACHE_LINE: the flag's line early"
+	;;
+check_recover_cmd)
+	# a recovery command that hangs is killed at the timeout, one that
+	# crashes is reported with its signal; --keep keeps the failing images
+	zeros "$work/f" 65536
+	start=$(date +%s)
+	expect 1 "$PMEM2" check --recover-timeout 1 --recover 'sleep 100; : {}' -- "$PROGS/log" "$work/f" ok
+	[ $(($(date +%s) - start)) -lt 20 ] || fail "hanging recovery not killed in time"
+	contains "$out" "CMD timed out after 1 s (killed)" "hang"
+	contains "$out" "2 failed" "hang: both points"
+	pgrep -f 'sleep 100; : ' >/dev/null && fail "the hanging recovery's shell survived"
+	zeros "$work/f" 65536
+	expect 1 "$PMEM2" check --keep "$work/kept" --recover 'kill -SEGV $$; : {}' -- "$PROGS/log" "$work/f" ok
+	contains "$out" "CMD was killed by signal 11" "crash"
+	contains "$out" "kept $work/kept/p0-f0.img" "kept image named"
+	[ "$(ls "$work/kept" | wc -l)" -eq 2 ] || fail "--keep: not 2 images: $(ls "$work/kept")"
+	cmp -s "$work/kept/p0-f0.img" <(head -c 65536 /dev/zero) || fail "--keep: point 0 is not the durable (all zero) image"
+	zeros "$work/f" 65536
+	expect 1 "$PMEM2" check --keep "$work/kept2" --recover "$PROGS/log_check {}" -- "$PROGS/log" "$work/f" flag-first
+	[ "$(ls "$work/kept2")" = p1-f0.img ] || fail "--keep: only the failing image: $(ls "$work/kept2")"
+	"$PROGS/log_check" "$work/kept2/p1-f0.img" 2>/dev/null && fail "the kept image does not fail recovery"
+	# images are not left behind without --keep
+	zeros "$work/f" 65536
+	export TMPDIR="$work/tmp"
+	mkdir -p "$TMPDIR"
+	expect 1 "$PMEM2" check --recover "$PROGS/log_check {}" -- "$PROGS/log" "$work/f" flag-first
+	[ -z "$(ls "$TMPDIR")" ] || fail "images left in TMPDIR: $(ls -R "$TMPDIR")"
+	unset TMPDIR
+	;;
+check_recover_points)
+	# 8 entries: 16 points; every one examined by default (exhaustive,
+	# every reorder subset too), N of them spread by the seed
+	zeros "$work/f" 65536
+	expect 0 "$PMEM2" check --reorder --recover "$PROGS/log_check {}" -- "$PROGS/log" "$work/f" ok 8
+	contains "$out" "crash states: 16 points in the run, 16 examined [0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15], 32 images, 0 failed" "exhaustive"
+	zeros "$work/f" 65536
+	expect 1 "$PMEM2" check --recover "$PROGS/log_check {}" -- "$PROGS/log" "$work/f" flag-first 8
+	contains "$out" "16 examined" "exhaustive, flag first"
+	contains "$out" "8 failed" "exhaustive, flag first: every record's msync"
+	for p in 1 3 5 7 9 11 13 15; do
+		contains "$out" "point $p (msync, thread " "exhaustive, flag first: point $p"
+	done
+	# reordered, also the flag's own msync: its page written back early
+	zeros "$work/f" 65536
+	expect 1 "$PMEM2" check --reorder --recover "$PROGS/log_check {}" -- "$PROGS/log" "$work/f" flag-first 8
+	contains "$out" "16 failed" "exhaustive reordered, flag first"
+	picked() { sed -n 's/.* examined \[\([0-9,]*\)\].*/\1/p' <<<"$out"; }
+	zeros "$work/f" 65536
+	expect 0 "$PMEM2" check --crash-points 4 --seed 7 --recover "$PROGS/log_check {}" -- "$PROGS/log" "$work/f" ok 8
+	contains "$out" "16 points in the run, 4 examined" "4 of 16"
+	a=$(picked)
+	zeros "$work/f" 65536
+	expect 0 "$PMEM2" check --crash-points 4 --seed 7 --recover "$PROGS/log_check {}" -- "$PROGS/log" "$work/f" ok 8
+	[ "$(picked)" = "$a" ] || fail "--seed 7 twice: $a then $(picked)"
+	zeros "$work/f" 65536
+	expect 0 "$PMEM2" check --crash-points 4 --seed 8 --recover "$PROGS/log_check {}" -- "$PROGS/log" "$work/f" ok 8
+	[ "$(picked)" != "$a" ] || fail "--seed 8 picks what --seed 7 did: $a"
 	;;
 *)
 	echo "unknown case $case_name" >&2
