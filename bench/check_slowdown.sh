@@ -19,7 +19,7 @@ for size in 64 256 4096; do
 	plain=() checked=()
 	for _ in $(seq "$rounds"); do
 		plain+=("$("$log" "$file" "$records" "$size")")
-		checked+=("$("$tool" check -- "$log" "$file" "$records" "$size" | head -1)")
+		checked+=("$("$tool" check -- "$log" "$file" "$records" "$size" | sed -n 1p)")
 	done
 	p=$(printf '%s\n' "${plain[@]}" | median)
 	c=$(printf '%s\n' "${checked[@]}" | median)
