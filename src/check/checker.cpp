@@ -37,11 +37,11 @@ std::atomic<checker *> g_active{nullptr};
 
 // m bytes from s into the shadow sh as of event seq, except those a newer
 // event (ver) wrote already. Usually no byte was: one pass finds out, then
-// whole copies (compiled for AVX2 too: the check mode's main cost).
-// `newer_than_all`: seq is newer than every event committed into the
-// region (the usual case with one thread): no byte needs looking at.
-[[gnu::target_clones("avx2", "default")]] void commit_bytes(unsigned char *sh, std::uint32_t *ver,
-	const unsigned char *s, std::size_t m, std::uint32_t seq, bool newer_than_all) noexcept
+// whole copies. `newer_than_all`: seq is newer than every event committed
+// into the region (the usual case with one thread): no byte needs looking
+// at.
+void commit_bytes(unsigned char *sh, std::uint32_t *ver, const unsigned char *s, std::size_t m,
+	std::uint32_t seq, bool newer_than_all) noexcept
 {
 	std::uint32_t newest = 0;
 	if (!newer_than_all)
