@@ -158,6 +158,9 @@ void ops_threads_separate(benchmark::State &state)
 	state.SetItemsProcessed(state.iterations() * 16);
 }
 
+// 16 copies as one batch on the threads mover, waited for in runtime_wait
+// (the caller may help) or polled with sched_yield (the workers alone).
+template <bool Helped>
 void ops_threads_batch(benchmark::State &state)
 {
 	environment &e = env();
@@ -171,27 +174,11 @@ void ops_threads_batch(benchmark::State &state)
 		for (int i = 0; i < 16; ++i, ++k)
 			pmem2_batch_memcpy(b, slot(e.threads.addr, size, k), e.src.data() + i * size, size, 0);
 		pmem2_future f = pmem2_batch_async(b);
-		runtime_wait(e.rt, FUTURE_AS_RUNNABLE(&f));
-	}
-	pmem2_batch_delete(&b);
-	state.SetItemsProcessed(state.iterations() * 16);
-}
-
-void ops_threads_batch_polled(benchmark::State &state)
-{
-	environment &e = env();
-	const auto size = std::size_t(state.range(0));
-	pmem2_batch *b = nullptr;
-	if (pmem2_batch_new(&b, e.threads.map, 16))
-		die("pmem2_batch_new");
-	std::size_t k = 0;
-	for (auto _ : state) {
-		pmem2_batch_reset(b);
-		for (int i = 0; i < 16; ++i, ++k)
-			pmem2_batch_memcpy(b, slot(e.threads.addr, size, k), e.src.data() + i * size, size, 0);
-		pmem2_future f = pmem2_batch_async(b);
-		while (future_poll(FUTURE_AS_RUNNABLE(&f), nullptr) != FUTURE_STATE_COMPLETE)
-			sched_yield();
+		if constexpr (Helped)
+			runtime_wait(e.rt, FUTURE_AS_RUNNABLE(&f));
+		else
+			while (future_poll(FUTURE_AS_RUNNABLE(&f), nullptr) != FUTURE_STATE_COMPLETE)
+				sched_yield();
 	}
 	pmem2_batch_delete(&b);
 	state.SetItemsProcessed(state.iterations() * 16);
@@ -284,8 +271,8 @@ void wake_parked_thread(benchmark::State &state)
 BENCHMARK(records_sync_memcpy)->Name("records/sync_memcpy/16")->Arg(64)->Arg(256);
 BENCHMARK(records_batch_default)->Name("records/batch/default/16")->Arg(64)->Arg(256)->Arg(4096);
 BENCHMARK(ops_threads_separate)->Name("ops/threads/separate/16")->Arg(4096)->UseRealTime();
-BENCHMARK(ops_threads_batch)->Name("ops/threads/batch/16")->Arg(4096)->UseRealTime();
-BENCHMARK(ops_threads_batch_polled)->Name("ops/threads/batch_polled/16")->Arg(4096)->UseRealTime();
+BENCHMARK(ops_threads_batch<true>)->Name("ops/threads/batch/16")->Arg(4096)->UseRealTime();
+BENCHMARK(ops_threads_batch<false>)->Name("ops/threads/batch_polled/16")->Arg(4096)->UseRealTime();
 BENCHMARK(persist_sync)->Name("persist/sync")->Arg(1 << 20)->UseManualTime();
 BENCHMARK(persist_async_caller)->Name("persist/async_caller")->Arg(1 << 20)->UseManualTime();
 BENCHMARK(wake_parked_thread)->Name("wake/parked_thread")->UseManualTime();

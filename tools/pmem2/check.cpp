@@ -288,7 +288,9 @@ int cmd_check(int argc, char **argv)
 
 	const char *tmpdir = std::getenv("TMPDIR");
 	std::string tmp = tmpdir && *tmpdir ? tmpdir : "/tmp";
-	std::string report = tmp + "/pmem2-check-XXXXXX";
+	// mkstemp and mkdtemp replace the template's last six characters.
+	const std::string unique(6, 'X');
+	std::string report = tmp + "/pmem2-check-" + unique;
 	int fd = ::mkstemp(report.data());
 	if (fd < 0) {
 		std::fprintf(stderr, "pmem2 check: cannot create the report file %s: %s\n", report.c_str(),
@@ -303,7 +305,7 @@ int cmd_check(int argc, char **argv)
 			::unlink(report.c_str());
 			return exit_usage;
 		}
-		crash_dir = tmp + "/pmem2-crash-XXXXXX";
+		crash_dir = tmp + "/pmem2-crash-" + unique;
 		if (::mkdtemp(crash_dir.data()) == nullptr) {
 			std::fprintf(stderr, "pmem2 check: cannot create a directory for crash images in %s: %s\n",
 				tmp.c_str(), std::strerror(errno));
