@@ -6,6 +6,7 @@
 
 #include <libpmem2/batch.h>
 
+#include "async/checked.hpp"
 #include "common/errormsg.hpp"
 #include "map/map.hpp"
 
@@ -125,7 +126,20 @@ int batch_add_future(pmem2_batch &b, const pmem2_future &f) noexcept
 	durable::batch_entry e{};
 	if (int c = entry_of_future(f, *b.map, e, "pmem2_batch_add_future"); c != 0)
 		return c;
-	return batch_add(b, e);
+	const int c = batch_add(b, e);
+	if (c == 0 && checking()) [[unlikely]]
+		taken(f);
+	return c;
+}
+
+const char *async_name(durable::entry_kind k) noexcept
+{
+	return rules[std::size_t(k)].async_name;
+}
+
+unsigned map_ranges(durable::entry_kind k) noexcept
+{
+	return rules[std::size_t(k)].dests;
 }
 
 pmem2_future entry_future(pmem2_map *map, const durable::batch_entry &e) noexcept

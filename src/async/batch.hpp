@@ -28,6 +28,11 @@ int batch_add_future(pmem2_batch &b, const pmem2_future &f) noexcept;
 // cannot run batches gets a future complete with PMEM2_E_NOSUPP.
 pmem2_future entry_future(pmem2_map *map, const durable::batch_entry &e) noexcept;
 bool batch_supported(const pmem2_map *map, unsigned ops) noexcept;
+// The <libpmem2/operations.h> function making a future of one entry of
+// kind k (nullptr: there is none), and how many ranges in the map an entry
+// of kind k names (0; 1: dest; 2: dest and dest2).
+const char *async_name(durable::entry_kind k) noexcept;
+unsigned map_ranges(durable::entry_kind k) noexcept;
 // The batch's future; a NULL batch gives a future complete with -EINVAL.
 pmem2_future batch_future(pmem2_batch *b) noexcept;
 

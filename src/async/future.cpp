@@ -30,6 +30,7 @@
 #include <cstdint>
 #include <cstring>
 
+#include "async/checked.hpp"
 #include "async/default_mover.hpp"
 #include "common/errormsg.hpp"
 #include "durable/guard.hpp"
@@ -111,6 +112,8 @@ void op_done(struct future_context *lhs, struct future_context *rhs, void *where
 	return async_chain_impl(ctx, n);
 }
 
+} // namespace
+
 // The chain task of a default-mover future: miniasync's chain walk,
 // async_chain_impl, then the outcome into the future's output once the walk
 // is complete (op_done's work for the other kinds: this op entry has no map
@@ -138,6 +141,8 @@ void op_done(struct future_context *lhs, struct future_context *rhs, void *where
 			in_status_word);
 	return st;
 }
+
+namespace {
 
 // The persist step of a foreign mover's future: its output word holds the
 // request, its entry's map_arg the guard.
@@ -426,10 +431,14 @@ static_assert(sizeof(durable::batch_entry) <= sizeof(pmem2_future{}.data.fin),
 	"a batch entry fits in the unused persist entry");
 static_assert(offsetof(pmem2_future, data.fin) % alignof(durable::batch_entry) == 0);
 
+} // namespace
+
 const durable::batch_entry *entry_in(const pmem2_future &f) noexcept
 {
 	return reinterpret_cast<const durable::batch_entry *>(&f.data.fin);
 }
+
+namespace {
 
 void entry_init(void *future, struct future_context *, void *) noexcept
 {
@@ -457,6 +466,8 @@ pmem2_future make_entry_future(pmem2_map *map, const durable::batch_entry &e, in
 	if (v.runs) {
 		std::memcpy(static_cast<void *>(&f.data.fin), &e, sizeof(e));
 		f.data.op.init = entry_init;
+		if (checking()) [[unlikely]]
+			watch(f);
 	}
 	return f;
 }
@@ -469,9 +480,10 @@ int entry_of_future(const pmem2_future &f, const pmem2_map &map, durable::batch_
 		return -EALREADY;
 	}
 	const vdm_operation &o = f.data.op.fut.data.operation;
-	const bool builtin = f.base.task == default_chain_task;
-	const bool ours = !builtin && f.base.task == async_chain_impl && f.data.op.map == op_done &&
-		f.data.op.init != op_lazy_init;
+	const bool builtin = f.base.task == default_chain_task || is_watched(f.base.task, true);
+	const bool ours = !builtin &&
+		(f.base.task == async_chain_impl || is_watched(f.base.task, false)) &&
+		f.data.op.map == op_done && f.data.op.init != op_lazy_init;
 	if (!builtin && !ours) {
 		set_errormsg("%s: not a future of a map whose mover runs batches", fn);
 		return PMEM2_E_NOSUPP;
@@ -519,7 +531,10 @@ pmem2_future make_batch_future(pmem2_map *map, const durable::batch_op &b) noexc
 pmem2_future make_future(pmem2_map *map, const op_args &a) noexcept
 {
 	pmem2_future f;
-	build_for(f, map, a, judge(map, a));
+	const verdict v = judge(map, a);
+	build_for(f, map, a, v);
+	if (v.runs && checking()) [[unlikely]]
+		watch(f);
 	return f;
 }
 

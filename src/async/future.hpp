@@ -40,6 +40,10 @@ struct op_args {
 };
 
 pmem2_future make_future(pmem2_map *map, const op_args &a) noexcept;
+// The chain task of the default mover's futures.
+enum future_state default_chain_task(struct future_context *ctx, struct future_notifier *n) noexcept;
+// The entry a future of one operation keeps in itself (make_entry_future).
+const durable::batch_entry *entry_in(const pmem2_future &f) noexcept;
 // The future of a batch's entries (checked when they were added).
 pmem2_future make_batch_future(pmem2_map *map, const durable::batch_op &b) noexcept;
 // A one-entry batch whose entry is kept in the future itself (the operations

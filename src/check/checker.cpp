@@ -79,6 +79,18 @@ struct checker::state {
 	mutable std::mutex m;
 	std::vector<region> regions;
 	std::atomic<std::uint32_t> clock{0};
+	// Non-temporal ranges streamed into tracked regions and not yet fenced
+	// by their thread (`owner`: that thread's pending list). Until then they
+	// are not durable whatever else happens to their lines: another
+	// thread's flush, fence or msync does not drain this thread's
+	// write-combining buffers (at BYTE, the one way a visible store is not
+	// durable).
+	struct unfenced_nt {
+		const void *owner;
+		std::uintptr_t a;
+		std::size_t n;
+	};
+	std::vector<unfenced_nt> unfenced;
 	std::atomic<std::uint64_t> fences{0};
 	std::atomic<std::uint64_t> durable{0};
 	std::atomic<point_hook> hook{nullptr};
@@ -89,6 +101,11 @@ struct checker::state {
 		if (point_hook h = hook.load(std::memory_order_acquire))
 			h(hook_ctx.load(std::memory_order_acquire), c, call);
 	}
+
+	// The runs of [a, a + end) of r that are not durable: differing from
+	// the image (not at BYTE) or under an unfenced stream. Caller holds m.
+	std::vector<std::pair<std::size_t, std::size_t>> not_durable(const region &r, std::uintptr_t a,
+		std::size_t end) const;
 
 	std::uint32_t tick() noexcept { return clock.fetch_add(1, std::memory_order_acq_rel) + 1; }
 
@@ -143,6 +160,14 @@ void checker::untrack(const void *base)
 	auto a = reinterpret_cast<std::uintptr_t>(base);
 	std::lock_guard lk(s_->m);
 	auto &v = s_->regions;
+	for (const state::region &r : v) {
+		if (r.base != a)
+			continue;
+		auto &u = s_->unfenced;
+		u.erase(std::remove_if(u.begin(), u.end(),
+			[&r](const state::unfenced_nt &e) { return e.a >= r.base && e.a - r.base < r.len; }),
+			u.end());
+	}
 	v.erase(std::remove_if(v.begin(), v.end(), [a](const state::region &r) { return r.base == a; }),
 		v.end());
 }
@@ -151,6 +176,7 @@ void checker::untrack_all()
 {
 	std::lock_guard lk(s_->m);
 	s_->regions.clear();
+	s_->unfenced.clear();
 }
 
 std::vector<unsigned char> checker::image(const void *base) const
@@ -198,6 +224,31 @@ std::vector<std::pair<std::size_t, std::size_t>> differing_runs(const checker::s
 	return out;
 }
 
+// `runs` and the parts of [a, a + end) that streams not yet fenced cover,
+// as (offset from a, length), in order and coalesced.
+std::vector<std::pair<std::size_t, std::size_t>> with_unfenced(
+	std::vector<std::pair<std::size_t, std::size_t>> cut,
+	const std::vector<checker::state::unfenced_nt> &pending, std::uintptr_t a, std::size_t end)
+{
+	const std::size_t differing = cut.size();
+	for (const auto &e : pending) {
+		std::uintptr_t lo = std::max(e.a, a), hi = std::min(e.a + e.n, a + end);
+		if (lo < hi)
+			cut.emplace_back(lo - a, hi - lo);
+	}
+	if (cut.size() == differing)
+		return cut;
+	std::vector<std::pair<std::size_t, std::size_t>> out;
+	std::sort(cut.begin(), cut.end());
+	for (auto [o, l] : cut) {
+		if (!out.empty() && o <= out.back().first + out.back().second)
+			out.back().second = std::max(out.back().second, o + l - out.back().first);
+		else
+			out.emplace_back(o, l);
+	}
+	return out;
+}
+
 } // namespace
 
 std::string checker::verify(const void *p, std::size_t n, const char *call) const
@@ -207,12 +258,12 @@ std::string checker::verify(const void *p, std::size_t n, const char *call) cons
 	const state::region *r = s_->find(a);
 	if (r == nullptr)
 		return std::string(call) + ": range is not in a tracked map";
-	if (r->g == memops::granularity::byte || n == 0)
+	if (n == 0)
 		return "";
 	const std::size_t end = std::min<std::size_t>(n, r->base + r->len - a);
 	std::size_t bad = 0, first = 0, last = 0, runs = 0;
 	std::string ranges;
-	for (const auto &[i, len] : differing_runs(*r, a, end)) {
+	for (const auto &[i, len] : s_->not_durable(*r, a, end)) {
 		if (bad == 0)
 			first = i;
 		last = i + len - 1;
@@ -228,7 +279,8 @@ std::string checker::verify(const void *p, std::size_t n, const char *call) cons
 	std::snprintf(head, sizeof(head),
 		"%s: %zu of %zu bytes not durable (first +%zu, last +%zu, map offset 0x%zx, %s granularity):",
 		call, bad, n, first, last, std::size_t(a - r->base) + first,
-		r->g == memops::granularity::page ? "PAGE" : "CACHE_LINE");
+		r->g == memops::granularity::page ? "PAGE" :
+		r->g == memops::granularity::byte ? "BYTE" : "CACHE_LINE");
 	return head + ranges + (runs > 8 ? " ..." : "");
 }
 
@@ -238,9 +290,17 @@ std::vector<std::pair<std::size_t, std::size_t>> checker::differences(const void
 	auto a = reinterpret_cast<std::uintptr_t>(p);
 	std::lock_guard lk(s_->m);
 	const state::region *r = s_->find(a);
-	if (r == nullptr || r->g == memops::granularity::byte)
+	if (r == nullptr)
 		return out;
-	return differing_runs(*r, a, std::min<std::size_t>(n, r->base + r->len - a));
+	return s_->not_durable(*r, a, std::min<std::size_t>(n, r->base + r->len - a));
+}
+
+std::vector<std::pair<std::size_t, std::size_t>> checker::state::not_durable(const region &r,
+	std::uintptr_t a, std::size_t end) const
+{
+	if (r.g == memops::granularity::byte)
+		return with_unfenced({}, unfenced, a, end);
+	return with_unfenced(differing_runs(r, a, end), unfenced, a, end);
 }
 
 void checker::set_point_hook(point_hook h, void *ctx) noexcept
@@ -280,7 +340,11 @@ void checker::on_flush(const void *line) noexcept
 
 void checker::on_nt_store(const void *dest, std::size_t len) noexcept
 {
-	tl_pending.nt.emplace_back(reinterpret_cast<std::uintptr_t>(dest), len);
+	auto a = reinterpret_cast<std::uintptr_t>(dest);
+	tl_pending.nt.emplace_back(a, len);
+	std::lock_guard lk(s_->m);
+	if (s_->find(a) != nullptr)
+		s_->unfenced.push_back({&tl_pending, a, len});
 }
 
 void checker::on_fence() noexcept
@@ -300,9 +364,42 @@ void checker::on_fence() noexcept
 			if (r != nullptr && r->g == memops::granularity::cache_line)
 				s_->commit(a, n, reinterpret_cast<const unsigned char *>(a), now);
 		}
+		auto &u = s_->unfenced;
+		if (!u.empty())
+			u.erase(std::remove_if(u.begin(), u.end(),
+				[&p](const state::unfenced_nt &e) { return e.owner == &p; }), u.end());
 	}
 	p.lines.clear();
 	p.nt.clear();
+}
+
+void checker::on_device_write(const void *dest, std::size_t len) noexcept
+{
+	auto a = reinterpret_cast<std::uintptr_t>(dest);
+	bool tracked = false;
+	{
+		std::lock_guard lk(s_->m);
+		for (const state::region &r : s_->regions)
+			tracked |= r.g == memops::granularity::cache_line && r.base < a + len &&
+				a < r.base + r.len;
+	}
+	if (!tracked)
+		return;
+	s_->point(*this, "device");
+	std::lock_guard lk(s_->m);
+	std::uint32_t now = s_->tick();
+	for (state::region &r : s_->regions) {
+		if (r.g != memops::granularity::cache_line)
+			continue;
+		std::uintptr_t lo = std::max(a, r.base), hi = std::min(a + len, r.base + r.len);
+		if (lo < hi)
+			s_->commit(lo, hi - lo, reinterpret_cast<const unsigned char *>(lo), now);
+	}
+}
+
+void checker::point_now(const char *call) const noexcept
+{
+	s_->point(*this, call);
 }
 
 void checker::on_page_sync(const void *ptr, std::size_t len) noexcept

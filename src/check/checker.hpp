@@ -5,7 +5,12 @@
 //     non-temporal store range becomes durable at the next fence issued by
 //     the thread that flushed or streamed it;
 //   * PAGE: the pages of a page sync (msync) are durable when it is issued;
-//   * BYTE: every visible store is durable (eADR): the image is the memory.
+//   * BYTE: every visible store is durable (eADR): the image is the memory;
+//   * any granularity: a non-temporal range is not durable before its own
+//     thread's next fence, whatever other threads flush, fence or msync;
+//   * any granularity: a device's write with readback to memory (the DSA
+//     mover's completion) is durable at CACHE_LINE when it completes; a
+//     PAGE map still needs its msync.
 // It sees the kernels of every thread (workers of the threads mover too).
 // Tests link it as the static pmem2_check; libpmem2.so carries its own copy
 // (hidden) for the check mode of process.hpp (docs/CHECK.md).
@@ -53,8 +58,9 @@ public:
 	std::string verify(const void *p, std::size_t n, const char *call) const;
 
 	// The runs of [p, p+n) whose bytes in memory differ from the durable
-	// image, as (offset from p, length), in order and coalesced. Empty when
-	// the range is durable, not tracked, or of BYTE granularity.
+	// image or that non-temporal ranges not yet fenced cover, as
+	// (offset from p, length), in order and coalesced. Empty when the range
+	// is durable or not tracked.
 	std::vector<std::pair<std::size_t, std::size_t>> differences(const void *p, std::size_t n) const;
 
 	// Persistence points (crash states, docs/CHECK.md): `h` is called by
@@ -64,6 +70,9 @@ public:
 	// "msync" (a page sync overlapping a tracked PAGE map). nullptr: none.
 	using point_hook = void (*)(void *ctx, const checker &c, const char *call);
 	void set_point_hook(point_hook h, void *ctx) noexcept;
+	// A persistence point the library names (a future's completion, say):
+	// the hook runs as for a fence; nothing enters the image.
+	void point_now(const char *call) const noexcept;
 
 	// Events seen since install (observation for tests).
 	std::uint64_t fences() const noexcept;
@@ -73,6 +82,8 @@ public:
 	void on_nt_store(const void *dest, std::size_t len) noexcept override;
 	void on_fence() noexcept override;
 	void on_page_sync(const void *ptr, std::size_t len) noexcept override;
+	// A point "device" first when the range overlaps a CACHE_LINE map.
+	void on_device_write(const void *dest, std::size_t len) noexcept override;
 
 	checker();
 	~checker() override;

@@ -5,6 +5,7 @@
 
 #include <libpmem2.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <cstdio>
@@ -28,10 +29,17 @@ struct tracked {
 	std::uint64_t file_offset;
 };
 
+// A future made to run and not completed yet.
+struct awaited {
+	const char *call;
+	std::vector<written_range> w;
+};
+
 struct state {
 	std::mutex m;
 	settings cfg;
 	std::vector<tracked> maps;
+	std::vector<awaited> futures;
 	checker *chk = nullptr;
 	pid_t owner = 0;	// the process that enabled check mode
 	crash::recorder *crash = nullptr;	// with crash states; never freed
@@ -138,16 +146,41 @@ void at_point(void *, const checker &c, const char *call)
 	}
 }
 
+bool in_map(const tracked &t, const written_range &r) noexcept
+{
+	auto a = reinterpret_cast<std::uintptr_t>(r.p);
+	return a >= t.base && a - t.base < t.len;
+}
+
+// The map's never-durable bytes, then its futures still awaited. Caller
+// holds st().m.
 std::vector<finding> check_map(const tracked &t)
 {
 	std::vector<finding> out;
 	auto diffs = st().chk->differences(reinterpret_cast<const void *>(t.base), t.len);
 	to_findings(t, t.base, diffs, finding_kind::never_durable, nullptr, out);
+	for (const awaited &f : st().futures)
+		for (const written_range &r : f.w)
+			if (in_map(t, r) && r.n != 0)
+				to_findings(t, reinterpret_cast<std::uintptr_t>(r.p),
+					{{0, std::min(r.n, t.base + t.len - reinterpret_cast<std::uintptr_t>(r.p))}},
+					finding_kind::incomplete_future, f.call, out);
 	return out;
 }
 
-// After `call` promised [p, p+n) durable: report what is not.
-void verify_range(const void *p, std::size_t n, const char *call) noexcept
+// Forgets the futures still awaited that write into `t`. Caller holds st().m.
+void forget_futures(const tracked &t)
+{
+	auto &v = st().futures;
+	v.erase(std::remove_if(v.begin(), v.end(), [&t](const awaited &f) {
+		return std::any_of(f.w.begin(), f.w.end(),
+			[&t](const written_range &r) { return in_map(t, r); });
+	}), v.end());
+}
+
+// After `call` promised [p, p+n) durable: report what is not, as `kind`.
+void verify_range(const void *p, std::size_t n, const char *call,
+	finding_kind kind = finding_kind::not_durable_at_return) noexcept
 {
 	try {
 		state &s = st();
@@ -162,7 +195,7 @@ void verify_range(const void *p, std::size_t n, const char *call) noexcept
 				if (a < t.base || a - t.base >= t.len)
 					continue;
 				auto diffs = s.chk->differences(p, n);
-				to_findings(t, a, diffs, finding_kind::not_durable_at_return, call, found);
+				to_findings(t, a, diffs, kind, call, found);
 				break;
 			}
 			report = s.cfg.report_path;
@@ -291,6 +324,7 @@ void disable() noexcept
 		S.chk = nullptr;
 	}
 	S.maps.clear();
+	S.futures.clear();
 	g_mode.store(0, std::memory_order_release);
 }
 
@@ -332,6 +366,7 @@ void map_deleted(pmem2_map *m, const std::vector<finding> &found) noexcept
 				continue;
 			if (S.chk != nullptr)
 				S.chk->untrack(reinterpret_cast<const void *>(it->base));
+			forget_futures(*it);
 			S.maps.erase(it);
 			break;
 		}
@@ -359,12 +394,62 @@ void check_all() noexcept
 				S.chk->untrack(reinterpret_cast<const void *>(t.base));
 			}
 			S.maps.clear();
+			S.futures.clear();
 			report = S.cfg.report_path;
 		}
 		for (const finding &f : found)
 			write_finding(report, f);
 	} catch (...) {
 	}
+}
+
+void future_made(const char *call, const std::vector<written_range> &w) noexcept
+{
+	try {
+		state &S = st();
+		std::lock_guard lk(S.m);
+		if (S.chk != nullptr && !w.empty())
+			S.futures.push_back({call, w});
+	} catch (...) {
+	}
+}
+
+namespace {
+
+// Drops one awaited future of `call` writing `w`; caller holds st().m.
+void unawait(const char *call, const std::vector<written_range> &w)
+{
+	auto &v = st().futures;
+	auto it = std::find_if(v.begin(), v.end(), [&](const awaited &f) {
+		return f.w == w && std::strcmp(f.call, call) == 0;
+	});
+	if (it != v.end())
+		v.erase(it);
+}
+
+} // namespace
+
+void future_completed(const char *call, const std::vector<written_range> &w, bool ok) noexcept
+{
+	state &S = st();
+	const checker *chk;
+	{
+		std::lock_guard lk(S.m);
+		unawait(call, w);
+		chk = S.chk;
+	}
+	if (!ok || chk == nullptr)
+		return;
+	for (const written_range &r : w)
+		verify_range(r.p, r.n, call, finding_kind::not_durable_at_completion);
+	chk->point_now(call);
+}
+
+void future_taken(const char *call, const std::vector<written_range> &w) noexcept
+{
+	state &S = st();
+	std::lock_guard lk(S.m);
+	unawait(call, w);
 }
 
 const checked_ops &ops(memops::granularity g) noexcept

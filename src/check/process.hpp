@@ -52,6 +52,25 @@ void map_deleted(pmem2_map *m, const std::vector<finding> &found) noexcept;
 // in a child forked after check mode was enabled: its parent reports.
 void check_all() noexcept;
 
+// Futures (src/async/checked.cpp): `call` names the function that made the
+// future ("pmem2_memcpy_async", "pmem2_batch_async", ...), `w` the ranges it
+// writes or persists. A future made to run is awaited until it completes;
+// one still awaited when its map is deleted, or at exit, is an
+// incomplete-future finding.
+struct written_range {
+	const void *p;
+	std::size_t n;
+	bool operator==(const written_range &) const = default;
+};
+void future_made(const char *call, const std::vector<written_range> &w) noexcept;
+// It completed (`ok`: with result 0): no longer awaited; with `ok`, bytes
+// of `w` not durable are not-durable-at-completion findings, and the
+// completion is a persistence point named `call`.
+void future_completed(const char *call, const std::vector<written_range> &w, bool ok) noexcept;
+// Its operation was taken into a batch (pmem2_batch_add_future): the
+// batch's future is awaited instead.
+void future_taken(const char *call, const std::vector<written_range> &w) noexcept;
+
 // What pmem2_get_*_fn return in check mode for maps of granularity `g`:
 // the kernels of memops::ops(g), each followed by a check of its range
 // when its flags promise durability at return (for flush, at the next

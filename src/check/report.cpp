@@ -97,10 +97,31 @@ std::mutex g_write_mutex;
 
 } // namespace
 
+namespace {
+constexpr finding_kind all_kinds[] = {finding_kind::never_durable, finding_kind::not_durable_at_return,
+	finding_kind::not_durable_at_completion, finding_kind::incomplete_future};
+} // namespace
+
+const char *kind_name(finding_kind k) noexcept
+{
+	switch (k) {
+	case finding_kind::never_durable: return "never-durable";
+	case finding_kind::not_durable_at_return: return "not-durable-at-return";
+	case finding_kind::not_durable_at_completion: return "not-durable-at-completion";
+	case finding_kind::incomplete_future: return "incomplete-future";
+	}
+	return "?";
+}
+
+bool has_call(finding_kind k) noexcept
+{
+	return k != finding_kind::never_durable;
+}
+
 std::string format(const finding &f)
 {
-	std::string s = f.kind == finding_kind::never_durable ? "never-durable " : "not-durable-at-return ";
-	if (f.kind == finding_kind::not_durable_at_return)
+	std::string s = std::string(kind_name(f.kind)) + " ";
+	if (has_call(f.kind))
 		s += encode_path(f.call) + " ";
 	s += encode_path(f.path) + " " + std::to_string(f.offset) + " " + std::to_string(f.length);
 	return s;
@@ -109,20 +130,25 @@ std::string format(const finding &f)
 bool parse(std::string_view line, finding &out)
 {
 	std::vector<std::string_view> w = split_spaces(line);
-	std::size_t i = 0;
-	if (w.size() == 4 && w[0] == "never-durable") {
-		out.kind = finding_kind::never_durable;
-		out.call.clear();
-		i = 1;
-	} else if (w.size() == 5 && w[0] == "not-durable-at-return") {
-		out.kind = finding_kind::not_durable_at_return;
-		if (!decode_path(w[1], out.call))
-			return false;
-		i = 2;
-	} else {
+	if (w.empty())
 		return false;
+	std::size_t i = 1;
+	bool known = false;
+	for (finding_kind k : all_kinds) {
+		if (w[0] != kind_name(k))
+			continue;
+		known = true;
+		out.kind = k;
+		out.call.clear();
+		if (has_call(k)) {
+			if (w.size() != 5 || !decode_path(w[1], out.call))
+				return false;
+			i = 2;
+		} else if (w.size() != 4) {
+			return false;
+		}
 	}
-	return decode_path(w[i], out.path) && parse_number(w[i + 1], out.offset, false) &&
+	return known && decode_path(w[i], out.path) && parse_number(w[i + 1], out.offset, false) &&
 		parse_number(w[i + 2], out.length, false);
 }
 

@@ -3,6 +3,8 @@
 // (docs/CHECK.md, "Findings"):
 //   never-durable <path> <offset> <length>
 //   not-durable-at-return <call> <path> <offset> <length>
+//   not-durable-at-completion <call> <path> <offset> <length>
+//   incomplete-future <call> <path> <offset> <length>
 // <path> is the mapped file (or "anonymous"), with bytes <= 0x20, '%' and
 // 0x7f written as %XX; <offset> and <length> are decimal bytes of the file.
 #pragma once
@@ -15,11 +17,21 @@
 
 namespace pmem2::check {
 
-enum class finding_kind { never_durable, not_durable_at_return };
+enum class finding_kind {
+	never_durable,			// bytes that differ from the durable image at the end
+	not_durable_at_return,		// a synchronous call's range, at its return
+	not_durable_at_completion,	// a future's range, at its completion
+	incomplete_future,		// a future of the map never completed
+};
+
+// The kind's word in report lines and JSON ("never-durable", ...), and
+// whether its lines carry a call.
+const char *kind_name(finding_kind k) noexcept;
+bool has_call(finding_kind k) noexcept;
 
 struct finding {
 	finding_kind kind = finding_kind::never_durable;
-	std::string call;	// not_durable_at_return: e.g. "pmem2_memcpy"
+	std::string call;	// every kind but never_durable: e.g. "pmem2_memcpy"
 	std::string path;
 	std::uint64_t offset = 0;
 	std::uint64_t length = 0;

@@ -86,6 +86,10 @@ struct services {
 	// The entries of a batch (durable/batch.hpp), durable when it returns
 	// with one drain at the end (and one per fence entry).
 	int (*batch)(const batch_entry *e, std::size_t count, const request &r) noexcept;
+	// A device wrote (or flushed) [p, p + n) with readback to memory and
+	// completed: the persistence checker (docs/CHECK.md) counts it durable.
+	// nullptr: nobody watches.
+	void (*device_wrote)(const void *p, std::size_t n) noexcept;
 };
 
 // Process-lifetime: guards are recycled, never freed, so a stale pointer

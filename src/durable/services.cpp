@@ -125,7 +125,15 @@ int run_batch(const batch_entry *e, std::size_t count, const request &r) noexcep
 }
 
 namespace {
-constexpr services table{guard_enter, guard_leave, run_move, run_fill, run_persist, run_batch};
+
+void device_wrote(const void *p, std::size_t n) noexcept
+{
+	if (memops::recorder *r = memops::current_recorder())
+		r->on_device_write(p, n);
+}
+
+constexpr services table{guard_enter, guard_leave, run_move, run_fill, run_persist, run_batch,
+	device_wrote};
 } // namespace
 
 const services &pmem2_services() noexcept

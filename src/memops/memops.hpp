@@ -130,6 +130,13 @@ struct recorder {
 	// "memset_t_sse2", "memmove_generic", "memset_libc"; reported once per call
 	// before its stores, so tests can prove which kernel and store kind ran.
 	virtual void on_kernel(const char *name) noexcept { (void)name; }
+	// A device wrote [dest, dest+len) (or flushed it) with readback to
+	// memory and completed: durable as a fenced non-temporal range is.
+	virtual void on_device_write(const void *dest, std::size_t len) noexcept
+	{
+		(void)dest;
+		(void)len;
+	}
 	virtual ~recorder() = default;
 };
 PMEM2_TEST_SEAM void set_recorder(recorder *r) noexcept;

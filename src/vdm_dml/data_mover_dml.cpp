@@ -140,6 +140,28 @@ void start_request(data_mover_dml &d, op_slot &s, future_notifier *n) noexcept
 	}
 }
 
+// What the device wrote (or flushed) with readback, told to libpmem2 for
+// its persistence checker: every range a durable job or batch covered.
+void tell_device_writes(const op_slot &s) noexcept
+{
+	auto tell = s.guard->svc->device_wrote;
+	if (tell == nullptr)
+		return;
+	if (!s.has_batch) {
+		tell(masync::op_dest(s.op), masync::op_length(s.op));
+		return;
+	}
+	const durable::batch_op b = durable::batch_of(s.op);
+	for (std::size_t i = 0; i < b.count; ++i) {
+		const durable::batch_entry &e = b.entries[i];
+		if (!durable::writes_map(e.kind) && e.kind != durable::entry_kind::persist)
+			continue;
+		tell(e.dest, e.n);
+		if (e.kind == durable::entry_kind::dualcast)
+			tell(e.dest2, e.n);
+	}
+}
+
 // A durable operation's job has ended.
 future_state end_request(data_mover_dml &d, op_slot &s) noexcept
 {
@@ -147,6 +169,7 @@ future_state end_request(data_mover_dml &d, op_slot &s) noexcept
 		finish_request(s, -EIO);
 		return FUTURE_STATE_COMPLETE;
 	}
+	tell_device_writes(s);
 	if (s.req.granularity == PMEM2_GRANULARITY_PAGE) {
 		hand_over(d, s);
 		return s.state.load(std::memory_order_acquire) == phase::done ? FUTURE_STATE_COMPLETE

@@ -38,9 +38,16 @@ const char help_text[] =
 	"  not durable at return    a pmem2_memcpy/memmove/memset/persist (or a\n"
 	"                           flush + drain) call returned before its range\n"
 	"                           was durable\n"
+	"  not durable at completion  a future (pmem2_memcpy_async, a batch, ...)\n"
+	"                           completed before its range was durable (a\n"
+	"                           mover of the program's that skips a fence)\n"
+	"  future never completed   a future of a map was made and not run to\n"
+	"                           completion before its map was deleted or exit\n"
 	"PROGRAM must load this libpmem2 (LD_LIBRARY_PATH or the install decides;\n"
-	"pmem2 check does not change it). Only maps made by pmem2_map_new are seen;\n"
-	"BYTE-granularity maps are durable at every store.\n"
+	"pmem2 check does not change it). Maps of pmem2_map_new and\n"
+	"pmem2_map_from_existing are seen; stores the program makes itself are seen\n"
+	"only as bytes that differ from the durable image (on BYTE-granularity maps,\n"
+	"durable at every store, only libpmem2's unfenced streaming stores count).\n"
 	"\n"
 	"options:\n"
 	"  --ignore FILE:OFF:LEN  bytes of FILE (as the findings name it) that are\n"
@@ -51,7 +58,8 @@ const char help_text[] =
 	"                         stderr)\n"
 	"\n"
 	"crash states (with --recover): at persistence points of the run (a fence\n"
-	"that makes flushed lines durable, an msync of a PAGE map) the library\n"
+	"that makes flushed lines durable, an msync of a PAGE map, a device write's\n"
+	"completion, a future's completion) the library\n"
 	"writes a crash image of each mapped file: the file with the mapped range as\n"
 	"it is durable just before the point. CMD runs (/bin/sh -c) with {} replaced\n"
 	"by each image's path; every image on which it exits non-zero, dies of a\n"
@@ -266,9 +274,16 @@ int run(const options &o, const std::string &report, const std::string &crash_di
 std::string describe(const check::finding &f)
 {
 	std::string where = f.path + " offset " + std::to_string(f.offset) + " length " + std::to_string(f.length);
-	if (f.kind == check::finding_kind::never_durable)
-		return "never made durable: " + where;
-	return "not durable at return of " + f.call + ": " + where;
+	switch (f.kind) {
+	case check::finding_kind::never_durable: return "never made durable: " + where;
+	case check::finding_kind::not_durable_at_return:
+		return "not durable at return of " + f.call + ": " + where;
+	case check::finding_kind::not_durable_at_completion:
+		return "not durable at completion of " + f.call + ": " + where;
+	case check::finding_kind::incomplete_future:
+		return "future of " + f.call + " never completed: " + where;
+	}
+	return where;
 }
 
 } // namespace
@@ -385,10 +400,8 @@ int cmd_check(int argc, char **argv)
 			j.null_field("exit_code").field("signal", res.code);
 		j.begin_array("findings");
 		for (const check::finding &f : found) {
-			j.begin_object().field("kind", f.kind == check::finding_kind::never_durable
-							? "never-durable"
-							: "not-durable-at-return");
-			if (f.kind == check::finding_kind::not_durable_at_return)
+			j.begin_object().field("kind", check::kind_name(f.kind));
+			if (check::has_call(f.kind))
 				j.field("call", f.call);
 			j.field("path", f.path)
 				.field("offset", static_cast<unsigned long long>(f.offset))

@@ -1,7 +1,8 @@
 /*
  * Shared by the seeded programs that `pmem2 check` runs in the tests
  * (tests/tool/tool_test.sh, check_* cases): open FILE and map it whole from
- * `offset`, or exit 3 with a message.
+ * `offset` (with the mover `vdm`, or libpmem2's default one), or exit 3 with
+ * a message.
  */
 #ifndef SEEDED_H
 #define SEEDED_H
@@ -12,6 +13,10 @@
 #include <unistd.h>
 
 #include <libpmem2.h>
+#include <libpmem2/async.h>
+
+/* The async part of libpmem2 carries the original's deprecation mark. */
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
 
 struct seeded {
 	int fd;
@@ -26,7 +31,8 @@ static inline void seeded_die(const char *what)
 	exit(3);
 }
 
-static inline void seeded_open(struct seeded *s, const char *path, size_t offset)
+static inline void seeded_open_vdm(struct seeded *s, const char *path, size_t offset,
+	struct vdm *vdm)
 {
 	struct pmem2_config *cfg;
 	s->fd = open(path, O_RDWR);
@@ -42,10 +48,17 @@ static inline void seeded_open(struct seeded *s, const char *path, size_t offset
 		seeded_die("pmem2_config_set_required_store_granularity");
 	if (offset != 0 && pmem2_config_set_offset(cfg, offset))
 		seeded_die("pmem2_config_set_offset");
+	if (vdm != NULL && pmem2_config_set_vdm(cfg, vdm))
+		seeded_die("pmem2_config_set_vdm");
 	if (pmem2_map_new(&s->map, cfg, s->src))
 		seeded_die("pmem2_map_new");
 	pmem2_config_delete(&cfg);
 	s->addr = pmem2_map_get_address(s->map);
+}
+
+static inline void seeded_open(struct seeded *s, const char *path, size_t offset)
+{
+	seeded_open_vdm(s, path, offset, NULL);
 }
 
 static inline void seeded_close(struct seeded *s)
