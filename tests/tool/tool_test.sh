@@ -636,6 +636,59 @@ check_crash)
 	contains "$out" "killed by signal 6" "crash after findings"
 	contains "$out" "1 finding" "crash after findings: counted"
 	;;
+check_future)
+	# a future relied on before it completed, and one never run
+	real=$(realpath "$work/f")
+	for mover in default threads; do
+		zeros "$work/f" 65536
+		expect 0 "$PMEM2" check -- "$PROGS/future" "$work/f" ok $mover
+		contains "$out" "0 findings" "future ok ($mover)"
+		zeros "$work/f" 65536
+		expect 1 "$PMEM2" check -- "$PROGS/future" "$work/f" dropped $mover
+		contains "$out" "future of pmem2_memcpy_async never completed: $real offset 0 length 64" "dropped future ($mover)"
+		contains "$out" "1 finding" "dropped future ($mover): one finding"
+		# relied on early: the future completes later, so only a crash
+		# state shows the flag without its record
+		zeros "$work/f" 65536
+		expect 0 "$PMEM2" check -- "$PROGS/future" "$work/f" early $mover
+		zeros "$work/f" 65536
+		expect 0 "$PMEM2" check --recover "$PROGS/log_check {}" -- "$PROGS/future" "$work/f" ok $mover
+		contains "$out" "0 failed" "future ok, crash states ($mover)"
+		zeros "$work/f" 65536
+		expect 1 "$PMEM2" check --recover "$PROGS/log_check {}" -- "$PROGS/future" "$work/f" early $mover
+		contains "$out" "1 failed" "future relied on early ($mover)"
+		contains "$err" "entry 0: flag set, record not written" "future relied on early ($mover): recovery's message"
+	done
+	# the completion is a persistence point named by its call
+	zeros "$work/f" 65536
+	expect 0 "$PMEM2" check --recover "$PROGS/log_check {}" -- "$PROGS/future" "$work/f" ok
+	contains "$out" "crash states: 3 points in the run" "record msync, completion, flag msync"
+	if have_python; then
+		zeros "$work/f" 65536
+		expect 1 "$PMEM2" check --json -- "$PROGS/future" "$work/f" dropped
+		[ "$(json_get "$out" '[(f["kind"], f["call"], f["offset"], f["length"]) for f in j["findings"]]')" = "[('incomplete-future', 'pmem2_memcpy_async', 0, 64)]" ] ||
+			fail "json incomplete future: $out"
+	fi
+	;;
+check_foreign_mover)
+	# a program's own mover streams on its own thread and does not fence
+	real=$(realpath "$work/f")
+	zeros "$work/f" 65536
+	expect 1 env PMEM2_FORCE_GRANULARITY=CACHE_LINE "$PMEM2" check -- "$PROGS/foreign_mover" "$work/f" unfenced
+	contains "$out" "not durable at completion of pmem2_memcpy_async: $real offset 0 length 4096" "unfenced mover"
+	contains "$out" "never made durable: $real offset 0 length 4096" "unfenced mover, at delete"
+	contains "$out" "2 findings" "unfenced mover: two findings"
+	for g in CACHE_LINE BYTE PAGE; do
+		zeros "$work/f" 65536
+		expect 0 env PMEM2_FORCE_GRANULARITY=$g "$PMEM2" check -- "$PROGS/foreign_mover" "$work/f" fenced
+		contains "$out" "0 findings" "fenced mover at $g"
+	done
+	# at BYTE and PAGE libpmem2's streaming kernels fence themselves
+	for g in BYTE PAGE; do
+		zeros "$work/f" 65536
+		expect 0 env PMEM2_FORCE_GRANULARITY=$g "$PMEM2" check -- "$PROGS/foreign_mover" "$work/f" unfenced
+	done
+	;;
 check_recover_usage)
 	expect 2 "$PMEM2" check --recover 'true' -- true
 	contains "$err" "CMD must hold {}" "--recover without {}"
