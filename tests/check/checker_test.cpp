@@ -21,6 +21,7 @@
 #include "support/process.hpp"
 #include "support/scratch.hpp"
 #include "support/stress.hpp"
+#include "support/wait.hpp"
 
 #include <array>
 #include <atomic>
@@ -151,6 +152,66 @@ TEST_F(Checker, PageMapsAreDurableOnlyAfterMsyncAndByteMapsAtOnce)
 	pmem2_map_delete(&anon);
 	pmem2_config_delete(&cfg);
 	pmem2_source_delete(&src);
+}
+
+// A streamed range waits for its own thread's fence, whatever other
+// threads flush and fence over the same lines, at CACHE_LINE and at BYTE.
+TEST_F(Checker, AStreamIsNotDurableBeforeItsOwnThreadFences)
+{
+	for (auto g : {pmem2::memops::granularity::cache_line, pmem2::memops::granularity::byte}) {
+		alignas(64) static unsigned char buf[4096];
+		std::memset(buf, 0, sizeof(buf));
+		chk->track(buf, sizeof(buf), g);
+		std::atomic<int> step{0};
+		std::thread streamer([&] {
+			std::memset(buf + 100, 5, 300);
+			chk->on_nt_store(buf + 100, 300);
+			step.store(1);
+			if (wait_for([&] { return step.load() == 2; }))
+				chk->on_fence();
+			step.store(3);
+		});
+		ASSERT_TRUE(wait_for([&] { return step.load() == 1; }));
+		// Another thread writes the lines back and fences: not enough.
+		for (std::size_t l = 64; l < 448; l += 64)
+			chk->on_flush(buf + l);
+		chk->on_fence();
+		const std::vector<std::pair<std::size_t, std::size_t>> pending{{100, 300}};
+		EXPECT_EQ(chk->differences(buf, sizeof(buf)), pending) << int(g);
+		EXPECT_NE(chk->verify(buf + 100, 300, "stream"), "");
+		step.store(2);
+		ASSERT_TRUE(wait_for([&] { return step.load() == 3; }));
+		streamer.join();
+		EXPECT_EQ(chk->differences(buf, sizeof(buf)), (std::vector<std::pair<std::size_t, std::size_t>>{}));
+		EXPECT_EQ(chk->verify(buf + 100, 300, "stream"), "");
+		chk->untrack(buf);
+	}
+}
+
+// A device's write with readback is durable when it completes at
+// CACHE_LINE (and is a persistence point); a PAGE map still needs msync.
+TEST_F(Checker, ADeviceWriteIsDurableAtCacheLineAndWaitsForMsyncAtPage)
+{
+	std::vector<std::string> points;
+	chk->set_point_hook([](void *ctx, const check::checker &, const char *call) {
+		static_cast<std::vector<std::string> *>(ctx)->push_back(call);
+	}, &points);
+	alignas(4096) static unsigned char line_map[8192], page_map[8192];
+	chk->track(line_map, sizeof(line_map), pmem2::memops::granularity::cache_line);
+	chk->track(page_map, sizeof(page_map), pmem2::memops::granularity::page);
+	std::memset(line_map + 10, 3, 5000);
+	std::memset(page_map + 10, 3, 5000);
+	chk->on_device_write(line_map + 10, 5000);
+	chk->on_device_write(page_map + 10, 5000);
+	EXPECT_EQ(chk->verify(line_map + 10, 5000, "device"), "");
+	EXPECT_NE(chk->verify(page_map + 10, 5000, "device"), "");
+	chk->on_page_sync(page_map + 10, 5000);
+	EXPECT_EQ(chk->verify(page_map + 10, 5000, "msync"), "");
+	chk->point_now("pmem2_memcpy_async");
+	EXPECT_EQ(points, (std::vector<std::string>{"device", "msync", "pmem2_memcpy_async"}));
+	chk->set_point_hook(nullptr, nullptr);
+	chk->untrack(line_map);
+	chk->untrack(page_map);
 }
 
 TEST(CheckerEnv, InstalledFromTheEnvironmentOnlyWhenPmem2CheckIs1)

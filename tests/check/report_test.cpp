@@ -31,6 +31,35 @@ TEST(CheckReport, FormatsAndParsesBothKinds)
 	EXPECT_EQ(g.length, 64u);
 }
 
+TEST(CheckReport, FormatsAndParsesTheFutureKinds)
+{
+	finding f;
+	f.kind = finding_kind::not_durable_at_completion;
+	f.call = "pmem2_memcpy_async";
+	f.path = "/mnt/pmem/log";
+	f.offset = 4096;
+	f.length = 64;
+	EXPECT_EQ(format(f), "not-durable-at-completion pmem2_memcpy_async /mnt/pmem/log 4096 64");
+	finding g;
+	ASSERT_TRUE(parse(format(f), g));
+	EXPECT_EQ(g.kind, finding_kind::not_durable_at_completion);
+	EXPECT_EQ(g.call, "pmem2_memcpy_async");
+	f.kind = finding_kind::incomplete_future;
+	f.call = "pmem2_batch_async";
+	EXPECT_EQ(format(f), "incomplete-future pmem2_batch_async /mnt/pmem/log 4096 64");
+	ASSERT_TRUE(parse(format(f), g));
+	EXPECT_EQ(g.kind, finding_kind::incomplete_future);
+	EXPECT_EQ(g.call, "pmem2_batch_async");
+	EXPECT_EQ(g.path, "/mnt/pmem/log");
+	EXPECT_EQ(g.offset, 4096u);
+	EXPECT_EQ(g.length, 64u);
+	// every kind but never-durable names its call
+	EXPECT_FALSE(parse("incomplete-future /a 1 2", g));
+	EXPECT_FALSE(parse("not-durable-at-completion /a 1 2", g));
+	EXPECT_FALSE(parse("never-durable call /a 1 2", g));
+	EXPECT_FALSE(parse("no-such-kind c /a 1 2", g));
+}
+
 TEST(CheckReport, EncodesSpacesPercentAndNewlinesInPaths)
 {
 	finding f;
