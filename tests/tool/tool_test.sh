@@ -689,6 +689,26 @@ check_foreign_mover)
 		expect 0 env PMEM2_FORCE_GRANULARITY=$g "$PMEM2" check -- "$PROGS/foreign_mover" "$work/f" unfenced
 	done
 	;;
+check_pmdk_built)
+	# a program built against PMDK's header and linked with PMDK's
+	# libpmem2: checked when ours is loaded in its place
+	src=${PMEM2_CHECK_PROGRAMS_SRC:?}
+	ours=${PMEM2_OUR_LIBDIR:?}
+	[ -f /usr/include/libpmem2.h ] || { echo "SKIP: PMDK's header is absent (Debian package libpmem2-dev)"; exit 77; }
+	${CC:-cc} -std=c11 -Wall -Wextra -Werror ${PMEM2_TEST_SANITIZE_FLAGS:-} -o "$work/np" "$src/never_persisted.c" -lpmem2 ||
+		{ fail "cannot build never_persisted.c against PMDK's header"; exit 1; }
+	ldd "$work/np" | grep -q "=> /.*lib/x86_64-linux-gnu/libpmem2.so.1" || fail "not linked with PMDK's libpmem2: $(ldd "$work/np")"
+	real=$(realpath "$work/f")
+	zeros "$work/f" 65536
+	expect 1 env LD_LIBRARY_PATH="$ours" "$PMEM2" check -- "$work/np" "$work/f"
+	contains "$out" "never made durable: $real offset 12388 length 64" "PMDK-built program, our library"
+	# PMDK's own library loaded: it runs, nothing is checked
+	if [ -z "${PMEM2_TEST_SANITIZE_FLAGS:-}" ]; then
+		zeros "$work/f" 65536
+		expect 0 env -u LD_LIBRARY_PATH "$PMEM2" check -- "$work/np" "$work/f"
+		contains "$out" "0 findings" "PMDK-built program, PMDK's library"
+	fi
+	;;
 check_recover_usage)
 	expect 2 "$PMEM2" check --recover 'true' -- true
 	contains "$err" "CMD must hold {}" "--recover without {}"

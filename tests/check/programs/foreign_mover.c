@@ -18,6 +18,7 @@
 
 #include <libminiasync.h>
 
+#define SEEDED_ASYNC 1
 #include "seeded.h"
 
 static struct pmem2_map *g_map;

@@ -17,6 +17,7 @@
 
 #include <libminiasync.h>
 
+#define SEEDED_ASYNC 1
 #include "seeded.h"
 
 static void run(struct pmem2_future *f)

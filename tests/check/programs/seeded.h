@@ -1,8 +1,9 @@
 /*
  * Shared by the seeded programs that `pmem2 check` runs in the tests
  * (tests/tool/tool_test.sh, check_* cases): open FILE and map it whole from
- * `offset` (with the mover `vdm`, or libpmem2's default one), or exit 3 with
- * a message.
+ * `offset`, or exit 3 with a message. A program that defines SEEDED_ASYNC
+ * may map with a mover (seeded_open_vdm); the others use libpmem2.h alone,
+ * so they build against PMDK's headers too.
  */
 #ifndef SEEDED_H
 #define SEEDED_H
@@ -13,10 +14,13 @@
 #include <unistd.h>
 
 #include <libpmem2.h>
+#ifdef SEEDED_ASYNC
 #include <libpmem2/async.h>
-
 /* The async part of libpmem2 carries the original's deprecation mark. */
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+#endif
+
+struct vdm;
 
 struct seeded {
 	int fd;
@@ -48,8 +52,12 @@ static inline void seeded_open_vdm(struct seeded *s, const char *path, size_t of
 		seeded_die("pmem2_config_set_required_store_granularity");
 	if (offset != 0 && pmem2_config_set_offset(cfg, offset))
 		seeded_die("pmem2_config_set_offset");
+#ifdef SEEDED_ASYNC
 	if (vdm != NULL && pmem2_config_set_vdm(cfg, vdm))
 		seeded_die("pmem2_config_set_vdm");
+#else
+	(void)vdm;
+#endif
 	if (pmem2_map_new(&s->map, cfg, s->src))
 		seeded_die("pmem2_map_new");
 	pmem2_config_delete(&cfg);
