@@ -2,6 +2,7 @@
 // their shadows; each thread keeps what it flushed or streamed since its
 // last fence, which its next fence makes durable.
 #include "check/checker.hpp"
+#include "check/shadow.hpp"
 
 #include <libpmem2.h>
 
@@ -22,7 +23,7 @@ constexpr std::uintptr_t line_size = 64;
 
 struct pending_line {
 	std::uintptr_t addr;
-	std::uint32_t seq;				// when it was flushed
+	std::uint64_t seq;				// when it was flushed
 	std::array<unsigned char, line_size> bytes;	// as they were at the flush
 };
 
@@ -35,30 +36,26 @@ thread_local pending tl_pending;
 
 std::atomic<checker *> g_active{nullptr};
 
-// m bytes from s into the shadow sh as of event seq, except those a newer
-// event (ver) wrote already. Usually no byte was: one pass finds out, then
-// whole copies. `newer_than_all`: seq is newer than every event committed
-// into the region (the usual case with one thread): no byte needs looking
-// at.
-void commit_bytes(unsigned char *sh, std::uint32_t *ver, const unsigned char *s, std::size_t m,
-	std::uint32_t seq, bool newer_than_all) noexcept
+// Generations of region sets, from one counter for every checker: a set
+// takes a new one at each change, so an answer cached under one generation
+// is never taken for another set's, or another checker's.
+std::atomic<std::uint64_t> g_generation{0};
+
+std::uint64_t next_generation() noexcept
 {
-	std::uint32_t newest = 0;
-	if (!newer_than_all)
-		for (std::size_t i = 0; i < m; ++i)
-			newest = std::max(newest, ver[i]);
-	if (newest < seq) {
-		std::memcpy(sh, s, m);
-		std::fill(ver, ver + m, seq);
-		return;
-	}
-	for (std::size_t i = 0; i < m; ++i) {
-		if (ver[i] < seq) {
-			sh[i] = s[i];
-			ver[i] = seq;
-		}
-	}
+	return g_generation.fetch_add(1, std::memory_order_relaxed) + 1;
 }
+
+// The CACHE_LINE region this thread's last flush fell in, found under the
+// lock: later flushes into it need not take the lock while the region set
+// keeps the generation it had then.
+struct flush_cache {
+	const void *set = nullptr;	// the checker's state
+	std::uint64_t generation = 0;
+	std::uintptr_t base = 0;
+	std::size_t len = 0;
+};
+thread_local flush_cache tl_flush_cache;
 
 } // namespace
 
@@ -67,18 +64,14 @@ struct checker::state {
 		std::uintptr_t base;
 		std::size_t len;
 		memops::granularity g;
-		std::vector<unsigned char> shadow;
-		// Per byte: the event that last wrote it into the shadow. Two
-		// threads may flush the same line (chunks of one operation meet
-		// inside a line when it is not line-aligned); a writeback carries
-		// the line as it was at its flush, so a fence committing an older
-		// flush must not roll back bytes a newer event already made durable.
-		std::vector<std::uint32_t> version;
-		std::uint32_t newest = 0;	// the newest event committed into it
+		check::shadow shadow;	// the durable image, with its versions
 	};
 	mutable std::mutex m;
 	std::vector<region> regions;
-	std::atomic<std::uint32_t> clock{0};
+	// Of `regions`: changed (under m) whenever they are.
+	std::atomic<std::uint64_t> generation{next_generation()};
+	// Events are numbered from 1 on; 64 bits never wrap.
+	std::atomic<std::uint64_t> clock{0};
 	// Non-temporal ranges streamed into tracked regions and not yet fenced
 	// by their thread (`owner`: that thread's pending list). Until then they
 	// are not durable whatever else happens to their lines: another
@@ -107,7 +100,10 @@ struct checker::state {
 	std::vector<std::pair<std::size_t, std::size_t>> not_durable(const region &r, std::uintptr_t a,
 		std::size_t end) const;
 
-	std::uint32_t tick() noexcept { return clock.fetch_add(1, std::memory_order_acq_rel) + 1; }
+	std::uint64_t tick() noexcept { return clock.fetch_add(1, std::memory_order_acq_rel) + 1; }
+
+	// The region set changed (caller holds m).
+	void changed() noexcept { generation.store(next_generation(), std::memory_order_release); }
 
 	region *find(std::uintptr_t a) noexcept
 	{
@@ -121,17 +117,15 @@ struct checker::state {
 		return const_cast<state *>(this)->find(a);
 	}
 	// Copy [a, a+n) from `src`, as of event `seq`, into every region it
-	// overlaps, byte by byte where no newer event wrote already.
-	void commit(std::uintptr_t a, std::size_t n, const unsigned char *src, std::uint32_t seq) noexcept
+	// overlaps, where no newer event wrote already (shadow.hpp).
+	void commit(std::uintptr_t a, std::size_t n, const unsigned char *src, std::uint64_t seq) noexcept
 	{
 		for (region &r : regions) {
 			std::uintptr_t lo = std::max(a, r.base);
 			std::uintptr_t hi = std::min(a + n, r.base + r.len);
 			if (lo >= hi)
 				continue;
-			commit_bytes(r.shadow.data() + (lo - r.base), r.version.data() + (lo - r.base),
-				src + (lo - a), hi - lo, seq, seq > r.newest);
-			r.newest = std::max(r.newest, seq);
+			r.shadow.commit(lo, hi - lo, src + (lo - a), seq);
 			durable.fetch_add(hi - lo, std::memory_order_relaxed);
 		}
 	}
@@ -144,9 +138,8 @@ void checker::track(void *base, std::size_t len, memops::granularity g)
 {
 	auto a = reinterpret_cast<std::uintptr_t>(base);
 	std::lock_guard lk(s_->m);
-	state::region r{a, len, g, std::vector<unsigned char>(len), std::vector<std::uint32_t>(len)};
-	std::memcpy(r.shadow.data(), base, len);
-	s_->regions.push_back(std::move(r));
+	s_->regions.push_back({a, len, g, check::shadow(a, len, static_cast<const unsigned char *>(base))});
+	s_->changed();
 }
 
 void checker::track(pmem2_map *map)
@@ -170,6 +163,7 @@ void checker::untrack(const void *base)
 	}
 	v.erase(std::remove_if(v.begin(), v.end(), [a](const state::region &r) { return r.base == a; }),
 		v.end());
+	s_->changed();
 }
 
 void checker::untrack_all()
@@ -177,6 +171,7 @@ void checker::untrack_all()
 	std::lock_guard lk(s_->m);
 	s_->regions.clear();
 	s_->unfenced.clear();
+	s_->changed();
 }
 
 std::vector<unsigned char> checker::image(const void *base) const
@@ -191,7 +186,7 @@ std::vector<unsigned char> checker::image(const void *base) const
 		const auto *p = reinterpret_cast<const unsigned char *>(r->base);
 		return std::vector<unsigned char>(p, p + r->len);
 	}
-	return r->shadow;
+	return r->shadow.bytes();
 }
 
 namespace {
@@ -203,7 +198,10 @@ std::vector<std::pair<std::size_t, std::size_t>> differing_runs(const checker::s
 {
 	std::vector<std::pair<std::size_t, std::size_t>> out;
 	const auto *live = reinterpret_cast<const unsigned char *>(a);
-	const unsigned char *sh = r.shadow.data() + (a - r.base);
+	const unsigned char *sh = r.shadow.bytes().data() + (a - r.base);
+	// Usually the whole range is durable: one comparison tells.
+	if (std::memcmp(live, sh, end) == 0)
+		return out;
 	constexpr std::size_t block = 64;
 	for (std::size_t i = 0; i < end;) {
 		// Equal blocks are skipped whole (most of a map is).
@@ -322,11 +320,14 @@ std::uint64_t checker::durable_bytes() const noexcept
 void checker::on_flush(const void *line) noexcept
 {
 	auto a = reinterpret_cast<std::uintptr_t>(line);
-	{
+	flush_cache &c = tl_flush_cache;
+	if (c.set != s_ || c.generation != s_->generation.load(std::memory_order_acquire) ||
+		a - c.base >= c.len) {
 		std::lock_guard lk(s_->m);
 		const state::region *r = s_->find(a);
 		if (r == nullptr || r->g != memops::granularity::cache_line)
 			return;
+		c = {s_, s_->generation.load(std::memory_order_relaxed), r->base, r->len};
 	}
 	pending_line pl;
 	pl.addr = a;
@@ -358,7 +359,7 @@ void checker::on_fence() noexcept
 		std::lock_guard lk(s_->m);
 		for (const pending_line &l : p.lines)
 			s_->commit(l.addr, line_size, l.bytes.data(), l.seq);
-		std::uint32_t now = s_->tick();
+		std::uint64_t now = s_->tick();
 		for (auto [a, n] : p.nt) {
 			const state::region *r = s_->find(a);
 			if (r != nullptr && r->g == memops::granularity::cache_line)
@@ -387,7 +388,7 @@ void checker::on_device_write(const void *dest, std::size_t len) noexcept
 		return;
 	s_->point(*this, "device");
 	std::lock_guard lk(s_->m);
-	std::uint32_t now = s_->tick();
+	std::uint64_t now = s_->tick();
 	for (state::region &r : s_->regions) {
 		if (r.g != memops::granularity::cache_line)
 			continue;
@@ -420,7 +421,7 @@ void checker::on_page_sync(const void *ptr, std::size_t len) noexcept
 			s_->point(*this, "msync");
 	}
 	std::lock_guard lk(s_->m);
-	std::uint32_t now = s_->tick();
+	std::uint64_t now = s_->tick();
 	for (state::region &r : s_->regions) {
 		if (r.g != memops::granularity::page)
 			continue;

@@ -33,6 +33,7 @@
 #include <unistd.h>
 
 #include "check/checker.hpp"
+#include "check/shadow.hpp"
 #include "miniasync/internal.hpp"
 
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
@@ -121,6 +122,108 @@ TEST_F(Checker, AnOlderFlushFencedLaterDoesNotRollBackNewerDurableBytes)
 	EXPECT_EQ(img[0], 2) << "the older flush rolled back a newer durable byte";
 	EXPECT_EQ(img[1], 0);	// the later copy of the whole line holds 0 there
 	chk->untrack(buf);
+}
+
+// Versions are kept per line (shadow.hpp); a streaming store's tail commits
+// part of a line, whose bytes then need versions of their own. Thread a
+// flushes the whole line (1s) first; the main thread then streams 2s into
+// its first half and fences; then a's fence commits its older copy: the
+// first half must keep the 2s, and the second half, never committed since
+// the line was tracked, must take a's 1s.
+TEST_F(Checker, AnOlderFlushFencedAfterAPartialLineCommitWritesOnlyTheOlderBytes)
+{
+	alignas(64) static unsigned char buf[4096];
+	std::memset(buf, 0, sizeof(buf));
+	chk->track(buf, sizeof(buf), pmem2::memops::granularity::cache_line);
+	std::atomic<int> step{0};
+	std::thread a([&] {
+		std::memset(buf, 1, 64);
+		chk->on_flush(buf);
+		step.store(1);
+		while (step.load() != 2)
+			std::this_thread::yield();
+		chk->on_fence();
+	});
+	while (step.load() != 1)
+		std::this_thread::yield();
+	std::memset(buf, 2, 32);
+	chk->on_nt_store(buf, 32);
+	chk->on_fence();
+	auto img = chk->image(buf);
+	EXPECT_EQ(img[0], 2);
+	EXPECT_EQ(img[32], 0);
+	step.store(2);
+	a.join();
+	img = chk->image(buf);
+	for (std::size_t i = 0; i < 32; ++i)
+		ASSERT_EQ(img[i], 2) << "byte " << i << ": the older flush rolled back a newer streamed byte";
+	for (std::size_t i = 32; i < 64; ++i)
+		ASSERT_EQ(img[i], 1) << "byte " << i << ": the older flush was lost next to a partial commit";
+	EXPECT_EQ(img[64], 0);
+	chk->untrack(buf);
+}
+
+// The rule of shadow.hpp on its own, with chosen event numbers.
+TEST(Shadow, PartialLineCommitsKeepPerByteVersionsUntilANewerWholeLine)
+{
+	alignas(64) static unsigned char mem[256];
+	std::memset(mem, 0, sizeof(mem));
+	const auto base = reinterpret_cast<std::uintptr_t>(mem);
+	check::shadow sh(base, sizeof(mem), mem);
+	std::array<unsigned char, 256> src;
+	auto fill = [&](unsigned char c) { src.fill(c); return src.data(); };
+
+	// A newer partial commit (event 5) into line 0, then an older whole
+	// line (event 3): only the bytes the partial one left are written.
+	sh.commit(base + 16, 8, fill(5), 5);
+	EXPECT_EQ(sh.mixed_lines(), 1u);
+	sh.commit(base, 64, fill(3), 3);
+	for (std::size_t i = 0; i < 64; ++i)
+		ASSERT_EQ(sh.bytes()[i], i >= 16 && i < 24 ? 5 : 3) << i;
+	// An even older whole line (event 2) writes nothing.
+	sh.commit(base, 64, fill(2), 2);
+	for (std::size_t i = 0; i < 64; ++i)
+		ASSERT_EQ(sh.bytes()[i], i >= 16 && i < 24 ? 5 : 3) << i;
+	// A whole line newer than every byte (event 7) writes all of it and
+	// makes it uniform again; then event 6 writes nothing of it.
+	sh.commit(base, 64, fill(7), 7);
+	EXPECT_EQ(sh.mixed_lines(), 0u);
+	sh.commit(base, 64, fill(6), 6);
+	for (std::size_t i = 0; i < 64; ++i)
+		ASSERT_EQ(sh.bytes()[i], 7) << i;
+	// An older partial commit into a newer uniform line writes nothing
+	// and leaves it uniform.
+	sh.commit(base + 8, 4, fill(4), 4);
+	EXPECT_EQ(sh.bytes()[8], 7);
+	EXPECT_EQ(sh.mixed_lines(), 0u);
+
+	// A range over several lines with partial ends (event 10), then an
+	// older one over all of them (event 9): the inner whole lines and the
+	// committed bytes of the ends keep 10, the rest of the ends take 9.
+	sh.commit(base + 64 + 40, 150, fill(10), 10);
+	EXPECT_EQ(sh.mixed_lines(), 2u);
+	sh.commit(base + 64, 192, fill(9), 9);
+	for (std::size_t i = 64; i < 256; ++i)
+		ASSERT_EQ(sh.bytes()[i], i >= 104 && i < 254 ? 10 : 9) << i;
+}
+
+// A range not aligned to lines: its first and last lines hold fewer than 64
+// of its bytes, and a commit of all of those is a whole line.
+TEST(Shadow, TheEdgeLinesOfAnUnalignedRangeAreWholeWhenAllTheirBytesAreCommitted)
+{
+	alignas(64) static unsigned char mem[256];
+	std::memset(mem, 0, sizeof(mem));
+	const auto base = reinterpret_cast<std::uintptr_t>(mem) + 8;
+	check::shadow sh(base, 120, mem + 8);	// lines 0 (56 bytes) and 1 (64)
+	std::array<unsigned char, 256> src;
+	src.fill(4);
+	sh.commit(base, 120, src.data(), 4);
+	EXPECT_EQ(sh.mixed_lines(), 0u);
+	src.fill(3);
+	sh.commit(base, 56, src.data(), 3);
+	for (std::size_t i = 0; i < 120; ++i)
+		ASSERT_EQ(sh.bytes()[i], 4) << i;
+	ASSERT_EQ(sh.bytes().size(), 120u);
 }
 
 TEST_F(Checker, PageMapsAreDurableOnlyAfterMsyncAndByteMapsAtOnce)
