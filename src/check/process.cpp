@@ -115,7 +115,12 @@ std::uint64_t file_offset_of(const void *addr, int fd)
 	auto a = reinterpret_cast<std::uintptr_t>(addr);
 	std::uint64_t found = 0;
 	char line[4096 + 128];
+	bool rest = false;	// the line read is the rest of a longer one
 	while (std::fgets(line, sizeof(line), f) != nullptr) {
+		bool tail = rest;
+		rest = std::strchr(line, '\n') == nullptr;
+		if (tail)
+			continue;
 		unsigned long start, end, ino;
 		unsigned long long off;
 		unsigned maj, min;
