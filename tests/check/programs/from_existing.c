@@ -49,8 +49,10 @@ int main(int argc, char **argv)
 	memset(addr, 0x11, 50);
 	persist(addr, 50);
 	memset(addr + 100, 0x22, 64);	/* never persisted */
-	if (argc > 3 && strcmp(argv[3], "exit") == 0)
+	if (argc > 3 && strcmp(argv[3], "exit") == 0) {
+		pmem2_source_delete(&src);	/* the map is left, not the source */
 		return 0;
+	}
 	if (pmem2_map_delete(&map))
 		seeded_die("pmem2_map_delete");
 	pmem2_source_delete(&src);
