@@ -39,7 +39,10 @@ PMEM2_EXPORT int pmem2_map_from_existing(struct pmem2_map **map, const struct pm
 	if (src == nullptr)
 		return null_arg(__func__, "src");
 	const int g = enum_value(gran);
-	return guarded([&] { return pmem2::map_from_existing(*map, src->info, addr, len, g); });
+	int r = guarded([&] { return pmem2::map_from_existing(*map, src->info, addr, len, g); });
+	if (r == 0 && pmem2::check::process::enabled())
+		pmem2::check::process::map_adopted(*map, src->info.fd);
+	return r;
 }
 
 namespace {

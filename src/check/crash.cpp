@@ -64,15 +64,19 @@ bool write_file(const std::string &path, const std::vector<unsigned char> &bytes
 	return ::close(fd) == 0;
 }
 
-// The file's bytes on disk (empty when it cannot be read, e.g. deleted).
-std::vector<unsigned char> read_file(const std::string &path)
+// The file's bytes on disk: empty when it cannot be read, or when `path`
+// no longer names the file of identity (dev, ino) (deleted, or replaced by
+// another; ino 0: any file).
+std::vector<unsigned char> read_file(const std::string &path, std::uint64_t dev, std::uint64_t ino)
 {
 	std::vector<unsigned char> out;
 	int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return out;
 	struct stat st {};
-	if (::fstat(fd, &st) == 0 && st.st_size > 0) {
+	bool same = ::fstat(fd, &st) == 0 &&
+		(ino == 0 || (static_cast<std::uint64_t>(st.st_dev) == dev && static_cast<std::uint64_t>(st.st_ino) == ino));
+	if (same && st.st_size > 0) {
 		out.resize(static_cast<std::size_t>(st.st_size));
 		std::size_t got = 0;
 		while (got < out.size()) {
@@ -238,7 +242,7 @@ struct recorder::impl {
 			files[m.path].push_back(&m);
 		std::size_t j = 0;
 		for (const auto &[path, ms] : files) {
-			std::vector<unsigned char> durable = read_file(path);
+			std::vector<unsigned char> durable = read_file(path, ms.front()->dev, ms.front()->ino);
 			std::vector<unit> units;
 			for (const mapped *m : ms) {
 				std::vector<unsigned char> img = c.image(m->base);

@@ -77,6 +77,11 @@ struct mapped {
 	const void *base = nullptr;
 	std::size_t len = 0;
 	memops::granularity g = memops::granularity::page;
+	// The file's identity when it was mapped (st_dev, st_ino): the bytes
+	// outside the mappings are read from PATH only while it still names
+	// that file. ino 0: not checked.
+	std::uint64_t dev = 0;
+	std::uint64_t ino = 0;
 };
 
 // A crash-point line, parsed.

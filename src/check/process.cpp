@@ -1,6 +1,8 @@
 // The check mode of libpmem2 (process.hpp).
 #include "check/process.hpp"
 
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <libpmem2.h>
@@ -27,6 +29,8 @@ struct tracked {
 	std::size_t len;
 	std::string path;
 	std::uint64_t file_offset;
+	std::uint64_t dev;	// the file's st_dev and st_ino at the map (ino 0: unknown)
+	std::uint64_t ino;
 };
 
 // A future made to run and not completed yet.
@@ -92,6 +96,8 @@ void decide_from_env()
 	}
 }
 
+// The file a descriptor names, as /proc/self/fd/N reads: Linux appends
+// " (deleted)" to the name of a file unlinked while open.
 std::string path_of_fd(int fd)
 {
 	if (fd < 0)
@@ -102,6 +108,41 @@ std::string path_of_fd(int fd)
 	if (n <= 0)
 		return "fd:" + std::to_string(fd);
 	return std::string(buf, static_cast<std::size_t>(n));
+}
+
+// The offset in its file of the file-backed mapping holding `addr`, when
+// that file is the one `fd` names (/proc/self/maps); else 0.
+std::uint64_t file_offset_of(const void *addr, int fd)
+{
+	struct stat st {};
+	if (fd < 0 || ::fstat(fd, &st) != 0)
+		return 0;
+	std::FILE *f = std::fopen("/proc/self/maps", "re");
+	if (f == nullptr)
+		return 0;
+	auto a = reinterpret_cast<std::uintptr_t>(addr);
+	std::uint64_t found = 0;
+	char line[4096 + 128];
+	bool rest = false;	// the line read is the rest of a longer one
+	while (std::fgets(line, sizeof(line), f) != nullptr) {
+		bool tail = rest;
+		rest = std::strchr(line, '\n') == nullptr;
+		if (tail)
+			continue;
+		unsigned long start, end, ino;
+		unsigned long long off;
+		unsigned maj, min;
+		char perms[8];
+		if (std::sscanf(line, "%lx-%lx %7s %llx %x:%x %lu", &start, &end, perms, &off, &maj, &min, &ino) != 7)
+			continue;
+		if (a < start || a >= end)
+			continue;
+		if (ino != 0 && ino == st.st_ino && maj == major(st.st_dev) && min == minor(st.st_dev))
+			found = off + (a - start);
+		break;
+	}
+	std::fclose(f);
+	return found;
 }
 
 // Findings for the runs `diffs` (offsets from `p`) of the tracked map
@@ -139,7 +180,7 @@ void at_point(void *, const checker &c, const char *call)
 			if (t.path == "anonymous")
 				continue;
 			auto g = static_cast<memops::granularity>(pmem2_map_get_store_granularity(t.map));
-			maps.push_back({t.path, t.file_offset, reinterpret_cast<const void *>(t.base), t.len, g});
+			maps.push_back({t.path, t.file_offset, reinterpret_cast<const void *>(t.base), t.len, g, t.dev, t.ino});
 		}
 		S.crash->at_point(c, maps, call);
 	} catch (...) {
@@ -333,12 +374,24 @@ void map_created(pmem2_map *m, int fd, std::size_t offset) noexcept
 	try {
 		state &S = st();
 		std::string path = path_of_fd(fd);
+		struct stat sb {};
+		if (fd < 0 || ::fstat(fd, &sb) != 0)
+			sb.st_ino = 0;
 		std::lock_guard lk(S.m);
 		if (S.chk == nullptr)
 			return;
 		S.chk->track(m);
 		S.maps.push_back({m, reinterpret_cast<std::uintptr_t>(pmem2_map_get_address(m)),
-			pmem2_map_get_size(m), std::move(path), offset});
+			pmem2_map_get_size(m), std::move(path), offset, static_cast<std::uint64_t>(sb.st_dev),
+			static_cast<std::uint64_t>(sb.st_ino)});
+	} catch (...) {
+	}
+}
+
+void map_adopted(pmem2_map *m, int fd) noexcept
+{
+	try {
+		map_created(m, fd, file_offset_of(pmem2_map_get_address(m), fd));
 	} catch (...) {
 	}
 }

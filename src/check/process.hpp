@@ -1,11 +1,13 @@
 // The check mode of libpmem2 (docs/CHECK.md): off unless PMEM2_CHECK=1 is in
-// the environment at the first pmem2_map_new. Then the checker (checker.hpp)
-// is installed, every map pmem2_map_new makes is tracked, and findings
-// (report.hpp) are written when a map is deleted or the process exits with
-// maps still mapped (never-durable), and after each synchronous call that
-// promised durability at its return (not-durable-at-return).
+// the environment at the first pmem2_map_new or pmem2_map_from_existing.
+// Then the checker (checker.hpp) is installed, every map those two make is
+// tracked, and findings (report.hpp) are written when a map is deleted or
+// the process exits with maps still mapped (never-durable), and after each
+// synchronous call that promised durability at its return
+// (not-durable-at-return).
 // When it is off, the C API pays one load of a flag at pmem2_map_new,
-// pmem2_map_delete and pmem2_get_*_fn, and the kernels are the plain ones.
+// pmem2_map_from_existing, pmem2_map_delete and pmem2_get_*_fn, and the
+// kernels are the plain ones.
 #pragma once
 
 #include <cstddef>
@@ -43,6 +45,11 @@ void disable() noexcept;
 // pmem2_map_new made `m` from a source of descriptor `fd` (-1: anonymous),
 // at `offset` in the file: track it, its current bytes durable.
 void map_created(pmem2_map *m, int fd, std::size_t offset) noexcept;
+// pmem2_map_from_existing made `m` over memory the program mapped, from a
+// source of descriptor `fd` (-1: anonymous): track it as map_created does,
+// at the file offset of its address when /proc/self/maps shows it mapped
+// from that file (else 0).
+void map_adopted(pmem2_map *m, int fd) noexcept;
 // Before pmem2_map_delete unmaps `m`: its never-durable findings.
 // map_deleted() writes them and untracks `m` once the delete succeeded.
 std::vector<finding> map_deleting(pmem2_map *m);

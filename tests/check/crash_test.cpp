@@ -5,6 +5,7 @@
 
 #include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -206,6 +207,41 @@ TEST(CrashRecorder, AReplacedPointsImagesAreDropped)
 	EXPECT_EQ(written.size(), dropped.size() + 1);
 	EXPECT_EQ(written.count(kept), 1u);
 	EXPECT_EQ(dropped.count(kept), 0u);
+	::rmdir(dir.c_str());
+}
+
+TEST(CrashRecorder, TakesTheBytesOutsideTheMappingOnlyFromTheMappedFile)
+{
+	// The mapped file's identity given: read while PATH names it; once
+	// PATH names another file (the mapped one deleted, a new one created),
+	// the bytes outside the mapping are zeros, not the other file's.
+	mapped_pages m;
+	pmem2::test::tmpfile report{0};
+	std::string dir = pmem2::test::scratch_dir() + "/pmem2-crash-test-XXXXXX";
+	ASSERT_NE(::mkdtemp(dir.data()), nullptr);
+	pmem2::check::checker c;
+	c.track(m.base, 2 * 4096, granularity::page);
+	struct stat st {};
+	ASSERT_EQ(::fstat(m.file.fd(), &st), 0);
+	crash::mapped mp{m.file.path(), 4096, m.base, 2 * 4096, granularity::page};
+	mp.dev = static_cast<std::uint64_t>(st.st_dev);
+	mp.ino = static_cast<std::uint64_t>(st.st_ino);
+	crash::recorder r({dir, crash::max_points, 0, false}, report.path());
+	r.at_point(c, {mp}, "msync");
+	mp.ino += 1;	// as if PATH named another file now
+	r.at_point(c, {mp}, "msync");
+	auto l = lines(report.path());
+	ASSERT_EQ(l.size(), 2u);
+	for (std::size_t i = 0; i < 2; ++i) {
+		crash::state s;
+		ASSERT_TRUE(crash::parse(l[i], s)) << l[i];
+		auto img = contents(s.image);
+		// the file whole, else up to the mapping's end
+		ASSERT_EQ(img.size(), (i == 0 ? 4u : 3u) * 4096) << l[i];
+		EXPECT_EQ(img[0], i == 0 ? 0xEE : 0x00) << l[i];
+		EXPECT_EQ(img[4095], i == 0 ? 0xEE : 0x00) << l[i];
+		::unlink(s.image.c_str());
+	}
 	::rmdir(dir.c_str());
 }
 

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -213,6 +214,47 @@ TEST_F(CheckMode, NodrainWithoutDrainIsNeverDurableAtCacheLine)
 	ASSERT_EQ(pmem2_map_delete(&mf.map), 0);
 	EXPECT_EQ(lines(report.path()),
 		(std::vector<std::string>{"never-durable " + real(mf.file.path()) + " 256 64"}));
+}
+
+TEST_F(CheckMode, FromExistingMapsAreTrackedAtTheFileOffsetOfTheirAddress)
+{
+	// 4 pages of the file from offset 8192, the map from the second page:
+	// map offset 0 is file offset 12288.
+	scratch file(1 << 16);
+	auto *base = static_cast<char *>(::mmap(nullptr, 4 << 12, PROT_READ | PROT_WRITE, MAP_SHARED, file.fd(), 8192));
+	ASSERT_NE(base, MAP_FAILED);
+	pmem2_source *src = nullptr;
+	ASSERT_EQ(pmem2_source_from_fd(&src, file.fd()), 0);
+	pmem2_map *map = nullptr;
+	ASSERT_EQ(pmem2_map_from_existing(&map, src, base + 4096, 3 << 12, PMEM2_GRANULARITY_PAGE), 0);
+	base[4096 + 10] = 1;
+	pmem2_get_persist_fn(map)(base + 4096 + 10, 1);
+	std::memset(base + 4096 + 5000, 2, 16);
+	ASSERT_EQ(pmem2_map_delete(&map), 0);
+	EXPECT_EQ(lines(report.path()),
+		(std::vector<std::string>{"never-durable " + real(file.path()) + " 17288 16"}));
+
+	// A file source over memory that is not the file's: offset 0.
+	auto *anon = static_cast<char *>(::mmap(nullptr, 1 << 12, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
+	ASSERT_NE(anon, MAP_FAILED);
+	ASSERT_EQ(pmem2_map_from_existing(&map, src, anon, 1 << 12, PMEM2_GRANULARITY_PAGE), 0);
+	anon[7] = 3;
+	process::check_all();
+	EXPECT_EQ(lines(report.path()).back(), "never-durable " + real(file.path()) + " 7 1");
+	ASSERT_EQ(pmem2_map_delete(&map), 0);
+
+	// An anonymous source: "anonymous", offset 0.
+	pmem2_source *asrc = nullptr;
+	ASSERT_EQ(pmem2_source_from_anon(&asrc, 1 << 12), 0);
+	ASSERT_EQ(pmem2_map_from_existing(&map, asrc, anon, 1 << 12, PMEM2_GRANULARITY_PAGE), 0);
+	anon[9] = 4;	// anon[7] is in the image already: it was there at the map
+	ASSERT_EQ(pmem2_map_delete(&map), 0);
+	EXPECT_EQ(lines(report.path()).back(), "never-durable anonymous 9 1");
+	EXPECT_EQ(lines(report.path()).size(), 3u);
+	pmem2_source_delete(&asrc);
+	pmem2_source_delete(&src);
+	::munmap(anon, 1 << 12);
+	::munmap(base, 4 << 12);
 }
 
 TEST_F(CheckMode, ByteGranularityHasNoFindings)

@@ -10,6 +10,18 @@ work=$(mktemp -d "${PMEM2_TEST_DIR:-/tmp}/pmem2-tool-XXXXXX")
 trap 'rm -rf "$work"' EXIT
 failures=0
 
+# The seeded programs come from the ctest fixture check_programs, which
+# skips without pkg-config: so do the cases that run them.
+case $case_name in
+check_help | check_usage | check_recover_usage | check_pmdk_built) ;;
+check_*)
+	[ -x "$PROGS/persist_ok" ] || {
+		echo "SKIP: no seeded programs in '$PROGS' (the fixture check_programs did not build them)"
+		exit 77
+	}
+	;;
+esac
+
 fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
 
 # expect RC CMD...: runs CMD, keeps stdout/stderr in $out/$err, checks the status.
@@ -588,6 +600,63 @@ check_never)
 	expect 0 env -u PMEM2_CHECK "$PROGS/never_persisted" "$work/f"
 	[ -z "$err" ] || fail "no check mode: stderr not empty: $err"
 	;;
+check_deleted)
+	# A file deleted while mapped: the findings name it as /proc/self/fd
+	# named the map's descriptor at pmem2_map_new. Unlinked after the map
+	# (also replaced by another file): its name; unlinked before (opened,
+	# unlinked, mapped): the name Linux gives it, "PATH (deleted)".
+	zeros "$work/f" 65536
+	real=$(realpath "$work/f")
+	for how in delete exit; do
+		for when in after-map replaced before-map; do
+			zeros "$work/f" 65536
+			expect 1 "$PMEM2" check "$PROGS/deleted" "$work/f" $when $how
+			name=$real
+			[ $when != before-map ] || name="$real (deleted)"
+			[ "$out" = "never made durable: $name offset 12388 length 64
+1 finding" ] || fail "deleted $when ($how): $out"
+			[ -z "$err" ] || fail "deleted $when ($how): stderr: $err"
+			case $when in
+			replaced) [ "$(head -c 1 "$work/f" | od -An -tx1 | tr -d ' ')" = ff ] || fail "replaced: not the new file" ;;
+			*) [ ! -e "$work/f" ] || fail "deleted $when: $work/f still there" ;;
+			esac
+		done
+	done
+	# --ignore and --json take the name as the finding gives it
+	zeros "$work/f" 65536
+	expect 0 "$PMEM2" check --ignore "$real (deleted):12388:64" -- "$PROGS/deleted" "$work/f" before-map
+	[ "$out" = "0 findings" ] || fail "deleted, ignored: $out"
+	if have_python; then
+		zeros "$work/f" 65536
+		expect 1 "$PMEM2" check --json "$PROGS/deleted" "$work/f" before-map exit
+		[ "$(json_get "$out" '[[f[k] for k in ("kind","path","offset","length")] for f in j["findings"]]')" = "[['never-durable', '$real (deleted)', 12388, 64]]" ] ||
+			fail "deleted, json: $out"
+	fi
+	;;
+check_from_existing)
+	# maps of pmem2_map_from_existing are tracked: the file offset of the
+	# map's address from /proc/self/maps (the program maps file offset
+	# 8192 and makes the map 4096 bytes in), "anonymous" for an
+	# anonymous source
+	zeros "$work/f" 65536
+	real=$(realpath "$work/f")
+	for how in delete exit; do
+		zeros "$work/f" 65536
+		expect 1 "$PMEM2" check "$PROGS/from_existing" "$work/f" file $how
+		[ "$out" = "never made durable: $real offset 12388 length 64
+1 finding" ] || fail "from_existing, file ($how): $out"
+		expect 1 "$PMEM2" check "$PROGS/from_existing" "$work/f" anon $how
+		[ "$out" = "never made durable: anonymous offset 100 length 64
+1 finding" ] || fail "from_existing, anonymous ($how): $out"
+	done
+	# its msync is a persistence point; the image holds the map's durable
+	# bytes at their file offset
+	zeros "$work/f" 65536
+	expect 1 "$PMEM2" check --keep "$work/kept" --recover 'false {}' -- "$PROGS/from_existing" "$work/f" file
+	contains "$out" "crash states: 1 points in the run, 1 examined [0], 1 images, 1 failed" "from_existing, crash states"
+	contains "$out" "durable image of $real: CMD exited with status 1" "from_existing, the image's file"
+	cmp -s "$work/kept/p0-f0.img" <(head -c 65536 /dev/zero) || fail "from_existing: point 0 is not the durable (all zero) image"
+	;;
 check_nodrain)
 	zeros "$work/f" 65536
 	real=$(realpath "$work/f")
@@ -805,6 +874,28 @@ check_recover_cmd)
 	expect 1 "$PMEM2" check --recover "$PROGS/log_check {}" -- "$PROGS/log" "$work/f" flag-first
 	[ -z "$(ls "$TMPDIR")" ] || fail "images left in TMPDIR: $(ls -R "$TMPDIR")"
 	unset TMPDIR
+	;;
+check_recover_deleted)
+	# crash states of a file deleted while mapped: the images come from the
+	# durable image, zeros outside the mapping when the path no longer names
+	# the mapped file (deleted, or replaced: the new file's bytes are not
+	# taken)
+	zeros "$work/zeros" 65536
+	zeros "$work/f" 65536
+	real=$(realpath "$work/f")
+	for when in after-map replaced before-map; do
+		zeros "$work/f" 65536
+		name=$real
+		[ $when != before-map ] || name="$real (deleted)"
+		expect 1 "$PMEM2" check --recover "cmp {} '$work/zeros'" -- "$PROGS/deleted" "$work/f" $when
+		[ "$out" = "never made durable: $name offset 12388 length 64
+crash states: 1 points in the run, 1 examined [0], 1 images, 0 failed
+1 finding" ] || fail "recover, deleted $when: $out"
+		zeros "$work/f" 65536
+		expect 1 "$PMEM2" check --recover "false {}" -- "$PROGS/deleted" "$work/f" $when exit
+		contains "$out" "durable image of $name: CMD exited with status 1" "recover, deleted $when: the file"
+		contains "$out" "1 failed" "recover, deleted $when: one state"
+	done
 	;;
 check_recover_points)
 	# 8 entries: 16 points; every one examined by default (exhaustive,

@@ -19,8 +19,10 @@ int main(int argc, char **argv)
 	memset(s.addr + 100, 0x11, 50);
 	persist(s.addr + 100, 50);
 	memset(s.addr + 8292, 0x22, 64);	/* never persisted */
-	if (argc > 2 && strcmp(argv[2], "exit") == 0)
+	if (argc > 2 && strcmp(argv[2], "exit") == 0) {
+		pmem2_source_delete(&s.src);	/* the map is left, not the source */
 		return 0;
+	}
 	seeded_close(&s);
 	return 0;
 }
