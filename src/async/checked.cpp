@@ -92,11 +92,6 @@ enum future_state watched_chain(future_context *ctx, future_notifier *n) noexcep
 
 } // namespace
 
-bool checking() noexcept
-{
-	return check::process::active();
-}
-
 void watch(pmem2_future &f) noexcept
 {
 	f.base.task = f.base.task == default_chain_task ? watched_builtin : watched_chain;

@@ -7,11 +7,15 @@
 #pragma once
 
 #include "async/future.hpp"
+#include "check/process.hpp"
 
 namespace pmem2::async {
 
 // Whether check mode is on.
-bool checking() noexcept;
+inline bool checking() noexcept
+{
+	return check::process::active();
+}
 
 // `f` was built to run: awaited, and its task wrapped so that its
 // completion is checked.

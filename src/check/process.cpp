@@ -21,6 +21,8 @@
 
 namespace pmem2::check::process {
 
+std::atomic<int> g_mode{-1};
+
 namespace {
 
 struct tracked {
@@ -55,8 +57,6 @@ state &st()
 	return *s;
 }
 
-// -1 undecided, 0 off, 1 on.
-std::atomic<int> g_mode{-1};
 std::once_flag g_env_once;
 std::once_flag g_atexit_once;
 
@@ -329,11 +329,6 @@ bool enabled() noexcept
 		m = g_mode.load(std::memory_order_acquire);
 	}
 	return m == 1;
-}
-
-bool active() noexcept
-{
-	return g_mode.load(std::memory_order_acquire) == 1;
 }
 
 void enable(settings s)

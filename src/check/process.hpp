@@ -10,6 +10,7 @@
 // kernels are the plain ones.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <string>
 #include <vector>
@@ -33,8 +34,14 @@ struct settings {
 // PMEM2_CHECK_REPORT and PMEM2_CHECK_IGNORE and enables it when
 // PMEM2_CHECK is "1"; later calls only load the decision.
 bool enabled() noexcept;
-// Whether it is on, without deciding (false until enabled() ran).
-bool active() noexcept;
+// -1 undecided, 0 off, 1 on (process.cpp writes it).
+extern std::atomic<int> g_mode;
+// Whether it is on, without deciding (false until enabled() ran): one load,
+// inline, for the builders of futures.
+inline bool active() noexcept
+{
+	return g_mode.load(std::memory_order_acquire) == 1;
+}
 
 // Turn check mode on: the checker installed (kernels re-dispatched to the
 // recording ones) and the exit check registered (once per process).
