@@ -74,21 +74,17 @@ void completed(const pmem2_future &f) noexcept
 	}
 }
 
-enum future_state watched_builtin(future_context *ctx, future_notifier *n) noexcept
+// The chain task `Inner`, then the completion's check.
+template <future_task_fn Inner>
+enum future_state watched(future_context *ctx, future_notifier *n) noexcept
 {
-	const enum future_state st = default_chain_task(ctx, n);
+	const enum future_state st = Inner(ctx, n);
 	if (st == FUTURE_STATE_COMPLETE)
 		completed(future_of(ctx));
 	return st;
 }
-
-enum future_state watched_chain(future_context *ctx, future_notifier *n) noexcept
-{
-	const enum future_state st = async_chain_impl(ctx, n);
-	if (st == FUTURE_STATE_COMPLETE)
-		completed(future_of(ctx));
-	return st;
-}
+constexpr future_task_fn watched_builtin = watched<default_chain_task>;
+constexpr future_task_fn watched_chain = watched<async_chain_impl>;
 
 } // namespace
 

@@ -116,6 +116,25 @@ struct checker::state {
 	{
 		return const_cast<state *>(this)->find(a);
 	}
+	// Whether [a, end) overlaps a region of granularity g. Caller holds m.
+	bool overlaps(memops::granularity g, std::uintptr_t a, std::uintptr_t end) const noexcept
+	{
+		for (const region &r : regions)
+			if (r.g == g && r.base < end && a < r.base + r.len)
+				return true;
+		return false;
+	}
+	// The bytes of [a, end) in regions of granularity g, as memory holds
+	// them, durable as of a new event. Caller holds m.
+	void commit_live(memops::granularity g, std::uintptr_t a, std::uintptr_t end) noexcept
+	{
+		const std::uint64_t now = tick();
+		for (region &r : regions) {
+			std::uintptr_t lo = std::max(a, r.base), hi = std::min(end, r.base + r.len);
+			if (r.g == g && lo < hi)
+				commit(lo, hi - lo, reinterpret_cast<const unsigned char *>(lo), now);
+		}
+	}
 	// Copy [a, a+n) from `src`, as of event `seq`, into every region it
 	// overlaps, where no newer event wrote already (shadow.hpp).
 	void commit(std::uintptr_t a, std::size_t n, const unsigned char *src, std::uint64_t seq) noexcept
@@ -377,25 +396,14 @@ void checker::on_fence() noexcept
 void checker::on_device_write(const void *dest, std::size_t len) noexcept
 {
 	auto a = reinterpret_cast<std::uintptr_t>(dest);
-	bool tracked = false;
 	{
 		std::lock_guard lk(s_->m);
-		for (const state::region &r : s_->regions)
-			tracked |= r.g == memops::granularity::cache_line && r.base < a + len &&
-				a < r.base + r.len;
+		if (!s_->overlaps(memops::granularity::cache_line, a, a + len))
+			return;
 	}
-	if (!tracked)
-		return;
 	s_->point(*this, "device");
 	std::lock_guard lk(s_->m);
-	std::uint64_t now = s_->tick();
-	for (state::region &r : s_->regions) {
-		if (r.g != memops::granularity::cache_line)
-			continue;
-		std::uintptr_t lo = std::max(a, r.base), hi = std::min(a + len, r.base + r.len);
-		if (lo < hi)
-			s_->commit(lo, hi - lo, reinterpret_cast<const unsigned char *>(lo), now);
-	}
+	s_->commit_live(memops::granularity::cache_line, a, a + len);
 }
 
 void checker::point_now(const char *call) const noexcept
@@ -411,24 +419,16 @@ void checker::on_page_sync(const void *ptr, std::size_t len) noexcept
 	if (len == 0)
 		end = a + page;
 	if (s_->hook.load(std::memory_order_acquire) != nullptr) {
-		bool tracked = false;
+		bool tracked;
 		{
 			std::lock_guard lk(s_->m);
-			for (const state::region &r : s_->regions)
-				tracked |= r.g == memops::granularity::page && r.base < end && a < r.base + r.len;
+			tracked = s_->overlaps(memops::granularity::page, a, end);
 		}
 		if (tracked)
 			s_->point(*this, "msync");
 	}
 	std::lock_guard lk(s_->m);
-	std::uint64_t now = s_->tick();
-	for (state::region &r : s_->regions) {
-		if (r.g != memops::granularity::page)
-			continue;
-		std::uintptr_t lo = std::max(a, r.base), hi = std::min(end, r.base + r.len);
-		if (lo < hi)
-			s_->commit(lo, hi - lo, reinterpret_cast<const unsigned char *>(lo), now);
-	}
+	s_->commit_live(memops::granularity::page, a, end);
 }
 
 checker &install()
