@@ -58,6 +58,17 @@ const char *describe(const pmem2_future &f, std::vector<written_range> &w)
 	return "pmem2_future";
 }
 
+// The ranges of the future being described, reused (no allocation once
+// the thread has described its largest future).
+thread_local std::vector<written_range> tl_ranges;
+
+std::vector<written_range> &ranges_of_this(const pmem2_future &f, const char *&call)
+{
+	tl_ranges.clear();
+	call = describe(f, tl_ranges);
+	return tl_ranges;
+}
+
 pmem2_future &future_of(future_context *ctx) noexcept
 {
 	return *reinterpret_cast<pmem2_future *>(reinterpret_cast<char *>(ctx) -
@@ -67,8 +78,8 @@ pmem2_future &future_of(future_context *ctx) noexcept
 void completed(const pmem2_future &f) noexcept
 {
 	try {
-		std::vector<written_range> w;
-		const char *call = describe(f, w);
+		const char *call;
+		const auto &w = ranges_of_this(f, call);
 		check::process::future_completed(call, w, f.output.result == 0);
 	} catch (...) {
 	}
@@ -92,9 +103,8 @@ void watch(pmem2_future &f) noexcept
 {
 	f.base.task = f.base.task == default_chain_task ? watched_builtin : watched_chain;
 	try {
-		std::vector<written_range> w;
-		const char *call = describe(f, w);
-		check::process::future_made(call, w);
+		const char *call;
+		check::process::future_made(call, ranges_of_this(f, call));
 	} catch (...) {
 	}
 }
@@ -107,9 +117,8 @@ bool is_watched(future_task_fn t, bool builtin) noexcept
 void taken(const pmem2_future &f) noexcept
 {
 	try {
-		std::vector<written_range> w;
-		const char *call = describe(f, w);
-		check::process::future_taken(call, w);
+		const char *call;
+		check::process::future_taken(call, ranges_of_this(f, call));
 	} catch (...) {
 	}
 }

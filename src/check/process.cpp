@@ -41,11 +41,44 @@ struct awaited {
 	std::vector<written_range> w;
 };
 
+// The futures awaited: the first `live` entries of `v`; the others keep
+// their ranges' storage for the next ones (no allocation in steady state).
+struct awaited_set {
+	std::vector<awaited> v;
+	std::size_t live = 0;
+
+	void add(const char *call, const std::vector<written_range> &w)
+	{
+		if (live == v.size())
+			v.emplace_back();
+		v[live].call = call;
+		v[live].w.assign(w.begin(), w.end());
+		++live;
+	}
+	void remove_at(std::size_t i) noexcept
+	{
+		std::swap(v[i], v[live - 1]);
+		--live;
+	}
+	template <class Pred>
+	void remove_if(Pred p) noexcept
+	{
+		for (std::size_t i = 0; i < live;)
+			if (p(v[i]))
+				remove_at(i);
+			else
+				++i;
+	}
+	const awaited *begin() const noexcept { return v.data(); }
+	const awaited *end() const noexcept { return v.data() + live; }
+	void clear() noexcept { live = 0; }
+};
+
 struct state {
 	std::mutex m;
 	settings cfg;
 	std::vector<tracked> maps;
-	std::vector<awaited> futures;
+	awaited_set futures;
 	checker *chk = nullptr;
 	pid_t owner = 0;	// the process that enabled check mode
 	crash::recorder *crash = nullptr;	// with crash states; never freed
@@ -212,11 +245,10 @@ std::vector<finding> check_map(const tracked &t)
 // Forgets the futures still awaited that write into `t`. Caller holds st().m.
 void forget_futures(const tracked &t)
 {
-	auto &v = st().futures;
-	v.erase(std::remove_if(v.begin(), v.end(), [&t](const awaited &f) {
+	st().futures.remove_if([&t](const awaited &f) {
 		return std::any_of(f.w.begin(), f.w.end(),
 			[&t](const written_range &r) { return in_map(t, r); });
-	}), v.end());
+	});
 }
 
 // After `call` promised [p, p+n) durable: report what is not, as `kind`.
@@ -457,7 +489,7 @@ void future_made(const char *call, const std::vector<written_range> &w) noexcept
 		state &S = st();
 		std::lock_guard lk(S.m);
 		if (S.chk != nullptr && !w.empty())
-			S.futures.push_back({call, w});
+			S.futures.add(call, w);
 	} catch (...) {
 	}
 }
@@ -467,12 +499,15 @@ namespace {
 // Drops one awaited future of `call` writing `w`; caller holds st().m.
 void unawait(const char *call, const std::vector<written_range> &w)
 {
-	auto &v = st().futures;
-	auto it = std::find_if(v.begin(), v.end(), [&](const awaited &f) {
-		return f.w == w && std::strcmp(f.call, call) == 0;
-	});
-	if (it != v.end())
-		v.erase(it);
+	auto &set = st().futures;
+	// The newest first: a program usually completes what it just made.
+	for (std::size_t i = set.live; i-- > 0;) {
+		const awaited &f = set.v[i];
+		if (f.w == w && std::strcmp(f.call, call) == 0) {
+			set.remove_at(i);
+			return;
+		}
+	}
 }
 
 } // namespace
