@@ -251,9 +251,9 @@ void forget_futures(const tracked &t)
 	});
 }
 
-// After `call` promised [p, p+n) durable: report what is not, as `kind`.
-void verify_range(const void *p, std::size_t n, const char *call,
-	finding_kind kind = finding_kind::not_durable_at_return) noexcept
+} // namespace
+
+void verify_range(const void *p, std::size_t n, const char *call, finding_kind kind) noexcept
 {
 	try {
 		state &s = st();
@@ -278,80 +278,6 @@ void verify_range(const void *p, std::size_t n, const char *call,
 	} catch (...) {
 	}
 }
-
-// Ranges this thread flushed (flush, or a NODRAIN call) and its next drain
-// promises durable; bounded, the oldest kept.
-struct unfenced_range {
-	const void *p;
-	std::size_t n;
-	const char *call;
-};
-thread_local std::vector<unfenced_range> tl_unfenced;
-constexpr std::size_t max_unfenced = 4096;
-
-void remember(const void *p, std::size_t n, const char *call) noexcept
-{
-	try {
-		if (tl_unfenced.size() < max_unfenced)
-			tl_unfenced.push_back({p, n, call});
-	} catch (...) {
-	}
-}
-
-void after_store(void *d, std::size_t n, unsigned flags, const char *call) noexcept
-{
-	if (flags & memops::f_noflush)
-		return;
-	if (flags & memops::f_nodrain)
-		remember(d, n, call);
-	else
-		verify_range(d, n, call);
-}
-
-template <memops::granularity G>
-struct wrapped {
-	static void *memmove(void *d, const void *s, std::size_t n, unsigned f)
-	{
-		void *r = memops::ops(G).memmove(d, s, n, f);
-		after_store(d, n, f, "pmem2_memmove");
-		return r;
-	}
-	static void *memcpy(void *d, const void *s, std::size_t n, unsigned f)
-	{
-		void *r = memops::ops(G).memmove(d, s, n, f);
-		after_store(d, n, f, "pmem2_memcpy");
-		return r;
-	}
-	static void *memset(void *d, int c, std::size_t n, unsigned f)
-	{
-		void *r = memops::ops(G).memset(d, c, n, f);
-		after_store(d, n, f, "pmem2_memset");
-		return r;
-	}
-	static void persist(const void *p, std::size_t n)
-	{
-		memops::ops(G).persist(p, n);
-		verify_range(p, n, "pmem2_persist");
-	}
-	static void flush(const void *p, std::size_t n)
-	{
-		memops::ops(G).flush(p, n);
-		remember(p, n, "pmem2_flush");
-	}
-	static void drain()
-	{
-		memops::ops(G).drain();
-		std::vector<unfenced_range> todo;
-		todo.swap(tl_unfenced);
-		for (const unfenced_range &r : todo) {
-			std::string call = std::string(r.call) + "+pmem2_drain";
-			verify_range(r.p, r.n, call.c_str());
-		}
-	}
-	static constexpr checked_ops table{memmove, memcpy, memset, persist, flush, drain};
-};
-
-} // namespace
 
 bool enabled() noexcept
 {
@@ -533,18 +459,6 @@ void future_taken(const char *call, const std::vector<written_range> &w) noexcep
 	state &S = st();
 	std::lock_guard lk(S.m);
 	unawait(call, w);
-}
-
-const checked_ops &ops(memops::granularity g) noexcept
-{
-	switch (g) {
-	case memops::granularity::byte:
-		return wrapped<memops::granularity::byte>::table;
-	case memops::granularity::cache_line:
-		return wrapped<memops::granularity::cache_line>::table;
-	default:
-		return wrapped<memops::granularity::page>::table;
-	}
 }
 
 } // namespace pmem2::check::process

@@ -66,6 +66,10 @@ void map_deleted(pmem2_map *m, const std::vector<finding> &found) noexcept;
 // in a child forked after check mode was enabled: its parent reports.
 void check_all() noexcept;
 
+// After `call` promised [p, p+n) durable: a finding of `kind` for each run
+// of it that is not (sync_calls.cpp for the synchronous calls; futures).
+void verify_range(const void *p, std::size_t n, const char *call, finding_kind kind) noexcept;
+
 // Futures (src/async/checked.cpp): `call` names the function that made the
 // future ("pmem2_memcpy_async", "pmem2_batch_async", ...), `w` the ranges it
 // writes or persists. A future made to run is awaited until it completes;
@@ -85,7 +89,8 @@ void future_completed(const char *call, const std::vector<written_range> &w, boo
 // batch's future is awaited instead.
 void future_taken(const char *call, const std::vector<written_range> &w) noexcept;
 
-// What pmem2_get_*_fn return in check mode for maps of granularity `g`:
+// What pmem2_get_*_fn return in check mode for maps of granularity `g`
+// (sync_calls.cpp):
 // the kernels of memops::ops(g), each followed by a check of its range
 // when its flags promise durability at return (for flush, at the next
 // drain of the same thread).
