@@ -11,6 +11,7 @@
 #include <libpmem2/base.h>
 
 #include "common/errormsg.hpp"
+#include "map/cxl.hpp"
 #include "os/io.hpp"
 #include "os/os.hpp"
 
@@ -34,9 +35,20 @@ bool region_component(std::string_view c, unsigned &id)
 	return true;
 }
 
-// A one-line attribute without its newline; PMEM2_E_INVALID_REGION_FORMAT
-// when the line is empty or not terminated.
-int read_line(const std::string &path, std::string &out, bool *absent = nullptr)
+// Whether the component before `slash` in `path` is a CXL decoder: the
+// component after it is then a CXL region, not an nd one.
+bool under_decoder(std::string_view path, std::size_t slash)
+{
+	if (slash == std::string_view::npos)
+		return false;
+	std::string_view above = path.substr(0, slash);
+	std::size_t s = above.rfind('/');
+	return above.substr(s == std::string_view::npos ? 0 : s + 1).starts_with("decoder");
+}
+
+} // namespace
+
+int read_attr(const std::string &path, std::string &out, bool *absent)
 {
 	bool open_failed = false;
 	int r = os::read_file(path, 256, out, &open_failed);
@@ -55,13 +67,15 @@ int read_line(const std::string &path, std::string &out, bool *absent = nullptr)
 	return 0;
 }
 
+namespace {
+
 // The first of `candidates` (relative to the DIMM directory) that exists.
 int read_dimm_attr(const std::string &dimm, std::initializer_list<const char *> candidates,
 	std::string &out, bool &absent)
 {
 	const std::string dir = os::sys_path("/sys/bus/nd/devices/") + dimm;
 	for (const char *c : candidates) {
-		int r = read_line(dir + "/" + c, out, &absent);
+		int r = read_attr(dir + "/" + c, out, &absent);
 		if (!absent)
 			return r;
 	}
@@ -96,10 +110,11 @@ int lookup(const source_info &src, location &out)
 		std::size_t slash = rest.rfind('/');
 		std::string_view comp = slash == std::string_view::npos ? rest : rest.substr(slash + 1);
 		unsigned id;
-		if (region_component(comp, id)) {
+		if (region_component(comp, id) && !under_decoder(rest, slash)) {
 			out.found = true;
 			out.id = id;
 			out.dir = os::sys_path("/sys/bus/nd/devices/region" + std::to_string(id));
+			out.cxl = cxl::on_cxl_path(rest);
 			return 0;
 		}
 		if (slash == std::string_view::npos)
@@ -113,7 +128,7 @@ result<int> numa_node(const location &loc)
 {
 	const std::string path = loc.dir + "/numa_node";
 	std::string text;
-	if (int r = read_line(path, text))
+	if (int r = read_attr(path, text))
 		return result<int>::error(r);
 	errno = 0;
 	char *end = nullptr;
@@ -132,7 +147,7 @@ int dimms(const location &loc, std::vector<std::string> &out)
 		const std::string path = loc.dir + "/mapping" + std::to_string(i);
 		std::string text;
 		bool absent = false;
-		int r = read_line(path, text, &absent);
+		int r = read_attr(path, text, &absent);
 		if (absent)
 			return 0;
 		if (r)
@@ -157,7 +172,14 @@ result<std::uint64_t> unsafe_shutdown_count(const location &loc)
 	for (const std::string &n : names) {
 		std::string text;
 		bool absent = false;
-		int r = read_dimm_attr(n, {"nfit/dirty_shutdown", "dirty_shutdown"}, text, absent);
+		int r = read_dimm_attr(n, {"nfit/dirty_shutdown", "cxl/dirty_shutdown", "dirty_shutdown"},
+			text, absent);
+		if (absent && cxl::is_cxl_dimm(n)) {
+			set_errormsg("CXL DIMM %s does not report an unsafe shutdown count (no "
+				"%s/cxl/dirty_shutdown: the kernel or the device has no dirty shutdown tracking)",
+				n.c_str(), n.c_str());
+			return result<std::uint64_t>::error(PMEM2_E_NOSUPP);
+		}
 		if (absent) {
 			set_errormsg("DIMM %s does not report an unsafe shutdown count", n.c_str());
 			return result<std::uint64_t>::error(PMEM2_E_NOSUPP);
@@ -187,6 +209,13 @@ result<std::string> device_id(const location &loc)
 		return result<std::string>::error(r);
 	std::string id;
 	for (const std::string &n : names) {
+		if (cxl::is_cxl_dimm(n)) {
+			auto s = cxl::serial(n);
+			if (!s)
+				return result<std::string>::error(s.code());
+			id += *s;
+			continue;
+		}
 		std::string text;
 		bool absent = false;
 		int r = read_dimm_attr(n, {"nfit/id", "papr/unique_id"}, text, absent);
