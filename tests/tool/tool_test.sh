@@ -154,6 +154,75 @@ info)
 		[ "$(json_get "$out" 'j["dsa_work_queues"][1]["usable"]')" = False ] || fail "json dsa usable"
 	fi
 	;;
+info_cxl)
+	# A file on pmem1, a namespace of nd region 1 that the cxl_pmem bridge
+	# made of CXL region 0 over mem0 and mem1, in a fake sysfs laid out as
+	# the kernel lays it out; then the same file on an NVDIMM region.
+	gen "$work/f" 65536
+	t="$work/root"
+	port="$t/sys/devices/platform/ACPI0017:00/root0"
+	bus="$port/nvdimm-bridge0/ndbus1"
+	mkdir -p "$port/decoder0.0/region0/pmem_region0" "$bus/region1/namespace1.0/block/pmem1" \
+		"$t/sys/bus/cxl/devices" "$t/sys/bus/nd/devices" "$t/sys/dev/block"
+	echo 0x4080000000 >"$port/decoder0.0/region0/resource"
+	echo 0x4080000000 >"$bus/region1/resource"
+	echo 1 >"$bus/region1/numa_node"
+	echo >"$bus/region1/persistence_domain"
+	ln -s "$port/decoder0.0/region0" "$t/sys/bus/cxl/devices/region0"
+	ln -s "$bus/region1" "$t/sys/bus/nd/devices/region1"
+	for k in 0 1; do
+		mem="$t/sys/devices/pci0000:0c/0000:0c:00.0/0000:0d:0$k.0/mem$k"
+		mkdir -p "$mem/pmem$k" "$bus/nmem$k/cxl"
+		echo "0x1a2b$k" >"$mem/serial"
+		ln -s "$mem" "$t/sys/bus/cxl/devices/mem$k"
+		ln -s "$mem/pmem$k" "$t/sys/bus/cxl/devices/pmem$k"
+		echo "pmem$k" >"$bus/nmem$k/cxl/provider"
+		ln -s "$bus/nmem$k" "$t/sys/bus/nd/devices/nmem$k"
+		echo "nmem$k,0,268435456,$k" >"$bus/region1/mapping$k"
+	done
+	ln -s "$bus/region1/namespace1.0/block/pmem1" "$t/sys/dev/block/$(stat -c '%Hd:%Ld' "$work/f")"
+	expect 0 "$PMEM2" info --sys-root "$t" "$work/f"
+	contains "$out" "region:         region1 (CXL region0)" "info CXL region"
+	contains "$out" "persistence:    not reported by the region" "info CXL domain"
+	contains "$out" "memory device:  nmem0 (mem0), serial 0x1a2b0" "info CXL mem0"
+	contains "$out" "memory device:  nmem1 (mem1), serial 0x1a2b1" "info CXL mem1"
+	contains "$out" "device id:      0x1a2b00x1a2b1" "info CXL device id"
+	contains "$out" "NUMA node:      1" "info CXL NUMA node"
+	expect 0 "$PMEM2" info --json --sys-root="$t" "$work/f"
+	if have_python; then
+		[ "$(json_get "$out" 'j["path"]["region"]["id"]')" = 1 ] || fail "json region: $out"
+		[ "$(json_get "$out" 'j["path"]["region"]["cxl"]')" = True ] || fail "json cxl"
+		[ "$(json_get "$out" 'j["path"]["region"]["cxl_region"]')" = region0 ] || fail "json cxl region"
+		[ "$(json_get "$out" 'j["path"]["region"]["persistence_domain"]')" = None ] || fail "json domain"
+		[ "$(json_get "$out" 'j["path"]["region"]["memory_devices"][1]["memdev"]')" = mem1 ] || fail "json memdev"
+		[ "$(json_get "$out" 'j["path"]["region"]["memory_devices"][1]["serial"]')" = 0x1a2b1 ] || fail "json serial"
+	fi
+	# A serial the kernel does not give: listed as unknown, no device id.
+	rm "$t/sys/devices/pci0000:0c/0000:0c:00.0/0000:0d:01.0/mem1/serial"
+	expect 0 "$PMEM2" info --sys-root "$t" "$work/f"
+	contains "$out" "memory device:  nmem1 (mem1), serial unknown" "info CXL without serial"
+	contains "$out" "device id:      n/a" "info CXL device id without serial"
+	# NVDIMM: the region under an NFIT bus, DIMM ids from nfit/id.
+	n="$work/nv"
+	nb="$n/sys/devices/platform/ndbus0"
+	mkdir -p "$nb/region3/namespace3.0/block/pmem3" "$nb/nmem4/nfit" "$n/sys/bus/nd/devices" "$n/sys/dev/block"
+	echo memory_controller >"$nb/region3/persistence_domain"
+	echo 0 >"$nb/region3/numa_node"
+	echo "nmem4,0,268435456,0" >"$nb/region3/mapping0"
+	echo 8089-a2-1837-00000a1b >"$nb/nmem4/nfit/id"
+	ln -s "$nb/region3" "$n/sys/bus/nd/devices/region3"
+	ln -s "$nb/nmem4" "$n/sys/bus/nd/devices/nmem4"
+	ln -s "$nb/region3/namespace3.0/block/pmem3" "$n/sys/dev/block/$(stat -c '%Hd:%Ld' "$work/f")"
+	expect 0 "$PMEM2" info --sys-root "$n" "$work/f"
+	contains "$out" "region:         region3 (NVDIMM)" "info NVDIMM region"
+	contains "$out" "persistence:    memory_controller" "info NVDIMM domain"
+	contains "$out" "memory device:  nmem4, id 8089-a2-1837-00000a1b" "info NVDIMM DIMM"
+	# Off every region.
+	expect 0 "$PMEM2" info --sys-root "$work" "$work/f"
+	contains "$out" "region:         none" "info without region"
+	expect 2 "$PMEM2" info --sys-root=
+	contains "$err" "--sys-root needs a directory" "--sys-root with an empty value"
+	;;
 cp_verify)
 	size=$((32 * 1048576 + 123)) # not a multiple of the page size
 	gen "$work/src" "$size"

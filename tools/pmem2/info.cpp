@@ -17,6 +17,7 @@
 #include <pmem2/pmem2.hpp>
 
 #include "dsa/work_queue.hpp"
+#include "map/region_report.hpp"
 #include "memops/memops.hpp"
 #include "tool.hpp"
 
@@ -34,25 +35,32 @@
 // internal headers define names the public C++ API also uses).
 namespace pmem2 {
 int eadr_scan();
+namespace os {
+void set_sysfs_root(std::string_view root);
+}
 }
 
 namespace pmem2::tool {
 namespace {
 
 const char help_text[] =
-	"usage: pmem2 info [--json] [--dsa-root DIR] [PATH]\n"
+	"usage: pmem2 info [--json] [--dsa-root DIR] [--sys-root DIR] [PATH]\n"
 	"\n"
 	"Prints the CPU features libpmem2 detected, the memory kernels and flush\n"
 	"instruction it chose, the DSA work queues with whether this process can\n"
 	"submit to each (and why not) and, for PATH (a file or device DAX): its\n"
 	"kind (regular file, DAX file, device DAX, tmpfs), size, mapping\n"
 	"alignment, store granularity, MAP_SYNC and eADR availability, device id\n"
-	"and NUMA node where the platform reports them.\n"
+	"and NUMA node where the platform reports them, and the NVDIMM region\n"
+	"behind it: whether CXL provides it (and which CXL region), its\n"
+	"persistence domain, its memory devices and their serial numbers.\n"
 	"\n"
 	"  --json          one JSON object on stdout\n"
 	"  --dsa-root DIR  read the DSA devices from DIR/sys/bus/dsa/devices and\n"
 	"                  DIR/dev/dsa (a copy of another machine's) instead of\n"
-	"                  this machine's\n";
+	"                  this machine's\n"
+	"  --sys-root DIR  read the platform (regions, DIMMs, CXL memory devices)\n"
+	"                  from DIR/sys instead of /sys\n";
 
 const char *mode_name(dsa::wq_mode m)
 {
@@ -75,6 +83,8 @@ struct path_info {
 	bool eadr = false;
 	std::optional<std::string> device_id;
 	std::optional<int> numa_node;
+	region_report::report region;
+	std::string region_error;
 };
 
 // Whether the kernel accepts a MAP_SYNC mapping of `fd` (DAX file systems, device DAX).
@@ -135,6 +145,8 @@ int describe_path(const std::string &path, path_info &pi, std::string &err)
 		pi.device_id = *id;
 	if (auto node = src->try_numa_node())
 		pi.numa_node = *node;
+	if (int r = region_report::describe(fd, pi.region))
+		pi.region_error = "cannot describe the region (error " + std::to_string(r) + ")";
 
 	map_options o;
 	o.protection = writable ? protection::read_write : protection::read;
@@ -146,6 +158,66 @@ int describe_path(const std::string &path, path_info &pi, std::string &err)
 		pi.granularity_note = m.error().message;
 	}
 	return 0;
+}
+
+void region_text(const path_info &pi)
+{
+	const region_report::report &r = pi.region;
+	if (!pi.region_error.empty()) {
+		std::printf("region:         %s\n", pi.region_error.c_str());
+		return;
+	}
+	if (!r.found) {
+		std::printf("region:         none (not on an NVDIMM or CXL persistent memory region)\n");
+		return;
+	}
+	if (r.cxl)
+		std::printf("region:         region%u (CXL%s%s)\n", r.region, r.cxl_region.empty() ? "" : " ",
+			r.cxl_region.c_str());
+	else
+		std::printf("region:         region%u (NVDIMM)\n", r.region);
+	std::printf("persistence:    %s\n", r.domain.empty() ? "not reported by the region" : r.domain.c_str());
+	if (r.devices.empty())
+		std::printf("memory device:  none listed\n");
+	for (const auto &d : r.devices) {
+		std::string what = d.dimm;
+		if (!d.memdev.empty())
+			what += " (" + d.memdev + ")";
+		std::printf("memory device:  %s, %s %s\n", what.c_str(), r.cxl ? "serial" : "id",
+			d.serial.empty() ? "unknown" : d.serial.c_str());
+	}
+}
+
+void region_json(json &j, const path_info &pi)
+{
+	const region_report::report &r = pi.region;
+	if (!r.found || !pi.region_error.empty()) {
+		j.null_field("region");
+		return;
+	}
+	j.begin_object("region").field("id", static_cast<unsigned long long>(r.region)).field("cxl", r.cxl);
+	if (r.cxl_region.empty())
+		j.null_field("cxl_region");
+	else
+		j.field("cxl_region", r.cxl_region);
+	if (r.domain.empty())
+		j.null_field("persistence_domain");
+	else
+		j.field("persistence_domain", r.domain);
+	j.begin_array("memory_devices");
+	for (const auto &d : r.devices) {
+		j.begin_object().field("dimm", d.dimm);
+		if (d.memdev.empty())
+			j.null_field("memdev");
+		else
+			j.field("memdev", d.memdev);
+		if (d.serial.empty())
+			j.null_field("serial");
+		else
+			j.field("serial", d.serial);
+		j.end_object();
+	}
+	j.end_array().end_object();
 }
 
 } // namespace
@@ -167,6 +239,11 @@ int cmd_info(int argc, char **argv)
 			dsa_root = a.value("--dsa-root", arg);
 			if (dsa_root.empty())
 				throw usage_error{"--dsa-root needs a directory"};
+		} else if (arg == "--sys-root" || arg.starts_with("--sys-root=")) {
+			std::string root(a.value("--sys-root", arg));
+			if (root.empty())
+				throw usage_error{"--sys-root needs a directory"};
+			pmem2::os::set_sysfs_root(root);
 		} else if (!arg.empty() && arg[0] == '-' && arg != "-") {
 			throw usage_error{"unknown option '" + std::string(arg) + "'"};
 		} else if (path) {
@@ -254,6 +331,7 @@ int cmd_info(int argc, char **argv)
 				j.field("numa_node", *pi.numa_node);
 			else
 				j.null_field("numa_node");
+			region_json(j, pi);
 			j.end_object();
 		}
 		j.end_object();
@@ -299,6 +377,7 @@ int cmd_info(int argc, char **argv)
 			std::printf("NUMA node:      %d\n", *pi.numa_node);
 		else
 			std::printf("NUMA node:      n/a\n");
+		region_text(pi);
 	}
 	return exit_ok;
 }
