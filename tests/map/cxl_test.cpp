@@ -298,6 +298,48 @@ TEST_F(CxlFile, BadBlocks)
 	pmem2_badblock_context_delete(&c);
 }
 
+// The same file on each platform kind: NVDIMM with ADR (memory
+// controller domain), NVDIMM with eADR (cpu_cache), CXL (no domain
+// reported): the granularity of a MAP_SYNC map and the device id.
+TEST(PlatformKinds, GranularityAndIdentity)
+{
+	scratch f(page());
+	pmem2::source_info src;
+	ASSERT_EQ(pmem2::source_from_fd(f.fd(), src), 0);
+	struct {
+		const char *name;
+		pmem2_granularity want;
+		const char *id;
+	} kinds[] = {
+		{"adr", PMEM2_GRANULARITY_CACHE_LINE, "8089-a2-1837-00000a1b"},
+		{"eadr", PMEM2_GRANULARITY_BYTE, "8089-a2-1837-00000a1b"},
+		{"cxl", PMEM2_GRANULARITY_CACHE_LINE, "0x1a2b"},
+	};
+	for (const auto &k : kinds) {
+		SCOPED_TRACE(k.name);
+		std::string id;
+		if (std::string(k.name) == "cxl") {
+			fake_cxl hw;
+			hw.add_region(0, 0);
+			hw.add_memdev(0, "0x1a2b");
+			hw.add_dimm(0, 0, 0, 0, nullptr, "0");
+			hw.block_on_region(dev_of(f.fd()), 0);
+			EXPECT_EQ(pmem2::available_granularity(src, PMEM2_SHARED, true), k.want);
+			source s(f.fd());
+			id = device_id(s);
+		} else {
+			fake_nvdimm hw;
+			hw.add_region(0, "0\n", std::string(k.name) == "eadr" ? "cpu_cache\n" : "memory_controller\n");
+			hw.add_dimm(0, 0, "nmem0", "8089-a2-1837-00000a1b", "0");
+			hw.block_on_region(dev_of(f.fd()), 0);
+			EXPECT_EQ(pmem2::available_granularity(src, PMEM2_SHARED, true), k.want);
+			source s(f.fd());
+			id = device_id(s);
+		}
+		EXPECT_EQ(id, k.id);
+	}
+}
+
 // /dev/zero as dax1.0 of the CXL nd region 1.
 class CxlDevDax : public ::testing::Test {
 protected:

@@ -35,11 +35,13 @@ public:
 	{
 		return "/sys/devices/platform/ndbus0/region" + std::to_string(n);
 	}
-	void add_region(unsigned n, const std::string &numa = "0\n")
+	// Region n; an eADR platform's regions report domain "cpu_cache\n".
+	void add_region(unsigned n, const std::string &numa = "0\n",
+		const std::string &domain = "memory_controller\n")
 	{
 		root.mkdirs(region_rel(n));
 		root.write(region_rel(n) + "/numa_node", numa);
-		root.write(region_rel(n) + "/persistence_domain", "memory_controller\n");
+		root.write(region_rel(n) + "/persistence_domain", domain);
 		root.symlink(root.path(region_rel(n)), "/sys/bus/nd/devices/region" + std::to_string(n));
 	}
 	// Attribute of region n (relative name), e.g. "deep_flush".
