@@ -29,7 +29,11 @@
 #pragma once
 
 #include "memops/crc32c_set.hpp"
+#if defined(__x86_64__)
 #include "memops/isa_sse2.hpp"
+#else
+#include "memops/lines_plain.hpp"
+#endif
 #include "memops/kernels.hpp"
 
 #include <cstddef>
@@ -37,8 +41,13 @@
 
 namespace pmem2::memops::PMEM2_MEMOPS_ISA_NS {
 
-// The line policy of every copy's heads, tails and plain lines.
+// The line policy of every copy's heads, tails and plain lines: SSE2, the
+// x86-64 baseline; plain words elsewhere.
+#if defined(__x86_64__)
 using crc_lines = sse2_lines;
+#else
+using crc_lines = plain_lines;
+#endif
 
 // Copies the whole lines of n bytes from s to the line-aligned d, streamed
 // or stored and flushed 4 lines at a time; advances d, s and n (left < 64).
