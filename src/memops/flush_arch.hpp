@@ -30,8 +30,9 @@ inline void arch_flush_line(const void *p) noexcept
 	// the dispatch only selects a slot the CPU reports (cpu_aarch64.cpp).
 	// Why: PMDK flushes with DC CVAP when HWCAP_DCPOP, else DC CVAC, and
 	// never uses DC CVADP. We prefer DC CVADP when HWCAP2_DCPODP: the point
-	// of deep persistence is the one that survives the loss of the
-	// persistence domain's own power, what CLWB plus ADR gives on x86-64.
+	// of deep persistence is the stronger guarantee (data there survives
+	// even what the point of persistence may not), at no cost to CPUs
+	// without it, which fall back to DC CVAP.
 	if constexpr (Kind == 0)
 		asm volatile("sys #3, c7, c13, #1, %0" : : "r"(p) : "memory");	// DC CVADP
 	else if constexpr (Kind == 1)
