@@ -4,7 +4,8 @@
 set -eu
 f=$(mktemp -u "${TMPDIR:-/tmp}/pmem2-example.XXXXXX")
 trap 'rm -f "$f"' EXIT
-out=$("$1" "$f" 65536 "durable text")
+# PMEM2_TEST_EMULATOR: the cross build's emulator command (empty natively).
+out=$(${PMEM2_TEST_EMULATOR:-} "$1" "$f" 65536 "durable text")
 echo "$out"
 echo "$out" | grep -Eq '^store granularity: (BYTE|CACHE_LINE|PAGE)$'
 [ "$(stat -c %s "$f")" -eq 65536 ]

@@ -22,6 +22,8 @@
 #if defined(__x86_64__) || defined(__amd64__) || defined(_M_X64) || defined(_M_AMD64)
 #include <emmintrin.h>
 #define __FUTURE_WAIT() _mm_pause()
+#elif defined(__aarch64__)
+#define __FUTURE_WAIT() __asm__ __volatile__("yield" ::: "memory")
 #else
 #include <sched.h>
 #define __FUTURE_WAIT() sched_yield()

@@ -29,7 +29,11 @@
 #pragma once
 
 #include "memops/crc32c_set.hpp"
+#if defined(__x86_64__)
 #include "memops/isa_sse2.hpp"
+#else
+#include "memops/lines_plain.hpp"
+#endif
 #include "memops/kernels.hpp"
 
 #include <cstddef>
@@ -37,8 +41,18 @@
 
 namespace pmem2::memops::PMEM2_MEMOPS_ISA_NS {
 
-// The line policy of every copy's heads, tails and plain lines.
+// The line policy of every copy's heads, tails and plain lines: SSE2, the
+// x86-64 baseline; plain words elsewhere.
+// Whether the copies may stream: plain_lines' "streaming" stores are
+// regular stores that no flush would follow, so without real
+// non-temporal stores every copy takes the stored-and-flushed path.
+#if defined(__x86_64__)
 using crc_lines = sse2_lines;
+inline constexpr bool crc_streams = true;
+#else
+using crc_lines = plain_lines;
+inline constexpr bool crc_streams = false;
+#endif
 
 // Copies the whole lines of n bytes from s to the line-aligned d, streamed
 // or stored and flushed 4 lines at a time; advances d, s and n (left < 64).
@@ -129,7 +143,7 @@ u32 copy_cache_line(char *d, const char *s, std::size_t n, u32 crc) noexcept
 {
 	using F = flush_policy<Kind, R>;
 	u32 raw;
-	if (n >= detail::g_movnt_threshold) {
+	if (crc_streams && n >= detail::g_movnt_threshold) {
 		F::kernel(K::copy_nt_name);
 		raw = copy_run<K, F, true>(d, s, n, ~crc);
 	} else {
@@ -161,7 +175,7 @@ template <class K, bool R>
 u32 copy_page(char *d, const char *s, std::size_t n, u32 crc) noexcept
 {
 	using N = flush_policy<flush_kind::none, R>;
-	if (n < detail::g_movnt_threshold) {
+	if (!crc_streams || n < detail::g_movnt_threshold) {
 		N::kernel(K::copy_t_name);
 		return ~copy_run<K, N, false>(d, s, n, ~crc);
 	}

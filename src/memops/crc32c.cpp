@@ -13,12 +13,6 @@ namespace pmem2::memops {
 namespace detail {
 namespace {
 
-constexpr crc32c_implementation k_crc32c_implementations[] = {
-	{&crc32c_kernels_vpclmul, crc32c_feature_sse42 | crc32c_feature_vpclmul, crc32c_family::vpclmul},
-	{&crc32c_kernels_sse42, crc32c_feature_sse42, crc32c_family::sse42},
-	{&crc32c_kernels_table, 0, crc32c_family::table},
-};
-
 const crc32c_kernels *g_family = nullptr;
 crc32c_fn g_crc = nullptr;
 std::atomic<bool> g_ready{false};
@@ -42,20 +36,7 @@ __attribute__((constructor)) void init_at_load()
 
 std::span<const crc32c_implementation> crc32c_implementations() noexcept
 {
-	return k_crc32c_implementations;
-}
-
-unsigned crc32c_cpu_features() noexcept
-{
-	const cpu_features &c = cpu();
-	unsigned f = 0;
-	if (c.sse42 && c.pclmulqdq)
-		f |= crc32c_feature_sse42;
-	// VPCLMULQDQ on ZMM registers needs the OS to save their state,
-	// which the avx512f bit includes (cpu.cpp).
-	if (c.avx512f && c.vpclmulqdq)
-		f |= crc32c_feature_vpclmul;
-	return f;
+	return crc32c_arch_implementations();
 }
 
 const crc32c_kernels &current_crc32c_kernels() noexcept
@@ -84,7 +65,7 @@ void redispatch_crc32c(crc32c_family limit) noexcept
 {
 	const unsigned avail = crc32c_cpu_features();
 	const crc32c_kernels *chosen = &crc32c_kernels_table();
-	for (const crc32c_implementation &impl : k_crc32c_implementations)
+	for (const crc32c_implementation &impl : crc32c_arch_implementations())
 		if (impl.family <= limit && (impl.required & avail) == impl.required) {
 			chosen = &impl.get();
 			break;

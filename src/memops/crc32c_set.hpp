@@ -52,8 +52,12 @@ struct crc32c_implementation {
 	crc32c_family family;
 };
 std::span<const crc32c_implementation> crc32c_implementations() noexcept;
+// The architecture's table (crc32c_families_x86_64.cpp,
+// crc32c_families_portable.cpp), which crc32c_implementations() returns.
+std::span<const crc32c_implementation> crc32c_arch_implementations() noexcept;
 
-// The features this CPU has (crc32c_feature_* mask).
+// The features this CPU has (crc32c_feature_* mask; defined with the
+// architecture's table).
 unsigned crc32c_cpu_features() noexcept;
 
 // The family the current dispatch uses.

@@ -1,6 +1,7 @@
 // Runtime dispatch: the table of kernel families (best first), the
 // per-granularity function tables, options from the environment, page sync
 // and the recorder seam.
+#include "memops/dispatch_arch.hpp"
 #include "memops/flush.hpp"
 #include "memops/kernel_set.hpp"
 #include "memops/memops.hpp"
@@ -25,12 +26,6 @@ int g_flush_index = static_cast<int>(flush_kind::clflush);
 bool g_recording = false;
 
 namespace {
-
-constexpr implementation k_implementations[] = {
-	{&kernels_avx512f, feature_avx512f},
-	{&kernels_avx, feature_avx},
-	{&kernels_sse2, feature_sse2},
-};
 
 // CACHE_LINE flush/persist/drain (DIFFERENCES.md S8.2).
 template <flush_kind K, bool R>
@@ -94,7 +89,6 @@ constexpr range_fn k_cl_persist[3][2] = {
 	{&cl_persist<flush_kind::clflushopt, false>, &cl_persist<flush_kind::clflushopt, true>},
 	{&cl_persist<flush_kind::clflush, false>, &cl_persist<flush_kind::clflush, true>},
 };
-constexpr const char *k_flush_names[3] = {"clwb", "clflushopt", "clflush"};
 
 ops_table g_tables[3];
 selection g_selection;
@@ -178,7 +172,7 @@ __attribute__((constructor)) void init_at_load()
 
 std::span<const implementation> implementations() noexcept
 {
-	return k_implementations;
+	return arch_implementations();
 }
 
 const kernel_set &current_kernels() noexcept
@@ -235,33 +229,17 @@ void redispatch(const dispatch_options &opt) noexcept
 {
 	const cpu_features &c = cpu();
 
-	// DIFFERENCES.md S8.4: later rules override earlier ones.
-	int k = 2;
-	if (c.clflushopt && !opt.no_clflushopt)
-		k = 1;
-	if (c.clwb && !opt.no_clwb)
-		k = 0;
-
-	unsigned avail = feature_sse2;
-	if (c.avx && opt.avx)
-		avail |= feature_avx;
-	if (c.avx512f && opt.avx512f)
-		avail |= feature_avx512f;
-	if (c.movdir64b && opt.movdir64b)
-		avail |= feature_movdir64b;
-
-	const kernel_set *set = &kernels_sse2();
+	const kernel_set *set;
 	const kernel_set *top;
+	int k = arch_flush_index(c, opt);
 	if (opt.no_movnt) {
 		set = opt.no_generic_memcpy ? &kernels_libc() : &kernels_generic();
 		top = set;
 	} else {
-		for (const implementation &impl : k_implementations)
-			if ((impl.required & avail) == impl.required) {
-				set = &impl.get();
-				break;
-			}
-		top = (avail & feature_movdir64b) ? &kernels_movdir64b(*set) : set;
+		const arch_choice a = arch_kernels(c, opt);
+		set = a.set;
+		top = a.top;
+		k = a.flush;
 	}
 
 	const int r = g_recorder.load(std::memory_order_relaxed) != nullptr;
@@ -293,9 +271,9 @@ void redispatch(const dispatch_options &opt) noexcept
 
 	g_movnt_threshold = opt.movnt_threshold >= 0
 		? static_cast<std::size_t>(opt.movnt_threshold) : 256;
-	g_wc_workaround = opt.wc_workaround < 0 ? c.genuine_intel : opt.wc_workaround != 0;
+	g_wc_workaround = opt.wc_workaround < 0 ? arch_wc_default(c) : opt.wc_workaround != 0;
 	g_current = set;
-	g_selection = {set->name, top->name, k_flush_names[k], g_movnt_threshold, g_wc_workaround};
+	g_selection = {set->name, top->name, arch_flush_names[k], g_movnt_threshold, g_wc_workaround};
 	g_ready.store(true, std::memory_order_release);
 }
 

@@ -3,6 +3,7 @@
 // mode). Internal to src/memops.
 #pragma once
 
+#include "memops/flush_arch.hpp"
 #include "memops/memops.hpp"
 
 #include <atomic>
@@ -52,12 +53,7 @@ struct flush_policy {
 				r->on_flush(reinterpret_cast<const void *>(
 					reinterpret_cast<std::uintptr_t>(p) & ~std::uintptr_t(63)));
 		}
-		if constexpr (K == flush_kind::clwb)
-			asm volatile("clwb (%0)" : : "r"(p) : "memory");
-		else if constexpr (K == flush_kind::clflushopt)
-			asm volatile("clflushopt (%0)" : : "r"(p) : "memory");
-		else if constexpr (K == flush_kind::clflush)
-			asm volatile("clflush (%0)" : : "r"(p) : "memory");
+		arch_flush_line<static_cast<int>(K)>(p);
 	}
 
 	// Every line intersecting [p, p+n); an unaligned zero-length range still
@@ -95,7 +91,7 @@ struct flush_policy {
 			if (recorder *r = active_recorder())
 				r->on_fence();
 		}
-		asm volatile("sfence" : : : "memory");
+		arch_drain();
 	}
 
 	static inline void kernel(const char *name) noexcept

@@ -20,8 +20,6 @@
 #include "memops/kernel_set.hpp"
 #include "memops/pieces.hpp"
 
-#include <emmintrin.h>
-#include <xmmintrin.h>
 
 #include <cstddef>
 
@@ -290,10 +288,10 @@ template <class I, class F, bool WC>
 	}
 	unsigned blocks = 0;
 	while (n >= 4 * line_size) {
-		_mm_prefetch(s + prefetch_ahead, _MM_HINT_NTA);
-		_mm_prefetch(s + prefetch_ahead + 64, _MM_HINT_NTA);
-		_mm_prefetch(s + prefetch_ahead + 128, _MM_HINT_NTA);
-		_mm_prefetch(s + prefetch_ahead + 192, _MM_HINT_NTA);
+		detail::prefetch_nta(s + prefetch_ahead);
+		detail::prefetch_nta(s + prefetch_ahead + 64);
+		detail::prefetch_nta(s + prefetch_ahead + 128);
+		detail::prefetch_nta(s + prefetch_ahead + 192);
 		copy_group<I, true, false, 4>(d, s);
 		d += 256;
 		s += 256;
@@ -321,10 +319,10 @@ template <class I, class F, bool WC>
 	while (n >= 4 * line_size) {
 		n -= 256;
 		if (n >= prefetch_ahead) {
-			_mm_prefetch(s + n - prefetch_ahead + 192, _MM_HINT_NTA);
-			_mm_prefetch(s + n - prefetch_ahead + 128, _MM_HINT_NTA);
-			_mm_prefetch(s + n - prefetch_ahead + 64, _MM_HINT_NTA);
-			_mm_prefetch(s + n - prefetch_ahead, _MM_HINT_NTA);
+			detail::prefetch_nta(s + n - prefetch_ahead + 192);
+			detail::prefetch_nta(s + n - prefetch_ahead + 128);
+			detail::prefetch_nta(s + n - prefetch_ahead + 64);
+			detail::prefetch_nta(s + n - prefetch_ahead);
 		}
 		// Line by line here: for these runs (2 KiB and up, backward)
 		// this measured faster than loading the 4 lines first.

@@ -70,11 +70,14 @@ private:
 	int *prev_;
 };
 
-// What CPUID (and XGETBV) reported.
+// What CPUID (and XGETBV) reported on x86-64; getauxval(AT_HWCAP,
+// AT_HWCAP2) on aarch64 (cpu_aarch64.hpp). The other architecture's fields
+// stay false.
 struct cpu_features {
 	bool sse2, avx, avx512f, clflush, clflushopt, clwb, movdir64b;
 	bool genuine_intel;
 	bool sse42, pclmulqdq, vpclmulqdq;	// the CRC32C kernels' (crc32c.hpp)
+	bool dc_cvap, dc_cvadp, asimd;	// aarch64: HWCAP_DCPOP, HWCAP2_DCPODP, HWCAP_ASIMD
 };
 PMEM2_TEST_SEAM const cpu_features &cpu() noexcept;
 

@@ -1,4 +1,4 @@
-// The pieces of at most one line that every x86-64 kernel family stores:
+// The pieces of at most one line that every kernel family stores:
 // heads, tails and whole short calls, copied or filled with regular stores
 // in at most two overlapping windows per size class, and the line-aligned
 // pieces that go out as one streaming store. Written once over the ISA
@@ -13,8 +13,7 @@
 
 #include "memops/isa_ns.hpp"
 
-#include <emmintrin.h>
-#include <xmmintrin.h>
+#include "memops/arch_store.hpp"
 
 #include <cstddef>
 #include <cstdint>
@@ -57,10 +56,7 @@ inline void copy_le64(char *d, const char *s, std::size_t n) noexcept
 		I::store32(d, a);
 		I::store32(d + n - 32, b);
 	} else if (n >= 16) {
-		__m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i *>(s));
-		__m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i *>(s + n - 16));
-		_mm_storeu_si128(reinterpret_cast<__m128i *>(d), a);
-		_mm_storeu_si128(reinterpret_cast<__m128i *>(d + n - 16), b);
+		detail::copy16_pair(d, s, d + n - 16, s + n - 16);
 	} else if (n >= 8) {
 		u64 a = load_scalar<u64>(s), b = load_scalar<u64>(s + n - 8);
 		store_scalar(d, a);
@@ -92,9 +88,8 @@ inline void set_le64(char *d, const typename I::fill &f, u64 pattern, std::size_
 		I::store32(d, I::fill32(f));
 		I::store32(d + n - 32, I::fill32(f));
 	} else if (n >= 16) {
-		__m128i v = _mm_set1_epi64x(static_cast<long long>(pattern));
-		_mm_storeu_si128(reinterpret_cast<__m128i *>(d), v);
-		_mm_storeu_si128(reinterpret_cast<__m128i *>(d + n - 16), v);
+		detail::fill16(d, pattern);
+		detail::fill16(d + n - 16, pattern);
 	} else if (n >= 8) {
 		store_scalar(d, pattern);
 		store_scalar(d + n - 8, pattern);
@@ -124,15 +119,13 @@ inline bool stream_tail_copy(char *d, const char *s, std::size_t n) noexcept
 		I::stream32(d, I::load32(s));
 		return true;
 	case 16:
-		_mm_stream_si128(reinterpret_cast<__m128i *>(d),
-				 _mm_loadu_si128(reinterpret_cast<const __m128i *>(s)));
+		detail::stream16_copy(d, s);
 		return true;
 	case 8:
-		_mm_stream_si64(reinterpret_cast<long long *>(d),
-				static_cast<long long>(load_scalar<u64>(s)));
+		detail::stream8(d, load_scalar<u64>(s));
 		return true;
 	case 4:
-		_mm_stream_si32(reinterpret_cast<int *>(d), static_cast<int>(load_scalar<u32>(s)));
+		detail::stream4(d, load_scalar<u32>(s));
 		return true;
 	default:
 		return false;
@@ -147,14 +140,13 @@ inline bool stream_tail_set(char *d, const typename I::fill &f, u64 pattern, std
 		I::stream32(d, I::fill32(f));
 		return true;
 	case 16:
-		_mm_stream_si128(reinterpret_cast<__m128i *>(d),
-				 _mm_set1_epi64x(static_cast<long long>(pattern)));
+		detail::stream16_fill(d, pattern);
 		return true;
 	case 8:
-		_mm_stream_si64(reinterpret_cast<long long *>(d), static_cast<long long>(pattern));
+		detail::stream8(d, pattern);
 		return true;
 	case 4:
-		_mm_stream_si32(reinterpret_cast<int *>(d), static_cast<int>(pattern));
+		detail::stream4(d, static_cast<u32>(pattern));
 		return true;
 	default:
 		return false;

@@ -8,6 +8,8 @@
 #if defined(__x86_64__) || defined(__i386__)
 #include <cpuid.h>
 #include <immintrin.h>
+#else
+#include "memops/memops.hpp"
 #endif
 
 namespace pmem2::masync {
@@ -49,9 +51,10 @@ void write_back(const void *ptr, std::size_t len) noexcept
 		line_back(reinterpret_cast<const char *>(p));
 	_mm_sfence();
 #else
-	(void)ptr;
-	(void)len;
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	// Other architectures take memops' flush instruction and drain
+	// (flush_arch.hpp: DC CVADP/CVAP/CVAC and DSB ISH on aarch64).
+	memops::flush_lines(ptr, len);
+	memops::fence();
 #endif
 }
 

@@ -144,6 +144,13 @@ TEST(Crc32cPoly, PowersAndShiftsOfX)
 TEST(Crc32cDispatch, BestFirstWithRequiredFeatures)
 {
 	auto impls = mo::detail::crc32c_implementations();
+	if (impls.size() == 1) {
+		// Architectures without CRC32C kernels of their own (aarch64).
+		EXPECT_STREQ("table", impls[0].get().name);
+		EXPECT_EQ(0u, impls[0].required);
+		EXPECT_STREQ("table", mo::crc32c_selected());
+		return;
+	}
 	ASSERT_EQ(3u, impls.size());
 	EXPECT_STREQ("vpclmul", impls[0].get().name);
 	EXPECT_STREQ("sse42", impls[1].get().name);

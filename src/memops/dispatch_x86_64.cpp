@@ -1,0 +1,57 @@
+// The x86-64 part of the dispatch (dispatch_arch.hpp): SSE2, AVX and
+// AVX-512F families, MOVDIR64B streaming, CLWB/CLFLUSHOPT/CLFLUSH.
+#include "memops/dispatch_arch.hpp"
+
+namespace pmem2::memops::detail {
+namespace {
+
+constexpr implementation k_implementations[] = {
+	{&kernels_avx512f, feature_avx512f},
+	{&kernels_avx, feature_avx},
+	{&kernels_sse2, feature_sse2},
+};
+
+} // namespace
+
+std::span<const implementation> arch_implementations() noexcept
+{
+	return k_implementations;
+}
+
+int arch_flush_index(const cpu_features &c, const dispatch_options &opt) noexcept
+{
+	// DIFFERENCES.md S8.4: later rules override earlier ones.
+	int k = 2;
+	if (c.clflushopt && !opt.no_clflushopt)
+		k = 1;
+	if (c.clwb && !opt.no_clwb)
+		k = 0;
+	return k;
+}
+
+arch_choice arch_kernels(const cpu_features &c, const dispatch_options &opt) noexcept
+{
+	unsigned avail = feature_sse2;
+	if (c.avx && opt.avx)
+		avail |= feature_avx;
+	if (c.avx512f && opt.avx512f)
+		avail |= feature_avx512f;
+	if (c.movdir64b && opt.movdir64b)
+		avail |= feature_movdir64b;
+
+	const kernel_set *set = &kernels_sse2();
+	for (const implementation &impl : k_implementations)
+		if ((impl.required & avail) == impl.required) {
+			set = &impl.get();
+			break;
+		}
+	const kernel_set *top = (avail & feature_movdir64b) ? &kernels_movdir64b(*set) : set;
+	return {set, top, arch_flush_index(c, opt)};
+}
+
+bool arch_wc_default(const cpu_features &c) noexcept
+{
+	return c.genuine_intel;
+}
+
+} // namespace pmem2::memops::detail
