@@ -91,22 +91,12 @@ public:
 	// The block device `dev` becomes pmem<n>, a namespace of nd region n.
 	std::string block_on_region(dev_t dev, unsigned n)
 	{
-		const std::string d = region_rel(n) + "/namespace" + std::to_string(n) + ".0/block/pmem" + std::to_string(n);
-		root.mkdirs(d);
-		root.symlink(root.path(d), fake_nvdimm::node("block", dev));
-		return d;
+		return fake_nvdimm::block_under(root, region_rel(n), dev, n);
 	}
 	// The character device `rdev` becomes dax<n>.0 of nd region n.
 	void devdax_on_region(dev_t rdev, unsigned n, std::size_t size, std::size_t align)
 	{
-		const std::string nd = region_rel(n) + "/dax" + std::to_string(n) + ".0";
-		const std::string d = nd + "/dax" + std::to_string(n) + ".0";
-		root.mkdirs(d);
-		root.mkdirs("/sys/bus/dax");
-		root.symlink(root.path("/sys/bus/dax"), d + "/subsystem");
-		root.write(d + "/size", std::to_string(size) + "\n");
-		root.write(nd + "/dax_region/align", std::to_string(align) + "\n");
-		root.symlink(root.path(d), fake_nvdimm::node("char", rdev));
+		fake_nvdimm::devdax_under(root, region_rel(n), rdev, n, size, align);
 	}
 };
 

@@ -64,16 +64,25 @@ public:
 			root.symlink(root.path(d), "/sys/bus/nd/devices/" + name);
 	}
 	// The block device `dev` becomes pmem<n>, a namespace of region n.
-	void block_on_region(dev_t dev, unsigned n)
+	void block_on_region(dev_t dev, unsigned n) { block_under(root, region_rel(n), dev, n); }
+	// pmem<n> under the region directory `region` of any tree; its path.
+	static std::string block_under(fake_root &root, const std::string &region, dev_t dev, unsigned n)
 	{
-		const std::string d = region_rel(n) + "/namespace" + std::to_string(n) + ".0/block/pmem" + std::to_string(n);
+		const std::string d = region + "/namespace" + std::to_string(n) + ".0/block/pmem" + std::to_string(n);
 		root.mkdirs(d);
 		root.symlink(root.path(d), node("block", dev));
+		return d;
 	}
 	// The character device `rdev` becomes dax<n>.0 of region n.
 	void devdax_on_region(dev_t rdev, unsigned n, std::size_t size, std::size_t align)
 	{
-		const std::string nd = region_rel(n) + "/dax" + std::to_string(n) + ".0";
+		devdax_under(root, region_rel(n), rdev, n, size, align);
+	}
+	// dax<n>.0 under the region directory `region` of any tree.
+	static void devdax_under(fake_root &root, const std::string &region, dev_t rdev, unsigned n,
+		std::size_t size, std::size_t align)
+	{
+		const std::string nd = region + "/dax" + std::to_string(n) + ".0";
 		const std::string d = nd + "/dax" + std::to_string(n) + ".0";
 		root.mkdirs(d);
 		root.mkdirs("/sys/bus/dax");
