@@ -3,6 +3,8 @@
 // these two, so a change of clock or of pause instruction is made once.
 #pragma once
 
+#include "memops/relax_arch.hpp"
+
 #include <ctime>
 
 namespace pmem2 {
@@ -19,11 +21,7 @@ inline long long now_ns() noexcept
 // thread only waits.
 inline void cpu_relax() noexcept
 {
-#if defined(__x86_64__) || defined(__i386__)
-	__builtin_ia32_pause();
-#elif defined(__aarch64__)
-	asm volatile("yield" ::: "memory");
-#endif
+	memops::arch_relax();
 }
 
 } // namespace pmem2

@@ -4,9 +4,7 @@
 #include <cstring>
 #include <new>
 
-#if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
-#endif
 
 namespace pmem2::dsa {
 
@@ -74,11 +72,7 @@ bool batch::send() noexcept
 	b.completion_addr = reinterpret_cast<std::uintptr_t>(&batch_rec_.rec);
 	b.desc_list_addr = reinterpret_cast<std::uintptr_t>(descs_);
 	b.desc_count = static_cast<std::uint32_t>(count_);
-#if defined(__x86_64__) || defined(__i386__)
 	_mm_sfence();
-#else
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-#endif
 	if (!q_.port->submit(b)) {
 		q_.give_slot();
 		holds_slot_ = false;

@@ -3,9 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
-#if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
-#endif
 
 #include "durable/protocol.hpp"
 #include "miniasync/ops.hpp"
@@ -71,11 +69,7 @@ bool job::send() noexcept
 	piece_ = static_cast<std::size_t>(std::min<std::uint64_t>(w_.n - done_, q_.piece_limit()));
 	const dsa_hw_desc d = describe(w_, done_, static_cast<std::uint32_t>(piece_), &rec_);
 	std::memset(&rec_, 0, sizeof(rec_));
-#if defined(__x86_64__) || defined(__i386__)
 	_mm_sfence();
-#else
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-#endif
 	if (!q_.port->submit(d)) {
 		++refusals_;
 		release_slot();

@@ -7,9 +7,7 @@
 #include <cerrno>
 #include <cstring>
 
-#if defined(__x86_64__)
 #include <immintrin.h>
-#endif
 
 namespace pmem2::dsa {
 namespace {
@@ -31,7 +29,6 @@ public:
 	}
 
 private:
-#if defined(__x86_64__)
 	[[gnu::target("movdir64b")]] bool movdir64b(const dsa_hw_desc &d) noexcept
 	{
 		_movdir64b(page_, &d);
@@ -42,10 +39,6 @@ private:
 	{
 		return _enqcmd(page_, &d) == 0;
 	}
-#else
-	bool movdir64b(const dsa_hw_desc &) noexcept { return false; }
-	bool enqcmd(const dsa_hw_desc &) noexcept { return false; }
-#endif
 
 	int fd_;
 	void *page_;

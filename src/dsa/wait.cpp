@@ -2,10 +2,8 @@
 
 #include <sched.h>
 
-#if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 #include <x86intrin.h>
-#endif
 
 namespace pmem2::dsa {
 namespace {
@@ -18,15 +16,10 @@ constexpr unsigned long long umwait_ticks = 10000;
 void pause_a_little() noexcept
 {
 	for (unsigned i = 0; i < pauses; ++i) {
-#if defined(__x86_64__) || defined(__i386__)
 		_mm_pause();
-#else
-		__asm__ __volatile__("" ::: "memory");
-#endif
 	}
 }
 
-#if defined(__x86_64__) || defined(__i386__)
 // C0.2 (the deeper, slower-to-wake state; control bit 0 = 0) until the
 // record's line is written or the deadline passes.
 __attribute__((target("waitpkg"))) void umwait_on(const completion *watch) noexcept
@@ -36,7 +29,6 @@ __attribute__((target("waitpkg"))) void umwait_on(const completion *watch) noexc
 		return;
 	(void)_umwait(0, __rdtsc() + umwait_ticks);
 }
-#endif
 
 } // namespace
 
@@ -44,12 +36,10 @@ void wait_a_little(wait_policy p, const completion *watch) noexcept
 {
 	switch (p) {
 	case wait_policy::umwait:
-#if defined(__x86_64__) || defined(__i386__)
 		if (watch != nullptr) {
 			umwait_on(watch);
 			return;
 		}
-#endif
 		pause_a_little();
 		return;
 	case wait_policy::pause:

@@ -12,9 +12,7 @@
 #include <cstring>
 #include <fstream>
 
-#if defined(__x86_64__) || defined(__i386__)
 #include <cpuid.h>
-#endif
 
 namespace pmem2::dsa {
 namespace {
@@ -74,14 +72,12 @@ long device_number(const std::string &name)
 cpu_features this_cpu() noexcept
 {
 	cpu_features f;
-#if defined(__x86_64__) || defined(__i386__)
 	unsigned a, b, c, d;
 	if (__get_cpuid_count(7, 0, &a, &b, &c, &d)) {
 		f.movdir64b = (c >> 28) & 1;
 		f.enqcmd = (c >> 29) & 1;
 		f.waitpkg = (c >> 5) & 1;
 	}
-#endif
 	return f;
 }
 

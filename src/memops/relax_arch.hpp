@@ -1,0 +1,19 @@
+// The architecture's spin-wait hint: the only place it is spelled. Used by
+// every spin loop of both libraries through common/spin.hpp.
+#pragma once
+
+namespace pmem2::memops {
+
+// Tells the core (and an SMT sibling) that this thread only waits.
+inline void arch_relax() noexcept
+{
+#if defined(__x86_64__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	asm volatile("yield" ::: "memory");
+#else
+#error "memops: no spin-wait hint for this architecture"
+#endif
+}
+
+} // namespace pmem2::memops
