@@ -56,6 +56,22 @@ protected:
 	check::checker *chk = nullptr;
 };
 
+// Two threads taking turns at numbered steps: one announces a step, the
+// other awaits it, bounded, so a missed step fails instead of hanging.
+// The threads are std::jthread, so a failed assertion that leaves the test
+// early still joins them (their own awaits are bounded too).
+class turns {
+public:
+	void reach(int n) { step_.store(n); }
+	[[nodiscard]] bool await(int n)
+	{
+		return wait_for([&] { return step_.load() == n; });
+	}
+
+private:
+	std::atomic<int> step_{0};
+};
+
 TEST_F(Checker, ReportsExactlyTheBytesAStoreWithoutFlushLeftVolatile)
 {
 	mapped_file mf(map_size, PMEM2_GRANULARITY_CACHE_LINE);
@@ -99,24 +115,24 @@ TEST_F(Checker, AnOlderFlushFencedLaterDoesNotRollBackNewerDurableBytes)
 	alignas(64) static unsigned char buf[4096];
 	std::memset(buf, 0, sizeof(buf));
 	chk->track(buf, sizeof(buf), pmem2::memops::granularity::cache_line);
-	std::atomic<int> step{0};
-	std::thread a([&] {
+	turns t;
+	std::jthread a([&] {
 		buf[0] = 1;
 		buf[1] = 7;	// only in this flush's copy
 		chk->on_flush(buf);
-		step.store(1);
-		while (step.load() != 2)
-			std::this_thread::yield();
-		chk->on_fence();
+		t.reach(1);
+		if (t.await(2))
+			chk->on_fence();
+		t.reach(3);
 	});
-	while (step.load() != 1)
-		std::this_thread::yield();
+	ASSERT_TRUE(t.await(1));
 	buf[0] = 2;
 	buf[1] = 0;
 	chk->on_flush(buf);	// a newer copy of the line: byte 0 is 2, byte 1 is 0
 	chk->on_fence();
 	EXPECT_EQ(chk->image(buf)[0], 2);
-	step.store(2);
+	t.reach(2);
+	ASSERT_TRUE(t.await(3));
 	a.join();
 	const auto img = chk->image(buf);
 	EXPECT_EQ(img[0], 2) << "the older flush rolled back a newer durable byte";
@@ -135,24 +151,24 @@ TEST_F(Checker, AnOlderFlushFencedAfterAPartialLineCommitWritesOnlyTheOlderBytes
 	alignas(64) static unsigned char buf[4096];
 	std::memset(buf, 0, sizeof(buf));
 	chk->track(buf, sizeof(buf), pmem2::memops::granularity::cache_line);
-	std::atomic<int> step{0};
-	std::thread a([&] {
+	turns t;
+	std::jthread a([&] {
 		std::memset(buf, 1, 64);
 		chk->on_flush(buf);
-		step.store(1);
-		while (step.load() != 2)
-			std::this_thread::yield();
-		chk->on_fence();
+		t.reach(1);
+		if (t.await(2))
+			chk->on_fence();
+		t.reach(3);
 	});
-	while (step.load() != 1)
-		std::this_thread::yield();
+	ASSERT_TRUE(t.await(1));
 	std::memset(buf, 2, 32);
 	chk->on_nt_store(buf, 32);
 	chk->on_fence();
 	auto img = chk->image(buf);
 	EXPECT_EQ(img[0], 2);
 	EXPECT_EQ(img[32], 0);
-	step.store(2);
+	t.reach(2);
+	ASSERT_TRUE(t.await(3));
 	a.join();
 	img = chk->image(buf);
 	for (std::size_t i = 0; i < 32; ++i)
@@ -265,16 +281,16 @@ TEST_F(Checker, AStreamIsNotDurableBeforeItsOwnThreadFences)
 		alignas(64) static unsigned char buf[4096];
 		std::memset(buf, 0, sizeof(buf));
 		chk->track(buf, sizeof(buf), g);
-		std::atomic<int> step{0};
-		std::thread streamer([&] {
+		turns t;
+		std::jthread streamer([&] {
 			std::memset(buf + 100, 5, 300);
 			chk->on_nt_store(buf + 100, 300);
-			step.store(1);
-			if (wait_for([&] { return step.load() == 2; }))
+			t.reach(1);
+			if (t.await(2))
 				chk->on_fence();
-			step.store(3);
+			t.reach(3);
 		});
-		ASSERT_TRUE(wait_for([&] { return step.load() == 1; }));
+		ASSERT_TRUE(t.await(1));
 		// Another thread writes the lines back and fences: not enough.
 		for (std::size_t l = 64; l < 448; l += 64)
 			chk->on_flush(buf + l);
@@ -282,8 +298,8 @@ TEST_F(Checker, AStreamIsNotDurableBeforeItsOwnThreadFences)
 		const std::vector<std::pair<std::size_t, std::size_t>> pending{{100, 300}};
 		EXPECT_EQ(chk->differences(buf, sizeof(buf)), pending) << int(g);
 		EXPECT_NE(chk->verify(buf + 100, 300, "stream"), "");
-		step.store(2);
-		ASSERT_TRUE(wait_for([&] { return step.load() == 3; }));
+		t.reach(2);
+		ASSERT_TRUE(t.await(3));
 		streamer.join();
 		EXPECT_EQ(chk->differences(buf, sizeof(buf)), (std::vector<std::pair<std::size_t, std::size_t>>{}));
 		EXPECT_EQ(chk->verify(buf + 100, 300, "stream"), "");

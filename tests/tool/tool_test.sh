@@ -222,6 +222,12 @@ info_cxl)
 	contains "$out" "region:         none" "info without region"
 	expect 2 "$PMEM2" info --sys-root=
 	contains "$err" "--sys-root needs a directory" "--sys-root with an empty value"
+	expect 2 "$PMEM2" info --sys-root "$work/missing" "$work/f"
+	contains "$err" "--sys-root '$work/missing': No such file or directory" "--sys-root missing"
+	expect 2 "$PMEM2" info --sys-root="$work/f" "$work/f"
+	contains "$err" "--sys-root '$work/f': not a directory" "--sys-root on a file"
+	expect 2 "$PMEM2" info --dsa-root "$work/missing" "$work/f"
+	contains "$err" "--dsa-root '$work/missing': No such file or directory" "--dsa-root missing"
 	;;
 cp_verify)
 	size=$((32 * 1048576 + 123)) # not a multiple of the page size

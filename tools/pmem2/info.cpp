@@ -220,6 +220,19 @@ void region_json(json &j, const path_info &pi)
 	j.end_array().end_object();
 }
 
+// A root given on the command line must be a directory: a mistyped one
+// would otherwise read as a platform without regions or work queues.
+void require_directory(const char *option, const std::string &dir)
+{
+	if (dir.empty())
+		throw usage_error{std::string(option) + " needs a directory"};
+	struct stat st;
+	if (stat(dir.c_str(), &st) != 0)
+		throw usage_error{std::string(option) + " '" + dir + "': " + std::strerror(errno)};
+	if (!S_ISDIR(st.st_mode))
+		throw usage_error{std::string(option) + " '" + dir + "': not a directory"};
+}
+
 } // namespace
 
 int cmd_info(int argc, char **argv)
@@ -237,12 +250,10 @@ int cmd_info(int argc, char **argv)
 			as_json = true;
 		} else if (arg == "--dsa-root" || arg.starts_with("--dsa-root=")) {
 			dsa_root = a.value("--dsa-root", arg);
-			if (dsa_root.empty())
-				throw usage_error{"--dsa-root needs a directory"};
+			require_directory("--dsa-root", dsa_root);
 		} else if (arg == "--sys-root" || arg.starts_with("--sys-root=")) {
 			std::string root(a.value("--sys-root", arg));
-			if (root.empty())
-				throw usage_error{"--sys-root needs a directory"};
+			require_directory("--sys-root", root);
 			pmem2::os::set_sysfs_root(root);
 		} else if (!arg.empty() && arg[0] == '-' && arg != "-") {
 			throw usage_error{"unknown option '" + std::string(arg) + "'"};
