@@ -197,6 +197,7 @@ int context_new(pmem2_badblock_context *&out, const source_info &src)
 	if (loc.found) {
 		ctx->empty = false;
 		ctx->region_id = loc.id;
+		ctx->cxl = loc.cxl;
 		int r = src.ftype == file_kind::devdax ? devdax_context(*ctx, loc)
 			: file_context(*ctx, src, loc);
 		if (r) {
@@ -293,6 +294,12 @@ int clear(pmem2_badblock_context &ctx, const pmem2_badblock &bb)
 	if (ctx.ftype == file_kind::devdax) {
 		if (ctx.empty) {	// the original dereferences a NULL bus here (DIFFERENCES.md A28)
 			set_errormsg("the device DAX is not on a known NVDIMM region");
+			return PMEM2_E_NOSUPP;
+		}
+		if (ctx.cxl) {	// DIFFERENCES.md A44
+			set_errormsg("region%u is CXL memory: its poison is cleared through the memory "
+				"devices (cxl clear-poison), not the NVDIMM address range scrub",
+				ctx.region_id);
 			return PMEM2_E_NOSUPP;
 		}
 #ifdef PMEM2_USE_NDCTL

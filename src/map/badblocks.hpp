@@ -19,6 +19,7 @@ struct pmem2_badblock_context {
 	pmem2::file_kind ftype = pmem2::file_kind::none;
 	bool empty = true;			// no region or namespace: nothing to report
 	unsigned region_id = 0;
+	bool cxl = false;			// the region is CXL-provided (no address range scrub)
 	std::uint64_t ns_resource = 0;		// device DAX: physical start of the namespace data
 	std::vector<pmem2_badblock> device;	// bytes, relative to the namespace / block device
 	std::vector<pmem2::os::extent> extents;	// regular files

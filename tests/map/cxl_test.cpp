@@ -411,6 +411,12 @@ TEST_F(CxlDevDax, BadBlocks)
 	EXPECT_EQ(bb.offset, 256u * 512 - 65536);
 	EXPECT_EQ(bb.length, 512u);
 	EXPECT_PMEM2_ERR(pmem2_badblock_next(c, &bb), PMEM2_E_NO_BAD_BLOCK_FOUND);
+	// Clearing is refused before any address range scrub is tried: a CXL
+	// region's nd bus has none.
+	bb = {256u * 512 - 65536, 512};
+	EXPECT_PMEM2_ERR(pmem2_badblock_clear(c, &bb), PMEM2_E_NOSUPP);
+	EXPECT_STREQ(pmem2_errormsg(), "region1 is CXL memory: its poison is cleared through the memory "
+		"devices (cxl clear-poison), not the NVDIMM address range scrub");
 	pmem2_badblock_context_delete(&c);
 	hw.set(1, "resource", "junk\n");
 	EXPECT_PMEM2_ERR(pmem2_badblock_context_new(&c, src), PMEM2_E_CANNOT_READ_BOUNDS);
