@@ -16,21 +16,14 @@
 
 #include "check/checker.hpp"
 #include "check/crash.hpp"
+#include "support/bytes.hpp"
 #include "support/scratch.hpp"
 
 namespace {
 
 namespace crash = pmem2::check::crash;
+using pmem2::test::file_lines;
 using pmem2::memops::granularity;
-
-std::vector<std::string> lines(const std::string &path)
-{
-	std::vector<std::string> out;
-	std::ifstream in(path);
-	for (std::string l; std::getline(in, l);)
-		out.push_back(l);
-	return out;
-}
 
 std::vector<unsigned char> contents(const std::string &path)
 {
@@ -132,20 +125,32 @@ struct mapped_pages {
 	~mapped_pages() { ::munmap(base, 2 * 4096); }
 };
 
-TEST(CrashRecorder, WritesTheDurableImageAndReorderedOnes)
-{
+// The recorder's surroundings: the mapped pages tracked at PAGE by a
+// checker, the report file, and the directory the images go to (each test
+// removes the images it reads; the directory goes after it).
+class CrashRecorder : public ::testing::Test {
+protected:
+	void SetUp() override
+	{
+		ASSERT_NE(::mkdtemp(dir.data()), nullptr);
+		c.track(m.base, 2 * 4096, granularity::page);
+	}
+	void TearDown() override { EXPECT_EQ(::rmdir(dir.c_str()), 0) << "images left in " << dir; }
+
 	mapped_pages m;
 	pmem2::test::tmpfile report{0};
 	std::string dir = pmem2::test::scratch_dir() + "/pmem2-crash-test-XXXXXX";
-	ASSERT_NE(::mkdtemp(dir.data()), nullptr);
 	pmem2::check::checker c;
-	c.track(m.base, 2 * 4096, granularity::page);
+};
+
+TEST_F(CrashRecorder, WritesTheDurableImageAndReorderedOnes)
+{
 	m.base[10] = 1;		// page 1 of the file
 	m.base[4096 + 5] = 2;	// page 2
 	crash::recorder r({dir, crash::max_points, 0, true}, report.path());
 	r.at_point(c, {{m.file.path(), 4096, m.base, 2 * 4096, granularity::page}}, "msync");
 	r.finish();
-	auto l = lines(report.path());
+	auto l = file_lines(report.path());
 	ASSERT_EQ(l.size(), 5u);
 	std::vector<crash::state> st(4);
 	for (int i = 0; i < 4; ++i)
@@ -169,17 +174,10 @@ TEST(CrashRecorder, WritesTheDurableImageAndReorderedOnes)
 		EXPECT_EQ(img[8192 + 5], p2 ? 2 : 0) << s.choice;
 		::unlink(s.image.c_str());
 	}
-	::rmdir(dir.c_str());
 }
 
-TEST(CrashRecorder, AReplacedPointsImagesAreDropped)
+TEST_F(CrashRecorder, AReplacedPointsImagesAreDropped)
 {
-	mapped_pages m;
-	pmem2::test::tmpfile report{0};
-	std::string dir = pmem2::test::scratch_dir() + "/pmem2-crash-test-XXXXXX";
-	ASSERT_NE(::mkdtemp(dir.data()), nullptr);
-	pmem2::check::checker c;
-	c.track(m.base, 2 * 4096, granularity::page);
 	crash::recorder r({dir, 1, 0, false}, report.path());
 	crash::reservoir pick(1, 0);
 	std::vector<crash::mapped> maps{{m.file.path(), 4096, m.base, 2 * 4096, granularity::page}};
@@ -191,7 +189,7 @@ TEST(CrashRecorder, AReplacedPointsImagesAreDropped)
 	}
 	EXPECT_EQ(r.points(), 20u);
 	std::set<std::uint64_t> written, dropped;
-	for (const auto &l : lines(report.path())) {
+	for (const auto &l : file_lines(report.path())) {
 		crash::state s;
 		std::uint64_t n;
 		if (crash::parse(l, s)) {
@@ -207,20 +205,13 @@ TEST(CrashRecorder, AReplacedPointsImagesAreDropped)
 	EXPECT_EQ(written.size(), dropped.size() + 1);
 	EXPECT_EQ(written.count(kept), 1u);
 	EXPECT_EQ(dropped.count(kept), 0u);
-	::rmdir(dir.c_str());
 }
 
-TEST(CrashRecorder, TakesTheBytesOutsideTheMappingOnlyFromTheMappedFile)
+TEST_F(CrashRecorder, TakesTheBytesOutsideTheMappingOnlyFromTheMappedFile)
 {
 	// The mapped file's identity given: read while PATH names it; once
 	// PATH names another file (the mapped one deleted, a new one created),
 	// the bytes outside the mapping are zeros, not the other file's.
-	mapped_pages m;
-	pmem2::test::tmpfile report{0};
-	std::string dir = pmem2::test::scratch_dir() + "/pmem2-crash-test-XXXXXX";
-	ASSERT_NE(::mkdtemp(dir.data()), nullptr);
-	pmem2::check::checker c;
-	c.track(m.base, 2 * 4096, granularity::page);
 	struct stat st {};
 	ASSERT_EQ(::fstat(m.file.fd(), &st), 0);
 	crash::mapped mp{m.file.path(), 4096, m.base, 2 * 4096, granularity::page};
@@ -230,7 +221,7 @@ TEST(CrashRecorder, TakesTheBytesOutsideTheMappingOnlyFromTheMappedFile)
 	r.at_point(c, {mp}, "msync");
 	mp.ino += 1;	// as if PATH named another file now
 	r.at_point(c, {mp}, "msync");
-	auto l = lines(report.path());
+	auto l = file_lines(report.path());
 	ASSERT_EQ(l.size(), 2u);
 	for (std::size_t i = 0; i < 2; ++i) {
 		crash::state s;
@@ -242,7 +233,6 @@ TEST(CrashRecorder, TakesTheBytesOutsideTheMappingOnlyFromTheMappedFile)
 		EXPECT_EQ(img[4095], i == 0 ? 0xEE : 0x00) << l[i];
 		::unlink(s.image.c_str());
 	}
-	::rmdir(dir.c_str());
 }
 
 } // namespace

@@ -22,6 +22,7 @@
 #include "memops/memops.hpp"
 #include "support/env.hpp"
 #include "support/mapped_file.hpp"
+#include "support/bytes.hpp"
 #include "support/scratch.hpp"
 
 namespace {
@@ -29,15 +30,6 @@ namespace {
 using namespace pmem2::test;
 namespace process = pmem2::check::process;
 namespace memops = pmem2::memops;
-
-std::vector<std::string> lines(const std::string &path)
-{
-	std::vector<std::string> out;
-	std::ifstream in(path);
-	for (std::string l; std::getline(in, l);)
-		out.push_back(l);
-	return out;
-}
 
 std::string real(const std::string &p)
 {
@@ -82,7 +74,7 @@ TEST(CheckProcess, OnWithTheEnvironmentVariableAtTheFirstMap)
 		},
 		::testing::ExitedWithCode(0), "");
 	::unsetenv("PMEM2_CHECK_REPORT");
-	auto l = lines(report);
+	auto l = file_lines(report);
 	::unlink(report.c_str());
 	ASSERT_EQ(l.size(), 1u);
 	EXPECT_EQ(l[0].substr(0, 14), "never-durable ");
@@ -121,7 +113,7 @@ TEST_F(CheckMode, DeleteReportsTheBytesNeverPersistedWithFileAndOffset)
 	std::memset(mf.base + 8192 + 200, 3, 8);
 	std::string path = real(mf.file.path());
 	ASSERT_EQ(pmem2_map_delete(&mf.map), 0);
-	EXPECT_EQ(lines(report.path()), (std::vector<std::string>{
+	EXPECT_EQ(file_lines(report.path()), (std::vector<std::string>{
 		"never-durable " + path + " 8292 64", "never-durable " + path + " 8392 8"}));
 }
 
@@ -131,10 +123,10 @@ TEST_F(CheckMode, CheckAllReportsMapsStillMapped)
 	ASSERT_EQ(mf.err, 0);
 	std::memset(mf.base + 4096, 7, 3);
 	process::check_all();
-	EXPECT_EQ(lines(report.path()),
+	EXPECT_EQ(file_lines(report.path()),
 		(std::vector<std::string>{"never-durable " + real(mf.file.path()) + " 4096 3"}));
 	ASSERT_EQ(pmem2_map_delete(&mf.map), 0);	// untracked already: nothing more
-	EXPECT_EQ(lines(report.path()).size(), 1u);
+	EXPECT_EQ(file_lines(report.path()).size(), 1u);
 }
 
 TEST_F(CheckMode, AForkedChildLeavesTheExitCheckToItsParent)
@@ -150,9 +142,9 @@ TEST_F(CheckMode, AForkedChildLeavesTheExitCheckToItsParent)
 	}
 	int status = 0;
 	ASSERT_EQ(::waitpid(pid, &status, 0), pid);
-	EXPECT_EQ(lines(report.path()), std::vector<std::string>{});
+	EXPECT_EQ(file_lines(report.path()), std::vector<std::string>{});
 	process::check_all();
-	EXPECT_EQ(lines(report.path()),
+	EXPECT_EQ(file_lines(report.path()),
 		(std::vector<std::string>{"never-durable " + real(mf.file.path()) + " 10 1"}));
 }
 
@@ -167,7 +159,7 @@ TEST_F(CheckMode, IgnoredRangesAreNotReported)
 	std::memset(mf.base + 96, 1, 20);	// 96..116: 100..110 ignored
 	ASSERT_EQ(pmem2_map_delete(&mf.map), 0);
 	std::string path = real(mf.file.path());
-	EXPECT_EQ(lines(report.path()),
+	EXPECT_EQ(file_lines(report.path()),
 		(std::vector<std::string>{"never-durable " + path + " 96 4", "never-durable " + path + " 110 6"}));
 }
 
@@ -188,7 +180,7 @@ TEST_F(CheckMode, CorrectCallsLeaveNoFinding)
 		pmem2_get_persist_fn(mf.map)(mf.base + 30000, 1);
 		ASSERT_EQ(pmem2_map_delete(&mf.map), 0);
 	}
-	EXPECT_EQ(lines(report.path()), std::vector<std::string>{});
+	EXPECT_EQ(file_lines(report.path()), std::vector<std::string>{});
 }
 
 TEST_F(CheckMode, AStoreBetweenFlushAndDrainIsNotDurableAtTheDrain)
@@ -200,7 +192,7 @@ TEST_F(CheckMode, AStoreBetweenFlushAndDrainIsNotDurableAtTheDrain)
 	mf.base[130] = 2;
 	pmem2_get_drain_fn(mf.map)();
 	std::string path = real(mf.file.path());
-	EXPECT_EQ(lines(report.path()),
+	EXPECT_EQ(file_lines(report.path()),
 		(std::vector<std::string>{"not-durable-at-return pmem2_flush+pmem2_drain " + path + " 130 1"}));
 }
 
@@ -212,7 +204,7 @@ TEST_F(CheckMode, NodrainWithoutDrainIsNeverDurableAtCacheLine)
 	std::memset(buf, 5, sizeof(buf));
 	pmem2_get_memcpy_fn(mf.map)(mf.base + 256, buf, sizeof(buf), PMEM2_F_MEM_NODRAIN);
 	ASSERT_EQ(pmem2_map_delete(&mf.map), 0);
-	EXPECT_EQ(lines(report.path()),
+	EXPECT_EQ(file_lines(report.path()),
 		(std::vector<std::string>{"never-durable " + real(mf.file.path()) + " 256 64"}));
 }
 
@@ -231,7 +223,7 @@ TEST_F(CheckMode, FromExistingMapsAreTrackedAtTheFileOffsetOfTheirAddress)
 	pmem2_get_persist_fn(map)(base + 4096 + 10, 1);
 	std::memset(base + 4096 + 5000, 2, 16);
 	ASSERT_EQ(pmem2_map_delete(&map), 0);
-	EXPECT_EQ(lines(report.path()),
+	EXPECT_EQ(file_lines(report.path()),
 		(std::vector<std::string>{"never-durable " + real(file.path()) + " 17288 16"}));
 
 	// A file source over memory that is not the file's: offset 0.
@@ -240,7 +232,7 @@ TEST_F(CheckMode, FromExistingMapsAreTrackedAtTheFileOffsetOfTheirAddress)
 	ASSERT_EQ(pmem2_map_from_existing(&map, src, anon, 1 << 12, PMEM2_GRANULARITY_PAGE), 0);
 	anon[7] = 3;
 	process::check_all();
-	EXPECT_EQ(lines(report.path()).back(), "never-durable " + real(file.path()) + " 7 1");
+	EXPECT_EQ(file_lines(report.path()).back(), "never-durable " + real(file.path()) + " 7 1");
 	ASSERT_EQ(pmem2_map_delete(&map), 0);
 
 	// An anonymous source: "anonymous", offset 0.
@@ -249,8 +241,8 @@ TEST_F(CheckMode, FromExistingMapsAreTrackedAtTheFileOffsetOfTheirAddress)
 	ASSERT_EQ(pmem2_map_from_existing(&map, asrc, anon, 1 << 12, PMEM2_GRANULARITY_PAGE), 0);
 	anon[9] = 4;	// anon[7] is in the image already: it was there at the map
 	ASSERT_EQ(pmem2_map_delete(&map), 0);
-	EXPECT_EQ(lines(report.path()).back(), "never-durable anonymous 9 1");
-	EXPECT_EQ(lines(report.path()).size(), 3u);
+	EXPECT_EQ(file_lines(report.path()).back(), "never-durable anonymous 9 1");
+	EXPECT_EQ(file_lines(report.path()).size(), 3u);
 	pmem2_source_delete(&asrc);
 	pmem2_source_delete(&src);
 	::munmap(anon, 1 << 12);
@@ -263,7 +255,7 @@ TEST_F(CheckMode, ByteGranularityHasNoFindings)
 	ASSERT_EQ(mf.err, 0);
 	std::memset(mf.base, 1, 100);
 	ASSERT_EQ(pmem2_map_delete(&mf.map), 0);
-	EXPECT_EQ(lines(report.path()), std::vector<std::string>{});
+	EXPECT_EQ(file_lines(report.path()), std::vector<std::string>{});
 }
 
 } // namespace

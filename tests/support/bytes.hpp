@@ -1,9 +1,11 @@
 // Test data: deterministic byte patterns, a file's bytes read without any
-// map, and CRC32C by its definition (the reference checksums are held to).
+// map (or its lines, for text reports), and CRC32C by its definition (the
+// reference checksums are held to).
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -48,6 +50,17 @@ inline std::vector<std::byte> read_file(const std::string &path, std::size_t n, 
 	if (r != static_cast<ssize_t>(n))
 		return {};
 	return v;
+}
+
+// The lines of a text file, without their newlines; empty when it cannot
+// be opened.
+inline std::vector<std::string> file_lines(const std::string &path)
+{
+	std::vector<std::string> out;
+	std::ifstream in(path);
+	for (std::string l; std::getline(in, l);)
+		out.push_back(l);
+	return out;
 }
 
 // CRC32C (Castagnoli, reflected) of p[0..n) chained from `seed`, bit by bit.
