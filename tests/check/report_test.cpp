@@ -12,48 +12,41 @@ namespace {
 
 using namespace pmem2::check;
 
-TEST(CheckReport, FormatsAndParsesBothKinds)
+// Every kind formats to its line and parses back to the same finding.
+TEST(CheckReport, FormatsAndParsesEveryKind)
 {
-	finding f;
-	f.path = "/mnt/pmem/log";
-	f.offset = 12388;
-	f.length = 64;
-	EXPECT_EQ(format(f), "never-durable /mnt/pmem/log 12388 64");
-	f.kind = finding_kind::not_durable_at_return;
-	f.call = "pmem2_memcpy";
-	EXPECT_EQ(format(f), "not-durable-at-return pmem2_memcpy /mnt/pmem/log 12388 64");
-	finding g;
-	ASSERT_TRUE(parse(format(f), g));
-	EXPECT_EQ(g.kind, finding_kind::not_durable_at_return);
-	EXPECT_EQ(g.call, "pmem2_memcpy");
-	EXPECT_EQ(g.path, "/mnt/pmem/log");
-	EXPECT_EQ(g.offset, 12388u);
-	EXPECT_EQ(g.length, 64u);
-}
-
-TEST(CheckReport, FormatsAndParsesTheFutureKinds)
-{
-	finding f;
-	f.kind = finding_kind::not_durable_at_completion;
-	f.call = "pmem2_memcpy_async";
-	f.path = "/mnt/pmem/log";
-	f.offset = 4096;
-	f.length = 64;
-	EXPECT_EQ(format(f), "not-durable-at-completion pmem2_memcpy_async /mnt/pmem/log 4096 64");
-	finding g;
-	ASSERT_TRUE(parse(format(f), g));
-	EXPECT_EQ(g.kind, finding_kind::not_durable_at_completion);
-	EXPECT_EQ(g.call, "pmem2_memcpy_async");
-	f.kind = finding_kind::incomplete_future;
-	f.call = "pmem2_batch_async";
-	EXPECT_EQ(format(f), "incomplete-future pmem2_batch_async /mnt/pmem/log 4096 64");
-	ASSERT_TRUE(parse(format(f), g));
-	EXPECT_EQ(g.kind, finding_kind::incomplete_future);
-	EXPECT_EQ(g.call, "pmem2_batch_async");
-	EXPECT_EQ(g.path, "/mnt/pmem/log");
-	EXPECT_EQ(g.offset, 4096u);
-	EXPECT_EQ(g.length, 64u);
+	struct row {
+		finding_kind kind;
+		const char *call;
+		const char *line;
+	};
+	const row rows[] = {
+		{finding_kind::never_durable, "", "never-durable /mnt/pmem/log 12388 64"},
+		{finding_kind::not_durable_at_return, "pmem2_memcpy",
+			"not-durable-at-return pmem2_memcpy /mnt/pmem/log 12388 64"},
+		{finding_kind::not_durable_at_completion, "pmem2_memcpy_async",
+			"not-durable-at-completion pmem2_memcpy_async /mnt/pmem/log 12388 64"},
+		{finding_kind::incomplete_future, "pmem2_batch_async",
+			"incomplete-future pmem2_batch_async /mnt/pmem/log 12388 64"},
+	};
+	for (const row &r : rows) {
+		finding f;
+		f.kind = r.kind;
+		f.call = r.call;
+		f.path = "/mnt/pmem/log";
+		f.offset = 12388;
+		f.length = 64;
+		EXPECT_EQ(format(f), r.line);
+		finding g;
+		ASSERT_TRUE(parse(r.line, g)) << r.line;
+		EXPECT_EQ(g.kind, r.kind) << r.line;
+		EXPECT_EQ(g.call, r.call) << r.line;
+		EXPECT_EQ(g.path, "/mnt/pmem/log") << r.line;
+		EXPECT_EQ(g.offset, 12388u) << r.line;
+		EXPECT_EQ(g.length, 64u) << r.line;
+	}
 	// every kind but never-durable names its call
+	finding g;
 	EXPECT_FALSE(parse("incomplete-future /a 1 2", g));
 	EXPECT_FALSE(parse("not-durable-at-completion /a 1 2", g));
 	EXPECT_FALSE(parse("never-durable call /a 1 2", g));
