@@ -113,7 +113,8 @@ granularity_choice choose_granularity(const source_info &src, pmem2_sharing_type
 		return c;
 	// CACHE_LINE would be a false promise: no instruction writes a line
 	// back (riscv64 without Zicbom). msync is what is left, and device DAX
-	// has none (its mappings have no page cache and no fsync).
+	// has none (its mappings have no page cache and no fsync)
+	// (DIFFERENCES.md A45).
 	if (src.kind == source_kind::fd && src.ftype == file_kind::devdax)
 		return {PMEM2_GRANULARITY_PAGE,
 			"device DAX without eADR needs CPU cache-line write-back, which this CPU "

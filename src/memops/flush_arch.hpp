@@ -67,7 +67,8 @@ inline void arch_flush_line(const void *p) noexcept
 	// whose CPU caches are in the persistence domain, eADR-like, and still
 	// lets a map claim CACHE_LINE). We clean the block with CBO.CLEAN where
 	// the kernel reports Zicbom, and elsewhere promise no CACHE_LINE at all
-	// (can_write_back_lines(): such maps are PAGE, persisted by msync).
+	// (can_write_back_lines(): such maps are PAGE, persisted by msync;
+	// DIFFERENCES.md A45).
 	// A block of 64 bytes or more holds the whole line: one clean. A smaller
 	// block takes one clean per block of the line, or part of it would stay
 	// behind. (The kernel loops flush line by line as their stores pass, so
