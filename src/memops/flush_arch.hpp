@@ -3,15 +3,17 @@
 // is spelled. Internal to src/memops.
 //
 // The [flush kind] slots are ordered best first on every architecture:
-//   slot          x86-64        aarch64                                      riscv64
-//   0 (clwb)      CLWB          DC CVADP  clean to the point of deep persistence  CBO.CLEAN
-//   1 (clflushopt)CLFLUSHOPT    DC CVAP   clean to the point of persistence       (CBO.CLEAN)
-//   2 (clflush)   CLFLUSH       DC CVAC   clean to the point of coherency         (CBO.CLEAN)
-// and the drain is SFENCE on x86-64, DSB ISH on aarch64, FENCE OW,OW on
-// riscv64. riscv64 has one write-back instruction (Zicbom's CBO.CLEAN), so
-// its three slots are the same and the dispatch selects slot 0 only; a
-// riscv64 CPU without Zicbom has no slot at all (dispatch_riscv64.cpp: the
-// CACHE_LINE table is then the PAGE one).
+//   slot            x86-64      aarch64    riscv64
+//   0 (clwb)        CLWB        DC CVADP   CBO.CLEAN
+//   1 (clflushopt)  CLFLUSHOPT  DC CVAP    (CBO.CLEAN)
+//   2 (clflush)     CLFLUSH     DC CVAC    (CBO.CLEAN)
+// (DC CVADP cleans to the point of deep persistence, DC CVAP to the point
+// of persistence, DC CVAC to the point of coherency). The drain is SFENCE
+// on x86-64, DSB ISH on aarch64, FENCE OW,OW on riscv64. riscv64 has one
+// write-back instruction (Zicbom's CBO.CLEAN), so its three slots are the
+// same and the dispatch selects slot 0 only; a riscv64 CPU without Zicbom
+// has no slot at all (dispatch_riscv64.cpp: the CACHE_LINE table is then
+// the PAGE one).
 #pragma once
 
 #include <cstddef>
@@ -36,8 +38,9 @@ inline void riscv_cbo_clean(std::uintptr_t a) noexcept
 #endif
 
 // Write back (at least) the 64-byte line containing p with the instruction
-// of slot Kind; nothing for Kind 3 (flush_kind::none). The "memory" clobber keeps the compiler from sinking earlier
-// stores below the flush: it must see the data it is meant to write back.
+// of slot Kind; nothing for Kind 3 (flush_kind::none). The "memory"
+// clobber keeps the compiler from sinking earlier stores below the flush:
+// it must see the data it is meant to write back.
 template <int Kind>
 inline void arch_flush_line(const void *p) noexcept
 {
