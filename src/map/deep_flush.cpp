@@ -65,7 +65,11 @@ int deep_flush(pmem2_map &m, void *ptr, std::size_t size)
 	// Device DAX has no page cache and no fsync: flush the CPU caches (so
 	// the data has left them before the region flush drains the memory
 	// controller's queues), then write the region's deep_flush attribute.
-	if (m.source.ftype == file_kind::devdax) {
+	// A CPU that cannot write back lines has device DAX maps only with
+	// eADR (BYTE: the caches are in the persistence domain), so there is
+	// nothing to write back from them, and the page sync flush_lines()
+	// would do has no msync to run on device DAX.
+	if (m.source.ftype == file_kind::devdax && memops::can_write_back_lines()) {
 		memops::flush_lines(ptr, size);
 		memops::fence();
 	}

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "memops/memops.hpp"
 #include "os/os.hpp"
 
 namespace pmem2 {
@@ -89,19 +90,46 @@ int eadr_scan()
 	return any ? 1 : 0;
 }
 
+granularity_choice choose_granularity(const source_info &src, pmem2_sharing_type sharing,
+	bool map_sync)
+{
+	if (src.kind == source_kind::anon || sharing == PMEM2_PRIVATE)
+		return {PMEM2_GRANULARITY_BYTE, nullptr};
+	const int forced = forced_granularity();
+	granularity_choice c;
+	if (forced >= 0) {
+		c = {static_cast<pmem2_granularity>(forced),
+			"PMEM2_FORCE_GRANULARITY forces a coarser granularity"};
+	} else if (!map_sync) {
+		return {PMEM2_GRANULARITY_PAGE,
+			"the file is not on a DAX-enabled file system or the kernel lacks MAP_SYNC"};
+	} else if (eadr_scan() == 1) {
+		return {PMEM2_GRANULARITY_BYTE, nullptr};
+	} else {
+		c = {PMEM2_GRANULARITY_CACHE_LINE,
+			"the platform does not flush CPU caches on power failure (no eADR)"};
+	}
+	if (c.granularity != PMEM2_GRANULARITY_CACHE_LINE || memops::can_write_back_lines())
+		return c;
+	// CACHE_LINE would be a false promise: no instruction writes a line
+	// back (riscv64 without Zicbom). msync is what is left, and device DAX
+	// has none (its mappings have no page cache and no fsync)
+	// (DIFFERENCES.md A45).
+	if (src.kind == source_kind::fd && src.ftype == file_kind::devdax)
+		return {PMEM2_GRANULARITY_PAGE,
+			"device DAX without eADR needs CPU cache-line write-back, which this CPU "
+			"does not let user space do (and device DAX has no msync)", false};
+	return {PMEM2_GRANULARITY_PAGE, forced >= 0
+		? "PMEM2_FORCE_GRANULARITY asks for CACHE_LINE, but this CPU cannot write back "
+		  "cache lines from user space (msync only)"
+		: "the platform does not flush CPU caches on power failure (no eADR) and this "
+		  "CPU cannot write back cache lines from user space (msync only)"};
+}
+
 pmem2_granularity available_granularity(const source_info &src, pmem2_sharing_type sharing,
 	bool map_sync)
 {
-	if (src.kind == source_kind::anon)
-		return PMEM2_GRANULARITY_BYTE;
-	if (sharing == PMEM2_PRIVATE)
-		return PMEM2_GRANULARITY_BYTE;
-	int forced = forced_granularity();
-	if (forced >= 0)
-		return static_cast<pmem2_granularity>(forced);
-	if (!map_sync)
-		return PMEM2_GRANULARITY_PAGE;
-	return eadr_scan() == 1 ? PMEM2_GRANULARITY_BYTE : PMEM2_GRANULARITY_CACHE_LINE;
+	return choose_granularity(src, sharing, map_sync).granularity;
 }
 
 const char *granularity_name(int g) noexcept

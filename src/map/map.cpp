@@ -85,15 +85,6 @@ int map_pages(const placement &pl, std::size_t len, int prot, const pmem2_config
 	}
 }
 
-const char *coarse_reason(int required, pmem2_granularity available) noexcept
-{
-	if (available == PMEM2_GRANULARITY_PAGE)
-		return "the file is not on a DAX-enabled file system or the kernel lacks MAP_SYNC";
-	if (available == PMEM2_GRANULARITY_CACHE_LINE && required == PMEM2_GRANULARITY_BYTE)
-		return "the platform does not flush CPU caches on power failure (no eADR)";
-	return "PMEM2_FORCE_GRANULARITY forces a coarser granularity";
-}
-
 // The one unwind of a map being made. Until commit() it owns the
 // placement (the address space, or the reservation's writer lock and range)
 // and, once allocated, the map object with its guard; every failure leaves
@@ -197,11 +188,17 @@ int map_new(pmem2_map *&out, const pmem2_config &cfg, const source_info &src)
 	if ((r = map_pages(pl, len, prot, cfg, src, static_cast<off_t>(eff_off), map_sync)))
 		return r;
 
-	pmem2_granularity avail = available_granularity(src, cfg.sharing, map_sync);
+	const granularity_choice choice = choose_granularity(src, cfg.sharing, map_sync);
+	const pmem2_granularity avail = choice.granularity;
+	if (!choice.durable) {
+		set_errormsg("required store granularity %s is not available (none is): %s",
+			granularity_name(cfg.required_granularity), choice.reason);
+		return PMEM2_E_GRANULARITY_NOT_SUPPORTED;
+	}
 	if (static_cast<int>(avail) > cfg.required_granularity) {
 		set_errormsg("required store granularity %s is not available (only %s): %s",
 			granularity_name(cfg.required_granularity), granularity_name(avail),
-			coarse_reason(cfg.required_granularity, avail));
+			choice.reason);
 		return PMEM2_E_GRANULARITY_NOT_SUPPORTED;
 	}
 

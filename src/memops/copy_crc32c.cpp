@@ -11,8 +11,8 @@ std::uint32_t copy_crc32c(char *dst, const char *src, std::size_t len, std::uint
 			  granularity g) noexcept
 {
 	const detail::crc32c_kernels &k = detail::current_crc32c_kernels();
-	// Runs memops' dispatch if nothing has yet: g_flush_index and
-	// g_recording are its choice.
+	// Runs memops' dispatch if nothing has yet: g_flush_index,
+	// g_line_write_back and g_recording are its choice.
 	(void)ops(g);
 	const int r = detail::g_recording;
 	switch (g) {
@@ -21,6 +21,13 @@ std::uint32_t copy_crc32c(char *dst, const char *src, std::size_t len, std::uint
 	case granularity::page:
 		return k.page[r](dst, src, len, crc);
 	case granularity::cache_line:
+		if (!detail::g_line_write_back) {
+			// No line write-back: durable through the page sync, as the
+			// CACHE_LINE table's memcpy is then.
+			crc = k.page[r](dst, src, len, crc);
+			page_sync(dst, len);
+			return crc;
+		}
 		break;
 	}
 	return k.cache_line[detail::g_flush_index][r](dst, src, len, crc);

@@ -27,6 +27,8 @@ std::uint32_t crc32c(std::uint32_t crc, const void *data, std::size_t len) noexc
 //   byte        regular stores, then one SFENCE (orders them);
 //   page        streamed (from the threshold up, then one SFENCE) or
 //               regular stores, nothing flushed: the caller msyncs.
+// Where the CPU cannot write back a line (can_write_back_lines()),
+// cache_line is the page copy followed by the page sync of dst.
 // Reports to an installed recorder like the memmove kernels (its variant is
 // chosen by redispatch(); the CRC family by redispatch_crc32c()).
 std::uint32_t copy_crc32c(char *dst, const char *src, std::size_t len, std::uint32_t crc,

@@ -24,6 +24,7 @@ std::size_t g_movnt_threshold = 256;
 bool g_wc_workaround = false;
 int g_flush_index = static_cast<int>(flush_kind::clflush);
 bool g_recording = false;
+bool g_line_write_back = true;
 
 namespace {
 
@@ -242,14 +243,12 @@ void redispatch(const dispatch_options &opt) noexcept
 		k = a.flush;
 	}
 
-	const int r = g_recorder.load(std::memory_order_relaxed) != nullptr;
-	ops_table &cl = g_tables[static_cast<int>(granularity::cache_line)];
-	cl.memmove = top->cache_line[k][r].memmove;
-	cl.memset = top->cache_line[k][r].memset;
-	cl.persist = k_cl_persist[k][r];
-	cl.flush = k_cl_flush[k][r];
-	cl.drain = r ? &sfence_drain<true> : &sfence_drain<false>;
+	// A CPU without a line write-back instruction user space may run
+	// (riscv64 without Zicbom) gets no CACHE_LINE functions that would run
+	// one: that table is the PAGE table, and flush_lines() page-syncs.
+	const bool lines = !opt.no_line_write_back && arch_line_write_back(c);
 
+	const int r = g_recorder.load(std::memory_order_relaxed) != nullptr;
 	ops_table &by = g_tables[static_cast<int>(granularity::byte)];
 	by.memmove = top->byte[r].memmove;
 	by.memset = top->byte[r].memset;
@@ -264,17 +263,36 @@ void redispatch(const dispatch_options &opt) noexcept
 	pg.flush = &page_flush;
 	pg.drain = &noop_drain;
 
+	ops_table &cl = g_tables[static_cast<int>(granularity::cache_line)];
+	if (lines) {
+		cl.memmove = top->cache_line[k][r].memmove;
+		cl.memset = top->cache_line[k][r].memset;
+		cl.persist = k_cl_persist[k][r];
+		cl.flush = k_cl_flush[k][r];
+		cl.drain = r ? &sfence_drain<true> : &sfence_drain<false>;
+	} else {
+		cl = pg;
+	}
+
 	g_flush_index = k;
 	g_recording = r != 0;
-	g_flush_lines = k_cl_flush[k][r];
+	g_line_write_back = lines;
+	g_flush_lines = lines ? k_cl_flush[k][r] : &page_flush;
 	g_fence = r ? &any_fence<true> : &any_fence<false>;
 
 	g_movnt_threshold = opt.movnt_threshold >= 0
 		? static_cast<std::size_t>(opt.movnt_threshold) : 256;
 	g_wc_workaround = opt.wc_workaround < 0 ? arch_wc_default(c) : opt.wc_workaround != 0;
 	g_current = set;
-	g_selection = {set->name, top->name, arch_flush_names[k], g_movnt_threshold, g_wc_workaround};
+	g_selection = {set->name, top->name, lines ? arch_flush_names[k] : "msync",
+		g_movnt_threshold, g_wc_workaround};
 	g_ready.store(true, std::memory_order_release);
+}
+
+bool can_write_back_lines() noexcept
+{
+	ensure_init();
+	return g_line_write_back;
 }
 
 void set_page_sync(page_sync_fn fn) noexcept

@@ -1,7 +1,7 @@
 // The architecture's part of the dispatch: its kernel families (best
 // first) and its flush instruction. One definition per architecture
-// (dispatch_x86_64.cpp, dispatch_aarch64.cpp), chosen by CMake from
-// CMAKE_SYSTEM_PROCESSOR. Internal to src/memops.
+// (dispatch_x86_64.cpp, dispatch_aarch64.cpp, dispatch_riscv64.cpp), chosen
+// by CMake from CMAKE_SYSTEM_PROCESSOR. Internal to src/memops.
 #pragma once
 
 #include "memops/kernel_set.hpp"
@@ -26,6 +26,13 @@ int arch_flush_index(const cpu_features &c, const dispatch_options &opt) noexcep
 // The kernel family (without PMEM_NO_MOVNT, which dispatch.cpp handles the
 // same way everywhere).
 arch_choice arch_kernels(const cpu_features &c, const dispatch_options &opt) noexcept;
+
+// Whether the CPU has a line write-back instruction user space may run
+// (x86-64 and aarch64: always; riscv64: Zicbom reported by the kernel).
+// When it has, also readies flush_arch.hpp's line flush for this CPU
+// (riscv64: the cache-block size); when not, dispatch.cpp routes
+// CACHE_LINE through the page sync and no slot is ever run.
+bool arch_line_write_back(const cpu_features &c) noexcept;
 
 // Whether the write-combining workaround is on by default for this CPU.
 bool arch_wc_default(const cpu_features &c) noexcept;

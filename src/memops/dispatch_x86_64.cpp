@@ -49,6 +49,11 @@ arch_choice arch_kernels(const cpu_features &c, const dispatch_options &opt) noe
 	return {set, top, arch_flush_index(c, opt)};
 }
 
+bool arch_line_write_back(const cpu_features &) noexcept
+{
+	return true;	// CLFLUSH is in every x86-64 CPU (SSE2 baseline)
+}
+
 bool arch_wc_default(const cpu_features &c) noexcept
 {
 	return c.genuine_intel;

@@ -58,13 +58,23 @@ struct flush_policy {
 
 	// Every line intersecting [p, p+n); an unaligned zero-length range still
 	// covers the line p is in (DIFFERENCES.md S8.2, DIFFERENCES.md A43 kept for compatibility).
+	// Steps by arch_flush_step(): 64 bytes, or a riscv64 cache block larger
+	// than that, cleaned once; the recorder then hears of each 64-byte line
+	// of the block, all of which the clean wrote back.
 	static inline void range(const void *p, std::size_t n) noexcept
 	{
 		if constexpr (K != flush_kind::none) {
+			const std::size_t step = arch_flush_step();
 			auto a = reinterpret_cast<std::uintptr_t>(p);
 			const std::uintptr_t end = a + n;
-			for (a &= ~std::uintptr_t(63); a < end; a += line_size)
-				line(reinterpret_cast<const void *>(a));
+			for (a &= ~std::uintptr_t(step - 1); a < end; a += step) {
+				if constexpr (Rec) {
+					if (recorder *r = active_recorder())
+						for (std::size_t l = 0; l < step; l += line_size)
+							r->on_flush(reinterpret_cast<const void *>(a + l));
+				}
+				arch_flush_line<static_cast<int>(K)>(reinterpret_cast<const void *>(a));
+			}
 		} else {
 			(void)p;
 			(void)n;

@@ -3,18 +3,44 @@
 // is spelled. Internal to src/memops.
 //
 // The [flush kind] slots are ordered best first on every architecture:
-//   slot          x86-64        aarch64
-//   0 (clwb)      CLWB          DC CVADP  clean to the point of deep persistence
-//   1 (clflushopt)CLFLUSHOPT    DC CVAP   clean to the point of persistence
-//   2 (clflush)   CLFLUSH       DC CVAC   clean to the point of coherency
-// and the drain is SFENCE on x86-64, DSB ISH on aarch64.
+//   slot            x86-64      aarch64    riscv64
+//   0 (clwb)        CLWB        DC CVADP   CBO.CLEAN
+//   1 (clflushopt)  CLFLUSHOPT  DC CVAP    (CBO.CLEAN)
+//   2 (clflush)     CLFLUSH     DC CVAC    (CBO.CLEAN)
+// (DC CVADP cleans to the point of deep persistence, DC CVAP to the point
+// of persistence, DC CVAC to the point of coherency). The drain is SFENCE
+// on x86-64, DSB ISH on aarch64, FENCE OW,OW on riscv64. riscv64 has one
+// write-back instruction (Zicbom's CBO.CLEAN), so its three slots are the
+// same and the dispatch selects slot 0 only; a riscv64 CPU without Zicbom
+// has no slot at all (dispatch_riscv64.cpp: the CACHE_LINE table is then
+// the PAGE one).
 #pragma once
+
+#include <cstddef>
+#include <cstdint>
 
 namespace pmem2::memops::detail {
 
-// Write back the line containing p with the instruction of slot Kind.
-// The "memory" clobber keeps the compiler from sinking earlier stores
-// below the flush: it must see the data it is meant to write back.
+#if defined(__riscv) && __riscv_xlen == 64
+// The Zicbom cache-block size (riscv_hwprobe), set by the dispatch before it
+// selects a CACHE_LINE kernel; a power of two (cpu_riscv64.cpp).
+extern std::size_t g_cbom_block_size __attribute__((visibility("hidden")));
+
+// CBO.CLEAN of the cache block containing address a. Spelled with .insn
+// (MISC-MEM opcode 0x0f, funct3 2 = CBO, rd x0, imm 1 = clean) so the file
+// needs no -march=..._zicbom: the dispatch selects it only when the kernel
+// reports Zicbom, which is also when it lets user mode run it
+// (cpu_riscv64.cpp).
+inline void riscv_cbo_clean(std::uintptr_t a) noexcept
+{
+	asm volatile(".insn i 0x0f, 2, x0, %0, 1" : : "r"(a) : "memory");
+}
+#endif
+
+// Write back (at least) the 64-byte line containing p with the instruction
+// of slot Kind; nothing for Kind 3 (flush_kind::none). The "memory"
+// clobber keeps the compiler from sinking earlier stores below the flush:
+// it must see the data it is meant to write back.
 template <int Kind>
 inline void arch_flush_line(const void *p) noexcept
 {
@@ -39,13 +65,54 @@ inline void arch_flush_line(const void *p) noexcept
 		asm volatile("sys #3, c7, c12, #1, %0" : : "r"(p) : "memory");	// DC CVAP
 	else if constexpr (Kind == 2)
 		asm volatile("dc cvac, %0" : : "r"(p) : "memory");
+#elif defined(__riscv) && __riscv_xlen == 64
+	// Why: PMDK's riscv64 port flushes nothing (it supports only platforms
+	// whose CPU caches are in the persistence domain, eADR-like, and still
+	// lets a map claim CACHE_LINE). We clean the block with CBO.CLEAN where
+	// the kernel reports Zicbom, and elsewhere promise no CACHE_LINE at all
+	// (can_write_back_lines(): such maps are PAGE, persisted by msync;
+	// DIFFERENCES.md A45).
+	// A block of 64 bytes or more holds the whole line: one clean. A smaller
+	// block takes one clean per block of the line, or part of it would stay
+	// behind. (The kernel loops flush line by line as their stores pass, so
+	// a 128-byte block is cleaned twice when both its lines were written;
+	// the second clean finds at most the second line dirty. range() below
+	// steps by the block and cleans each once.)
+	if constexpr (Kind >= 0 && Kind <= 2) {	// not the "none" kind (3)
+		const std::size_t block = g_cbom_block_size;
+		const auto a = reinterpret_cast<std::uintptr_t>(p);
+		if (block >= 64) [[likely]] {
+			riscv_cbo_clean(a);
+		} else {
+			const std::uintptr_t line = a & ~std::uintptr_t(63);
+			for (std::size_t off = 0; off < 64; off += block)
+				riscv_cbo_clean(line + off);
+		}
+	} else {
+		(void)p;
+	}
 #else
 #error "memops: no flush instructions for this architecture"
 #endif
 }
 
+// The stride of a range flush (flush_policy::range): the bytes one
+// arch_flush_line() at an address aligned to it writes back. 64 where the
+// instruction works on 64-byte lines; on riscv64 the cache block when it is
+// larger (every block of the range cleaned once: a stride of the block
+// size, never more, so no block is skipped).
+inline std::size_t arch_flush_step() noexcept
+{
+#if defined(__riscv) && __riscv_xlen == 64
+	return g_cbom_block_size > 64 ? g_cbom_block_size : 64;
+#else
+	return 64;
+#endif
+}
+
 // The drain: every earlier flush and store is complete before any later
-// store (or, on aarch64, any later instruction) is performed.
+// store (or, on aarch64, any later instruction) is performed; on riscv64,
+// ordered before any later store or clean (see there).
 inline void arch_drain() noexcept
 {
 #if defined(__x86_64__)
@@ -56,12 +123,25 @@ inline void arch_drain() noexcept
 	// CVAP/CVADP/CVAC (data written back to the point named) only after a
 	// DSB. Persistence is that completion, so the drain is DSB ISH.
 	asm volatile("dsb ish" : : : "memory");
+#elif defined(__riscv) && __riscv_xlen == 64
+	// Why: PMDK drains with FENCE W,W. The CMO specification (Zicbom,
+	// "Memory Ordering") classes a clean as a W or an O operation in FENCE's
+	// predecessor and successor sets, depending on the physical memory
+	// attributes of its address (O for memory with I/O attributes), and
+	// says FENCE.I and SFENCE.VMA do not order it. So the drain names both:
+	// every earlier store and clean, of main memory or of I/O memory, is
+	// ordered before any later one. The ISA has no completion barrier
+	// beyond this ordering; the write transfer the clean performs reaching
+	// the persistence domain is the platform's part, as on the others.
+	asm volatile("fence ow, ow" : : : "memory");
 #endif
 }
 
 // Names of the slots, as selection::flush reports them.
 #if defined(__aarch64__)
 inline constexpr const char *arch_flush_names[3] = {"dc cvadp", "dc cvap", "dc cvac"};
+#elif defined(__riscv) && __riscv_xlen == 64
+inline constexpr const char *arch_flush_names[3] = {"cbo.clean", "cbo.clean", "cbo.clean"};
 #else
 inline constexpr const char *arch_flush_names[3] = {"clwb", "clflushopt", "clflush"};
 #endif

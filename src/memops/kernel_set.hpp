@@ -74,5 +74,8 @@ extern bool g_wc_workaround __attribute__((visibility("hidden")));
 // (copy_crc32c).
 extern int g_flush_index __attribute__((visibility("hidden")));
 extern bool g_recording __attribute__((visibility("hidden")));
+// False where the CPU cannot write back a line (can_write_back_lines()):
+// CACHE_LINE entry points then take the PAGE ones.
+extern bool g_line_write_back __attribute__((visibility("hidden")));
 
 } // namespace pmem2::memops::detail

@@ -1,6 +1,6 @@
 // Plain 8-byte words as a line policy of the kernel loops (kernels.hpp,
 // pieces.hpp): the architectures without a vector family of their own
-// (aarch64 today) store copy_crc32c's lines through it. No streaming
+// (aarch64 and riscv64 today) store copy_crc32c's lines through it. No streaming
 // stores: "stream" is a regular store, so copy_crc32c.hpp never takes its
 // streaming path with this policy (crc_streams). Internal to src/memops.
 //

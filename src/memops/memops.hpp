@@ -71,13 +71,17 @@ private:
 };
 
 // What CPUID (and XGETBV) reported on x86-64; getauxval(AT_HWCAP,
-// AT_HWCAP2) on aarch64 (cpu_aarch64.hpp). The other architecture's fields
-// stay false.
+// AT_HWCAP2) on aarch64 (cpu_aarch64.hpp); riscv_hwprobe on riscv64
+// (cpu_riscv64.hpp). The other architectures' fields stay false (zero).
 struct cpu_features {
 	bool sse2, avx, avx512f, clflush, clflushopt, clwb, movdir64b;
 	bool genuine_intel;
 	bool sse42, pclmulqdq, vpclmulqdq;	// the CRC32C kernels' (crc32c.hpp)
 	bool dc_cvap, dc_cvadp, asimd;	// aarch64: HWCAP_DCPOP, HWCAP2_DCPODP, HWCAP_ASIMD
+	// riscv64: the kernel lets user space run Zicbom's cbo.clean, whose
+	// cache block is cbom_block_size bytes (0 without Zicbom).
+	bool zicbom;
+	std::size_t cbom_block_size;
 };
 PMEM2_TEST_SEAM const cpu_features &cpu() noexcept;
 
@@ -85,7 +89,10 @@ PMEM2_TEST_SEAM const cpu_features &cpu() noexcept;
 struct selection {
 	const char *kernel;	// "avx512f", "avx", "sse2", "generic", "libc"
 	const char *nt_kernel;	// "movdir64b" or same as kernel
-	const char *flush;	// "clwb", "clflushopt", "clflush"
+	// "clwb", "clflushopt", "clflush"; "dc cvadp", "dc cvap", "dc cvac";
+	// "cbo.clean"; "msync" where the CPU cannot write back a line
+	// (can_write_back_lines()).
+	const char *flush;
 	std::size_t movnt_threshold;
 	bool wc_workaround;
 };
@@ -99,6 +106,9 @@ struct dispatch_options {
 	long long movnt_threshold = 256;
 	int wc_workaround = -1;	// -1 vendor default, 0 off, 1 on
 	bool no_generic_memcpy = false;
+	// Tests only (no environment variable): dispatch as for a CPU that
+	// cannot write back a line (riscv64 without Zicbom), on any CPU.
+	bool no_line_write_back = false;
 };
 PMEM2_TEST_SEAM dispatch_options options_from_env() noexcept;
 // Re-select every table (not thread-safe against concurrent memory ops;
@@ -118,6 +128,13 @@ inline constexpr unsigned f_wc = 1u << 3;
 inline constexpr unsigned f_wb = 1u << 4;
 inline constexpr unsigned f_noflush = 1u << 5;
 inline constexpr unsigned f_valid_flags = 0x3F;
+
+// Whether the selected dispatch can write a cache line back from user
+// space. Where it cannot (riscv64 when the kernel reports no Zicbom: there
+// is no such instruction to run), nothing promises CACHE_LINE: ops(cache_line)
+// is the PAGE table (msync), flush_lines() page-syncs, selected().flush is
+// "msync", and the map layer offers PAGE where it would offer CACHE_LINE.
+PMEM2_TEST_SEAM bool can_write_back_lines() noexcept;
 
 // Persistence observation for tests: when a recorder is installed (and
 // redispatch() is called afterwards) every cache-line flush, non-temporal
@@ -146,7 +163,9 @@ PMEM2_TEST_SEAM void set_recorder(recorder *r) noexcept;
 PMEM2_TEST_SEAM recorder *current_recorder() noexcept;
 
 // Plain primitives for other components (movers, deep flush).
-void flush_lines(const void *ptr, std::size_t len) noexcept;	// selected instruction, no fence
-void fence() noexcept;						// SFENCE
+// The selected instruction, no fence (a page sync where lines cannot be
+// written back).
+void flush_lines(const void *ptr, std::size_t len) noexcept;
+void fence() noexcept;	// the drain: SFENCE, DSB ISH, FENCE OW,OW
 
 } // namespace pmem2::memops

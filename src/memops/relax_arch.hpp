@@ -11,6 +11,12 @@ inline void arch_relax() noexcept
 	__builtin_ia32_pause();
 #elif defined(__aarch64__)
 	asm volatile("yield" ::: "memory");
+#elif defined(__riscv) && __riscv_xlen == 64
+	// Zihintpause PAUSE, spelled as its encoding (0x0100000f) so no
+	// -march=..._zihintpause is needed: a FENCE with predecessor W and an
+	// empty successor set, which orders nothing, so a CPU without
+	// Zihintpause runs it as a no-op and one with it as the hint.
+	asm volatile(".4byte 0x0100000f" ::: "memory");
 #else
 #error "memops: no spin-wait hint for this architecture"
 #endif

@@ -53,11 +53,14 @@ class BatchOps : public ::testing::TestWithParam<param> {};
 
 TEST_P(BatchOps, EveryOperationAgainstItsReferenceDurableAtCompletion)
 {
-	auto [gran, mk] = GetParam();
+	auto [forced, mk] = GetParam();
 	recorded rec;
 	mover mv(mk);
-	mapped_file mf(8 << 20, gran, mv.vdm(), "/dev/shm");
+	mapped_file mf(8 << 20, forced, mv.vdm(), "/dev/shm");
 	ASSERT_NE(mf.map, nullptr);
+	// CACHE_LINE is PAGE where the CPU cannot write back lines.
+	ASSERT_EQ(mf.granularity, pmem2::test::granularity_on_this_cpu(forced));
+	const pmem2_granularity gran = mf.granularity;
 	std::vector<char> src((1 << 20) + 64);
 	pmem2::test::fill_pattern(src.data(), src.size(), 11);
 	for (std::size_t len : {std::size_t(0), std::size_t(1), std::size_t(63), std::size_t(4096 + 5),

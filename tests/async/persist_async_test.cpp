@@ -48,6 +48,7 @@ TEST_P(PersistAsync, ARangeWrittenEarlierIsDurableAtCompletion)
 	constexpr std::size_t size = 4 << 20;
 	mapped_file mf(size, gran, mv.vdm(), "/dev/shm");
 	ASSERT_NE(mf.map, nullptr) << mf.err;
+	ASSERT_EQ(mf.granularity, pmem2::test::granularity_on_this_cpu(gran));
 	unsigned seed = 3;
 	for (std::size_t len : {std::size_t(1), std::size_t(64), std::size_t(4096 + 17),
 		     std::size_t((1 << 20) + 5), std::size_t(3 << 20)}) {
@@ -61,7 +62,7 @@ TEST_P(PersistAsync, ARangeWrittenEarlierIsDurableAtCompletion)
 		ASSERT_EQ(FUTURE_STATE(&f), FUTURE_STATE_COMPLETE);
 		EXPECT_EQ(FUTURE_OUTPUT(&f)->result, 0);
 		EXPECT_EQ(FUTURE_OUTPUT(&f)->dest, p);
-		EXPECT_EQ(rec.log.durable_by(p, len, gran, seen), "");
+		EXPECT_EQ(rec.log.durable_by(p, len, mf.granularity, seen), "");
 		// A waiting caller never flushes or syncs a large range for the
 		// threads mover: its workers do.
 		if (mk == mover_kind::threads_waker && len > (64 << 10)) {
@@ -170,7 +171,7 @@ TEST(PersistAsync, WritesElsewhereGoOnMeanwhile)
 		wait_in_runtime(f);
 		const std::uint64_t seen = rec.log.mark();
 		ASSERT_EQ(FUTURE_OUTPUT(&f)->result, 0);
-		ASSERT_EQ(rec.log.durable_by(a, 2 << 20, PMEM2_GRANULARITY_CACHE_LINE, seen), "") << round;
+		ASSERT_EQ(rec.log.durable_by(a, 2 << 20, mf.granularity, seen), "") << round;
 	}
 	stop = true;
 	writer.join();

@@ -101,6 +101,10 @@ TEST_P(CppWhenAll, SmallCopiesOfOneMapRunAsOneBatchWithOneDrain)
 	mover mv(GetParam());
 	mapped_file mf(1 << 20, PMEM2_GRANULARITY_CACHE_LINE, mv.vdm(), "/dev/shm");
 	ASSERT_NE(mf.map, nullptr);
+	// Where the CPU cannot write back lines the map is PAGE: durable by the
+	// page syncs, and the batch has no drain.
+	ASSERT_EQ(mf.granularity, test::granularity_on_this_cpu(PMEM2_GRANULARITY_CACHE_LINE));
+	const std::size_t drains = mf.granularity == PMEM2_GRANULARITY_CACHE_LINE ? 1 : 0;
 	map_ref m(mf.map);
 	constexpr int n = 16;
 	auto data = test::pattern(n * 100, 4);
@@ -122,8 +126,8 @@ TEST_P(CppWhenAll, SmallCopiesOfOneMapRunAsOneBatchWithOneDrain)
 	const std::uint64_t start = rec.log.mark();
 	all.wait();
 	const std::uint64_t seen = rec.log.mark();
-	EXPECT_EQ(rec.log.count(event_log::fence, seen) - rec.log.count(event_log::fence, start), 1u);
-	EXPECT_EQ(rec.log.durable_by_all(ranges, PMEM2_GRANULARITY_CACHE_LINE, seen), "");
+	EXPECT_EQ(rec.log.count(event_log::fence, seen) - rec.log.count(event_log::fence, start), drains);
+	EXPECT_EQ(rec.log.durable_by_all(ranges, mf.granularity, seen), "");
 	ASSERT_EQ(all.members().size(), std::size_t(n + 2));
 	for (int i = 0; i < n; ++i) {
 		durable_future &f = all.members()[std::size_t(i)];

@@ -289,10 +289,12 @@ INSTANTIATE_TEST_SUITE_P(Movers, ForeignMover,
 // data is durable when the future completes.
 TEST_P(ForeignMover, DataIsDurableAtCompletion)
 {
-	auto [caps, g] = GetParam();
+	auto [caps, forced] = GetParam();
 	user_mover um{{um_new, um_delete, um_start, um_check, caps, nullptr}};
-	mapped_file mf(1 << 20, g, &um.v);
+	mapped_file mf(1 << 20, forced, &um.v);
 	ASSERT_NE(mf.map, nullptr);
+	// CACHE_LINE is PAGE where the CPU cannot write back lines.
+	const pmem2_granularity g = pmem2::test::granularity_on_this_cpu(forced);
 	ASSERT_EQ(pmem2_map_get_store_granularity(mf.map), g);
 	EXPECT_EQ(mf.map->mover, durable::mover_kind::foreign);
 	std::vector<char> src(10000, 'u');

@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "support/granularity.hpp"
 #include "support/scratch.hpp"
 
 namespace pmem2::test {
@@ -33,6 +34,8 @@ struct mapped_file {
 	pmem2_map *map = nullptr;
 	char *base = nullptr;
 	int err = 0;
+	// What the map got (granularity_on_this_cpu() of the forced one).
+	pmem2_granularity granularity = PMEM2_GRANULARITY_PAGE;
 
 	mapped_file(std::size_t size, const std::string &dir, const char *force, struct vdm *vdm)
 		: file(size, dir)
@@ -53,8 +56,10 @@ struct mapped_file {
 		pmem2_source_delete(&src);
 		pmem2_config_delete(&cfg);
 		unsetenv("PMEM2_FORCE_GRANULARITY");
-		if (map)
+		if (map) {
 			base = static_cast<char *>(pmem2_map_get_address(map));
+			granularity = pmem2_map_get_store_granularity(map);
+		}
 	}
 	mapped_file(std::size_t size, pmem2_granularity g, struct vdm *vdm = nullptr,
 			const std::string &dir = scratch_dir())
