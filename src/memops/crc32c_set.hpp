@@ -25,6 +25,9 @@ struct crc32c_kernels {
 	copy_crc32c_fn cache_line[3][2];
 	copy_crc32c_fn byte[2];
 	copy_crc32c_fn page[2];
+	// Whether the copies stream their lines from the non-temporal threshold
+	// up (x86-64; copy_crc32c.hpp, crc_streams) or always store and flush.
+	bool copy_streams;
 	// The raw CRC (no conditioning; crc32c_poly.hpp), for the tests.
 	std::uint32_t (*raw)(std::uint32_t raw, const char *p, std::size_t n) noexcept;
 };
