@@ -16,6 +16,10 @@
 // that of an LDNP whose address came from an earlier load, and here every
 // address is computed from the arguments; the drain (DSB) completes the
 // cleans after the stores.
+// The 8-byte store guarantee of kernels.hpp holds: a 128-bit store from a
+// vector register to a 64-bit aligned address is a pair of single-copy
+// atomic 64-bit writes (Arm ARM, "Requirements for single-copy atomicity"),
+// pairs and STNP included.
 // The loops are kernels.hpp's, the flag rules and the table row rules.hpp's.
 #define PMEM2_MEMOPS_ISA_NS neon
 #include "memops/kernels.hpp"
