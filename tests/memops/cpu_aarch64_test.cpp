@@ -112,10 +112,11 @@ TEST(Aarch64Cpu, DefaultSelectionMatchesTheCpu)
 	const char *want = c.dc_cvadp && !o.no_clwb ? "dc cvadp"
 		: c.dc_cvap && !o.no_clflushopt ? "dc cvap" : "dc cvac";
 	EXPECT_STREQ(want, mo::selected().flush);
-	const bool generic = o.no_movnt || !c.asimd;
-	EXPECT_STREQ(generic ? "generic" : "neon", mo::selected().kernel);
-	EXPECT_STREQ(generic ? "generic" : "neon", mo::selected().nt_kernel);
-	EXPECT_FALSE(mo::selected().wc_workaround);
+	const char *family = o.no_movnt ? (o.no_generic_memcpy ? "libc" : "generic")
+		: c.asimd ? "neon" : "generic";
+	EXPECT_STREQ(family, mo::selected().kernel);
+	EXPECT_STREQ(family, mo::selected().nt_kernel);
+	EXPECT_EQ(o.wc_workaround == 1, mo::selected().wc_workaround) << "off unless forced on";
 	const mo::crc32c_family limit = mo::crc32c_limit_from_env();
 	const bool armv8 = c.crc32 && (limit == mo::crc32c_family::best || limit == mo::crc32c_family::armv8);
 	EXPECT_STREQ(armv8 ? "armv8" : "table", mo::crc32c_selected());
