@@ -1,8 +1,8 @@
 // The few stores below a line that the kernel loops (kernels.hpp,
 // pieces.hpp) spell per architecture: 16-byte copies and fills, the
 // streaming stores of line-aligned tails, and the non-temporal prefetch.
-// x86-64 uses SSE2 (the baseline); aarch64 and riscv64 plain stores.
-// Internal to src/memops.
+// x86-64 uses SSE2 (the baseline); other architectures plain stores. Internal to
+// src/memops.
 #pragma once
 
 #include <cstdint>
@@ -79,8 +79,10 @@ inline void fill16(char *d, std::uint64_t pattern) noexcept
 	std::memcpy(d, &pattern, 8);
 	std::memcpy(d + 8, &pattern, 8);
 }
-// No streaming stores on this architecture's kernels yet: the "streamed"
-// tails are regular stores, which the flush after them writes back.
+// No streaming tails here: the kernels.hpp streaming path these serve is
+// x86-64's (aarch64's NEON family streams whole lines only, with STNP, and
+// flushes them; isa_neon.cpp). For the code that instantiates it anyway,
+// the "streamed" tails are regular stores.
 inline void stream16_copy(char *d, const char *s) noexcept
 {
 	copy16(d, s);

@@ -192,6 +192,7 @@ constexpr detail::crc32c_kernels make_crc32c_kernels()
 {
 	detail::crc32c_kernels k{};
 	k.name = K::name;
+	k.copy_streams = crc_streams;
 	k.crc[0] = &crc_entry<K, false>;
 	k.crc[1] = &crc_entry<K, true>;
 	k.cache_line[0][0] = &copy_cache_line<K, flush_kind::clwb, false>;

@@ -17,6 +17,7 @@ cpu_features cpu_from_hwcaps(unsigned long hwcap, unsigned long hwcap2) noexcept
 {
 	cpu_features f{};
 	f.asimd = (hwcap & hwcap_asimd) != 0;
+	f.crc32 = (hwcap & hwcap_crc32) != 0;
 	f.dc_cvap = (hwcap & hwcap_dcpop) != 0;
 	// DC CVADP is architecturally FEAT_DPB2, which requires FEAT_DPB; a
 	// kernel reporting DCPODP without DCPOP is taken at its word anyway:

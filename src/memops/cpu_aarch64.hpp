@@ -9,6 +9,7 @@ namespace pmem2::memops {
 
 // The Linux hwcap bits this library reads (asm/hwcap.h).
 inline constexpr unsigned long hwcap_asimd = 1ul << 1;	// HWCAP_ASIMD
+inline constexpr unsigned long hwcap_crc32 = 1ul << 7;	// HWCAP_CRC32: CRC32C* instructions
 inline constexpr unsigned long hwcap_dcpop = 1ul << 16;	// HWCAP_DCPOP: DC CVAP
 inline constexpr unsigned long hwcap2_dcpodp = 1ul << 0;	// HWCAP2_DCPODP: DC CVADP
 

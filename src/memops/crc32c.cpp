@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
+#include <utility>
 
 namespace pmem2::memops {
 
@@ -53,21 +54,36 @@ crc32c_family crc32c_limit_from_env() noexcept
 {
 	const char *e = std::getenv("PMEM2_CRC32C");
 	if (e != nullptr) {
-		if (std::strcmp(e, "table") == 0)
-			return crc32c_family::table;
-		if (std::strcmp(e, "sse42") == 0)
-			return crc32c_family::sse42;
+		const std::pair<const char *, crc32c_family> names[] = {
+			{"table", crc32c_family::table},
+			{"sse42", crc32c_family::sse42},
+			{"vpclmul", crc32c_family::vpclmul},
+			{"armv8", crc32c_family::armv8},
+		};
+		for (const auto &[name, family] : names)
+			if (std::strcmp(e, name) == 0)
+				return family;
 	}
-	return crc32c_family::vpclmul;
+	return crc32c_family::best;
 }
 
 void redispatch_crc32c(crc32c_family limit) noexcept
 {
 	const unsigned avail = crc32c_cpu_features();
+	const std::span<const crc32c_implementation> rows = crc32c_arch_implementations();
+	std::size_t from = 0;
+	if (limit != crc32c_family::best) {
+		from = rows.size();	// another architecture's family: the table
+		for (std::size_t i = 0; i < rows.size(); ++i)
+			if (rows[i].family == limit) {
+				from = i;
+				break;
+			}
+	}
 	const crc32c_kernels *chosen = &crc32c_kernels_table();
-	for (const crc32c_implementation &impl : crc32c_arch_implementations())
-		if (impl.family <= limit && (impl.required & avail) == impl.required) {
-			chosen = &impl.get();
+	for (std::size_t i = from; i < rows.size(); ++i)
+		if ((rows[i].required & avail) == rows[i].required) {
+			chosen = &rows[i].get();
 			break;
 		}
 	const int r = current_recorder() != nullptr;

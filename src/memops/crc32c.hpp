@@ -34,21 +34,25 @@ std::uint32_t crc32c(std::uint32_t crc, const void *data, std::size_t len) noexc
 std::uint32_t copy_crc32c(char *dst, const char *src, std::size_t len, std::uint32_t crc,
 			  granularity g) noexcept;
 
-// The kernel families, worst to best: "table" (slicing-by-8, any CPU),
-// "sse42" (the CRC32 instruction, three streams joined with PCLMULQDQ),
-// "vpclmul" (AVX-512 VPCLMULQDQ folding of 256-byte blocks).
-enum class crc32c_family : int { table = 0, sse42 = 1, vpclmul = 2 };
+// The kernel families: "table" (slicing-by-8, any CPU) everywhere; on
+// x86-64, worse to better, "sse42" (the CRC32 instruction, three streams
+// joined with PCLMULQDQ) and "vpclmul" (AVX-512 VPCLMULQDQ folding of
+// 256-byte blocks); on aarch64 "armv8" (the CRC32 extension's CRC32C
+// instructions). best stands for no limit.
+enum class crc32c_family : int { table = 0, sse42 = 1, vpclmul = 2, armv8 = 3, best = 255 };
 
-// The family named by PMEM2_CRC32C ("table", "sse42" or "vpclmul"): the
-// dispatch takes the best family the CPU runs that is no better than it.
-// Unset or any other value: vpclmul (no limit).
+// The family named by PMEM2_CRC32C ("table", "sse42", "vpclmul" or
+// "armv8"); unset or any other value: best.
 PMEM2_TEST_SEAM crc32c_family crc32c_limit_from_env() noexcept;
 // Re-select the family (not thread-safe against concurrent CRCs; for tests
-// and init). Runs once by itself at load with crc32c_limit_from_env(). With
-// a recorder installed, the crc32c() chosen reports its kernel's name
-// ("crc32c_vpclmul", ...) through recorder::on_kernel on every call.
+// and init): the first row of this architecture's table (best first), from
+// the row of limit on, that the CPU runs; with best, from the first row;
+// with a family of another architecture, the table family. Runs once by
+// itself at load with crc32c_limit_from_env(). With a recorder installed,
+// the crc32c() chosen reports its kernel's name ("crc32c_vpclmul", ...)
+// through recorder::on_kernel on every call.
 PMEM2_TEST_SEAM void redispatch_crc32c(crc32c_family limit) noexcept;
-// The family chosen: "vpclmul", "sse42" or "table".
+// The family chosen: "vpclmul", "sse42", "armv8" or "table".
 PMEM2_TEST_SEAM const char *crc32c_selected() noexcept;
 
 } // namespace pmem2::memops

@@ -18,13 +18,16 @@ using copy_crc32c_fn = std::uint32_t (*)(char *dst, const char *src, std::size_t
 					 std::uint32_t crc) noexcept;
 
 struct crc32c_kernels {
-	const char *name;	// "vpclmul", "sse42", "table"
+	const char *name;	// "vpclmul", "sse42", "armv8", "table"
 	crc32c_fn crc[2];	// [recording]
 	// The copies as memops' tables index them: [flush kind: clwb,
 	// clflushopt, clflush][recording], and [recording].
 	copy_crc32c_fn cache_line[3][2];
 	copy_crc32c_fn byte[2];
 	copy_crc32c_fn page[2];
+	// Whether the copies stream their lines from the non-temporal threshold
+	// up (x86-64; copy_crc32c.hpp, crc_streams) or always store and flush.
+	bool copy_streams;
 	// The raw CRC (no conditioning; crc32c_poly.hpp), for the tests.
 	std::uint32_t (*raw)(std::uint32_t raw, const char *p, std::size_t n) noexcept;
 };
@@ -33,12 +36,14 @@ struct crc32c_kernels {
 enum : unsigned {
 	crc32c_feature_sse42 = 1u << 0,	// SSE4.2 CRC32 and PCLMULQDQ
 	crc32c_feature_vpclmul = 1u << 1,	// AVX-512F state and VPCLMULQDQ
+	crc32c_feature_crc32 = 1u << 2,	// aarch64 CRC32 extension (HWCAP_CRC32)
 };
 
 // One per translation unit.
 const crc32c_kernels &crc32c_kernels_table() noexcept;
 const crc32c_kernels &crc32c_kernels_sse42() noexcept;
 const crc32c_kernels &crc32c_kernels_vpclmul() noexcept;
+const crc32c_kernels &crc32c_kernels_armv8() noexcept;
 
 // The SSE4.2 family's raw CRC, which the VPCLMULQDQ family uses for heads,
 // tails and short inputs.
@@ -53,7 +58,8 @@ struct crc32c_implementation {
 };
 std::span<const crc32c_implementation> crc32c_implementations() noexcept;
 // The architecture's table (crc32c_families_x86_64.cpp,
-// crc32c_families_portable.cpp), which crc32c_implementations() returns.
+// crc32c_families_aarch64.cpp, crc32c_families_portable.cpp), which
+// crc32c_implementations() returns.
 std::span<const crc32c_implementation> crc32c_arch_implementations() noexcept;
 
 // The features this CPU has (crc32c_feature_* mask; defined with the

@@ -176,6 +176,22 @@ std::span<const implementation> implementations() noexcept
 	return arch_implementations();
 }
 
+unsigned kernel_features(const cpu_features &c) noexcept
+{
+	unsigned f = 0;
+	if (c.sse2)
+		f |= feature_sse2;
+	if (c.avx)
+		f |= feature_avx;
+	if (c.avx512f)
+		f |= feature_avx512f;
+	if (c.movdir64b)
+		f |= feature_movdir64b;
+	if (c.asimd)
+		f |= feature_asimd;
+	return f;
+}
+
 const kernel_set &current_kernels() noexcept
 {
 	ensure_init();

@@ -1,13 +1,19 @@
-// The aarch64 part of the dispatch (dispatch_arch.hpp): the plain kernel
-// family, and DC CVADP, DC CVAP or DC CVAC as the flush.
+// The aarch64 part of the dispatch (dispatch_arch.hpp): the NEON family
+// where the kernel reports Advanced SIMD, the generic one otherwise, and
+// DC CVADP, DC CVAP or DC CVAC as the flush.
 #include "memops/dispatch_arch.hpp"
 
 namespace pmem2::memops::detail {
 namespace {
 
-// No streaming family yet: the generic one (8-byte stores, each line
-// flushed once the stores have passed it) is every aarch64 CPU's.
+// Why: PMDK's aarch64 memmove/memset is its generic kernel (8-byte stores,
+// each chunk flushed) or, with PMEM_NO_GENERIC_MEMCPY, libc's, and it has
+// no non-temporal stores. We store whole lines through NEON registers
+// (isa_neon.cpp) and give the NONTEMPORAL hint (and copies from the
+// threshold up) STNP; PMEM_NO_MOVNT=1 selects the generic kernel, as it
+// does on x86-64, which is PMDK's aarch64 choice.
 constexpr implementation k_implementations[] = {
+	{&kernels_neon, feature_asimd},
 	{&kernels_generic, 0},
 };
 
@@ -33,7 +39,11 @@ int arch_flush_index(const cpu_features &c, const dispatch_options &opt) noexcep
 
 arch_choice arch_kernels(const cpu_features &c, const dispatch_options &opt) noexcept
 {
-	const kernel_set *set = &kernels_generic();
+	// Advanced SIMD is part of the ARMv8-A base profile (the compiler's
+	// default target assumes it, so isa_neon.cpp needs no flag of its
+	// own). HWCAP_ASIMD is checked all the same: Linux also runs on
+	// cores built without FP/SIMD, and then does not report it.
+	const kernel_set *set = first_available(k_implementations, kernel_features(c), opt.family);
 	return {set, set, arch_flush_index(c, opt)};
 }
 
@@ -44,7 +54,7 @@ bool arch_line_write_back(const cpu_features &) noexcept
 
 bool arch_wc_default(const cpu_features &) noexcept
 {
-	return false;	// no streaming stores to work around
+	return false;	// no write-combining buffers to work around
 }
 
 } // namespace pmem2::memops::detail

@@ -7,6 +7,7 @@
 #include "memops/kernel_set.hpp"
 #include "memops/memops.hpp"
 
+#include <cstring>
 #include <span>
 
 namespace pmem2::memops::detail {
@@ -36,5 +37,24 @@ bool arch_line_write_back(const cpu_features &c) noexcept;
 
 // Whether the write-combining workaround is on by default for this CPU.
 bool arch_wc_default(const cpu_features &c) noexcept;
+
+// The first row of rows whose required features are all in avail; with
+// named set, the first such row of that name if there is one (the
+// dispatch_options::family tests force), else the first such row. nullptr
+// when no row is available.
+inline const kernel_set *first_available(std::span<const implementation> rows, unsigned avail,
+					 const char *named) noexcept
+{
+	const kernel_set *best = nullptr;
+	for (const implementation &impl : rows) {
+		if ((impl.required & avail) != impl.required)
+			continue;
+		if (named == nullptr || std::strcmp(impl.get().name, named) == 0)
+			return &impl.get();
+		if (best == nullptr)
+			best = &impl.get();
+	}
+	return best;
+}
 
 } // namespace pmem2::memops::detail

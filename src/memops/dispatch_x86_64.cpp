@@ -39,12 +39,9 @@ arch_choice arch_kernels(const cpu_features &c, const dispatch_options &opt) noe
 	if (c.movdir64b && opt.movdir64b)
 		avail |= feature_movdir64b;
 
-	const kernel_set *set = &kernels_sse2();
-	for (const implementation &impl : k_implementations)
-		if ((impl.required & avail) == impl.required) {
-			set = &impl.get();
-			break;
-		}
+	const kernel_set *set = first_available(k_implementations, avail, opt.family);
+	if (set == nullptr)
+		set = &kernels_sse2();	// the x86-64 baseline (never reached: its row needs only SSE2)
 	const kernel_set *top = (avail & feature_movdir64b) ? &kernels_movdir64b(*set) : set;
 	return {set, top, arch_flush_index(c, opt)};
 }

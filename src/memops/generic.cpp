@@ -171,6 +171,7 @@ void memset_libc(char *d, int c, std::size_t n) noexcept
 struct generic_family {
 	static constexpr const char *name = "generic";
 	static constexpr bool streams = false;
+	static constexpr bool nt_skips_flush = false;
 	static constexpr bool borrows_temporal = false;
 	static constexpr bool small_inline = false;
 	template <class F>
@@ -182,6 +183,7 @@ struct generic_family {
 struct libc_family {
 	static constexpr const char *name = "libc";
 	static constexpr bool streams = false;
+	static constexpr bool nt_skips_flush = false;
 	static constexpr bool borrows_temporal = false;
 	static constexpr bool small_inline = false;
 	template <class F>

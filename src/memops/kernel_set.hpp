@@ -23,7 +23,14 @@ struct entry_pair {
 // Per-granularity entry points of one kernel family. Indices:
 // [flush kind: clwb, clflushopt, clflush][recording 0/1].
 struct kernel_set {
-	const char *name;	// "avx512f", "avx", "sse2", "movdir64b", "generic", "libc"
+	const char *name;	// "avx512f", "avx", "sse2", "movdir64b", "neon", "generic", "libc"
+	// Whether the family has non-temporal kernels of its own (named
+	// "memmove_nt_<name>", ...), and whether their streaming stores reach
+	// memory without a flush (x86-64 MOVNT and MOVDIR64B: the kernels
+	// report those lines as streamed, not flushed) or are only a cache
+	// hint whose lines are flushed like any other (aarch64 STNP).
+	bool streams;
+	bool nt_skips_flush;
 	entry_pair cache_line[3][2];
 	entry_pair byte[2];
 	entry_pair page[2];
@@ -35,18 +42,24 @@ struct kernel_set {
 	raw_memset_fn memset_nt[4][2];
 };
 
-// CPU features a kernel family needs (bit mask of feature_*).
+// CPU features a kernel family needs (bit mask of feature_*), on every
+// architecture (a CPU of one never has another's).
 enum : unsigned {
 	feature_sse2 = 1u << 0,
 	feature_avx = 1u << 1,
 	feature_avx512f = 1u << 2,
 	feature_movdir64b = 1u << 3,
+	feature_asimd = 1u << 4,	// aarch64 Advanced SIMD (HWCAP_ASIMD)
 };
 
-// One per ISA translation unit.
+// The feature_* bits of what the CPU reported, before any option.
+unsigned kernel_features(const cpu_features &c) noexcept;
+
+// One per ISA translation unit (of the architecture that has the ISA).
 const kernel_set &kernels_sse2() noexcept;
 const kernel_set &kernels_avx() noexcept;
 const kernel_set &kernels_avx512f() noexcept;
+const kernel_set &kernels_neon() noexcept;
 const kernel_set &kernels_generic() noexcept;
 const kernel_set &kernels_libc() noexcept;
 // MOVDIR64B replaces only the non-temporal kernels; its entry points take
@@ -54,7 +67,8 @@ const kernel_set &kernels_libc() noexcept;
 const kernel_set &kernels_movdir64b(const kernel_set &temporal) noexcept;
 
 // The dispatch table, best first: a family is chosen when the CPU has all
-// of its required features (after the PMEM_* options masked them).
+// of its required features (after the PMEM_* options masked them). Every
+// architecture's last row requires nothing its CPUs can lack.
 struct implementation {
 	const kernel_set &(*get)() noexcept;
 	unsigned required;

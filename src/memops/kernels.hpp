@@ -1,11 +1,13 @@
-// The x86-64 memmove/memset kernels: the loops over whole lines, temporal
+// The memmove/memset kernels: the loops over whole lines, temporal
 // (regular stores, each line flushed after its stores) and streaming, written
 // once over two policies:
 //   I  the ISA (vector width, load/store/stream of one 64-byte line), given
 //      by each ISA file,
 //   F  the flush instruction (flush.hpp), recording or not.
 // family<I> at the end names them as the flag rules (rules.hpp) take a
-// kernel family. Internal to src/memops.
+// kernel family whose streaming stores need no flush (x86-64); aarch64's
+// NEON family (isa_neon.cpp) runs the temporal loops with a policy whose
+// line stores are STNP instead. Internal to src/memops.
 //
 // Kernel contract: copy/fill [dest, dest+len), flush every line written
 // with regular stores (F), no final drain. memmove kernels are overlap-safe.
@@ -491,6 +493,7 @@ void memset_nt(char *d, int c, std::size_t n) noexcept
 template <class I>
 struct family : I {
 	static constexpr bool streams = true;
+	static constexpr bool nt_skips_flush = true;	// streamed lines are not flushed
 	static constexpr bool small_inline = !I::borrows_temporal;
 
 	template <class F>

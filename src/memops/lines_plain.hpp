@@ -1,6 +1,7 @@
 // Plain 8-byte words as a line policy of the kernel loops (kernels.hpp,
-// pieces.hpp): the architectures without a vector family of their own
-// (aarch64 and riscv64 today) store copy_crc32c's lines through it. No streaming
+// pieces.hpp): every architecture but x86-64 stores copy_crc32c's lines
+// through it (on aarch64 too: the copy is bound by its CRC, and the
+// compiler pairs these words into LDP/STP as it is). No streaming
 // stores: "stream" is a regular store, so copy_crc32c.hpp never takes its
 // streaming path with this policy (crc_streams). Internal to src/memops.
 //

@@ -78,6 +78,7 @@ struct cpu_features {
 	bool genuine_intel;
 	bool sse42, pclmulqdq, vpclmulqdq;	// the CRC32C kernels' (crc32c.hpp)
 	bool dc_cvap, dc_cvadp, asimd;	// aarch64: HWCAP_DCPOP, HWCAP2_DCPODP, HWCAP_ASIMD
+	bool crc32;			// aarch64: HWCAP_CRC32 (crc32c.hpp)
 	// riscv64: the kernel lets user space run Zicbom's cbo.clean, whose
 	// cache block is cbom_block_size bytes (0 without Zicbom).
 	bool zicbom;
@@ -87,7 +88,7 @@ PMEM2_TEST_SEAM const cpu_features &cpu() noexcept;
 
 // What was chosen at load (after the PMEM_* environment variables).
 struct selection {
-	const char *kernel;	// "avx512f", "avx", "sse2", "generic", "libc"
+	const char *kernel;	// "avx512f", "avx", "sse2", "neon", "generic", "libc"
 	const char *nt_kernel;	// "movdir64b" or same as kernel
 	// "clwb", "clflushopt", "clflush"; "dc cvadp", "dc cvap", "dc cvac";
 	// "cbo.clean"; "msync" where the CPU cannot write back a line
@@ -106,6 +107,10 @@ struct dispatch_options {
 	long long movnt_threshold = 256;
 	int wc_workaround = -1;	// -1 vendor default, 0 off, 1 on
 	bool no_generic_memcpy = false;
+	// The architecture's family of this name (kernel_set.hpp), when the CPU
+	// has its features, instead of the best one; ignored otherwise. Set by
+	// tests only (no environment variable), to force each family in turn.
+	const char *family = nullptr;
 	// Tests only (no environment variable): dispatch as for a CPU that
 	// cannot write back a line (riscv64 without Zicbom), on any CPU.
 	bool no_line_write_back = false;
@@ -114,10 +119,11 @@ PMEM2_TEST_SEAM dispatch_options options_from_env() noexcept;
 // Re-select every table (not thread-safe against concurrent memory ops;
 // for tests and for library init). Unavailable features are ignored.
 // Runs once by itself at load (or at the first ops() call, whichever is
-// first) with options_from_env(). Tests force a kernel family by options:
-// avx512f=false -> AVX, avx=avx512f=false -> SSE2, movdir64b=true ->
-// MOVDIR64B streaming, no_movnt -> "generic", plus no_generic_memcpy ->
-// "libc"; no_clwb/no_clflushopt pick the flush instruction.
+// first) with options_from_env(). Tests force a kernel family by name
+// (family), or by the PMEM_* options: on x86-64 avx512f=false -> AVX,
+// avx=avx512f=false -> SSE2, movdir64b=true -> MOVDIR64B streaming; on
+// every architecture no_movnt -> "generic", plus no_generic_memcpy ->
+// "libc"; no_clwb/no_clflushopt rule out the best and second flush slots.
 PMEM2_TEST_SEAM void redispatch(const dispatch_options &opt) noexcept;
 
 // The flags the per-granularity functions understand (PMEM2_F_MEM_*).

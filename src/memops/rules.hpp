@@ -13,6 +13,10 @@
 //                        them (the fallbacks, DIFFERENCES.md S9.7) ignores the
 //                        NONTEMPORAL/WC/TEMPORAL/WB hints and stores with its
 //                        temporal kernels for every store kind
+//   K::nt_skips_flush    its streaming stores reach memory by themselves, so
+//                        its streaming kernels flush none of the lines they
+//                        stream (x86-64); false when they are a cache hint
+//                        and every line is flushed (aarch64 STNP)
 //   K::borrows_temporal  its temporal kernels are another family's, installed
 //                        at dispatch (MOVDIR64B): the row leaves their raw
 //                        entries to dispatch
@@ -271,6 +275,8 @@ constexpr detail::kernel_set make_kernel_set()
 {
 	detail::kernel_set k{};
 	k.name = K::name;
+	k.streams = K::streams;
+	k.nt_skips_flush = K::nt_skips_flush;
 	k.cache_line[0][0] = cl_pair<K, flush_kind::clwb, false>();
 	k.cache_line[0][1] = cl_pair<K, flush_kind::clwb, true>();
 	k.cache_line[1][0] = cl_pair<K, flush_kind::clflushopt, false>();

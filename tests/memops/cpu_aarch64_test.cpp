@@ -1,8 +1,11 @@
-// aarch64 feature detection and flush choice: each hwcap combination
-// (faked through set_cpu_for_test) selects its DC instruction, and a
-// CACHE_LINE persist through it runs: the recorder sees every line flushed
-// and the drain barrier after them. A slot the real CPU lacks is checked by
-// selection only, not run. (qemu-user 7.2 with its default "max" CPU
+// aarch64 feature detection and what it selects: each hwcap combination
+// (faked through set_cpu_for_test) selects its DC instruction, its kernel
+// family (NEON with HWCAP_ASIMD, else generic) and its CRC32C family (the
+// CRC32 extension with HWCAP_CRC32, else the table), and each choice runs:
+// the recorder sees the kernel, every line flushed and the drain barrier
+// after them. A slot the real CPU lacks is checked by selection only, not
+// run. The kernel tests every architecture runs (kernels_test.cpp,
+// rules_test.cpp) force each family of the table in turn. (qemu-user 7.2 with its default "max" CPU
 // reports HWCAP_DCPOP and HWCAP2_DCPODP but raises SIGILL on DC CVAP and
 // DC CVADP, so the toolchain file runs the tests on an ARMv8.0 model,
 // which reports neither.)
@@ -11,9 +14,13 @@
 #include <sys/auxv.h>
 
 #include <cstring>
+#include <string>
 #include <vector>
 
 #include "memops/cpu_aarch64.hpp"
+#include "memops/crc32c.hpp"
+#include "memops/crc32c_set.hpp"
+#include "memops/kernel_set.hpp"
 #include "memops/memops.hpp"
 
 namespace mo = pmem2::memops;
@@ -36,6 +43,30 @@ struct counting : mo::recorder {
 		++fences_after_last_flush;
 	}
 	void on_page_sync(const void *, std::size_t) noexcept override {}
+	std::vector<std::string> kernels;
+	void on_kernel(const char *name) noexcept override { kernels.emplace_back(name); }
+};
+
+// A fake CPU for the scope: the dispatches re-run with it, and with the
+// real one afterwards.
+class FakeCpu {
+public:
+	FakeCpu(unsigned long hwcap, unsigned long hwcap2) : f_(mo::cpu_from_hwcaps(hwcap, hwcap2))
+	{
+		mo::set_cpu_for_test(&f_);
+	}
+	~FakeCpu()
+	{
+		mo::set_recorder(nullptr);
+		mo::set_cpu_for_test(nullptr);
+		mo::redispatch(mo::options_from_env());
+		mo::redispatch_crc32c(mo::crc32c_limit_from_env());
+	}
+	FakeCpu(const FakeCpu &) = delete;
+	FakeCpu &operator=(const FakeCpu &) = delete;
+
+private:
+	mo::cpu_features f_;
 };
 
 struct hwcap_case {
@@ -61,10 +92,15 @@ TEST(Aarch64Cpu, HwcapBits)
 	EXPECT_FALSE(none.dc_cvap);
 	EXPECT_FALSE(none.dc_cvadp);
 	EXPECT_FALSE(none.asimd);
-	const mo::cpu_features all = mo::cpu_from_hwcaps(mo::hwcap_dcpop | mo::hwcap_asimd, mo::hwcap2_dcpodp);
+	EXPECT_FALSE(none.crc32);
+	const mo::cpu_features all = mo::cpu_from_hwcaps(
+		mo::hwcap_dcpop | mo::hwcap_asimd | mo::hwcap_crc32, mo::hwcap2_dcpodp);
 	EXPECT_TRUE(all.dc_cvap);
 	EXPECT_TRUE(all.dc_cvadp);
 	EXPECT_TRUE(all.asimd);
+	EXPECT_TRUE(all.crc32);
+	EXPECT_TRUE(mo::cpu_from_hwcaps(mo::hwcap_crc32, 0).crc32);
+	EXPECT_FALSE(mo::cpu_from_hwcaps(mo::hwcap_crc32, 0).asimd);
 	EXPECT_FALSE(all.clwb);	// no x86-64 feature is ever reported
 	EXPECT_FALSE(all.sse2);
 }
@@ -76,8 +112,133 @@ TEST(Aarch64Cpu, DefaultSelectionMatchesTheCpu)
 	const char *want = c.dc_cvadp && !o.no_clwb ? "dc cvadp"
 		: c.dc_cvap && !o.no_clflushopt ? "dc cvap" : "dc cvac";
 	EXPECT_STREQ(want, mo::selected().flush);
+	const char *family = o.no_movnt ? (o.no_generic_memcpy ? "libc" : "generic")
+		: c.asimd ? "neon" : "generic";
+	EXPECT_STREQ(family, mo::selected().kernel);
+	EXPECT_STREQ(family, mo::selected().nt_kernel);
+	EXPECT_EQ(o.wc_workaround == 1, mo::selected().wc_workaround) << "off unless forced on";
+	const mo::crc32c_family limit = mo::crc32c_limit_from_env();
+	const bool armv8 = c.crc32 && (limit == mo::crc32c_family::best || limit == mo::crc32c_family::armv8);
+	EXPECT_STREQ(armv8 ? "armv8" : "table", mo::crc32c_selected());
+}
+
+// The aarch64 tables, best first: NEON then generic; the CRC32 extension
+// then the table. Neither family here streams past the caches.
+TEST(Aarch64Cpu, TablesAreNeonGenericAndArmv8Table)
+{
+	using namespace mo::detail;
+	const auto impls = implementations();
+	ASSERT_EQ(2u, impls.size());
+	EXPECT_STREQ("neon", impls[0].get().name);
+	EXPECT_EQ(unsigned(feature_asimd), impls[0].required);
+	EXPECT_STREQ("generic", impls[1].get().name);
+	EXPECT_EQ(0u, impls[1].required);
+	EXPECT_TRUE(kernels_neon().streams) << "STNP kernels of its own";
+	EXPECT_FALSE(kernels_neon().nt_skips_flush) << "STNP lines are flushed";
+	const auto crcs = crc32c_implementations();
+	ASSERT_EQ(2u, crcs.size());
+	EXPECT_STREQ("armv8", crcs[0].get().name);
+	EXPECT_EQ(mo::crc32c_family::armv8, crcs[0].family);
+	EXPECT_EQ(unsigned(crc32c_feature_crc32), crcs[0].required);
+	EXPECT_STREQ("table", crcs[1].get().name);
+	for (const auto &c : crcs)
+		EXPECT_FALSE(c.get().copy_streams) << c.get().name;
+}
+
+// HWCAP_ASIMD selects the NEON family, its absence the generic one; each
+// runs (a copy through the real CPU's flush slot, then a fill), every line
+// flushed and the drain last. The non-temporal store kind runs the NEON
+// family's STNP kernel, whose lines are flushed too.
+TEST(Aarch64Kernels, AsimdSelectsNeonElseGeneric)
+{
+	const mo::cpu_features real = mo::cpu_from_hwcaps(getauxval(AT_HWCAP), getauxval(AT_HWCAP2));
+	if (!real.asimd)
+		GTEST_SKIP() << "skipped: this CPU reports no HWCAP_ASIMD, so the NEON kernels cannot run";
+	struct row {
+		unsigned long hwcap;
+		const char *family;
+	};
+	alignas(64) static char src[64 * 6], dst[64 * 6];
+	for (std::size_t i = 0; i < sizeof src; ++i)
+		src[i] = static_cast<char>(i * 7 + 1);
+	for (const row &r : {row{mo::hwcap_asimd, "neon"}, row{0, "generic"}}) {
+		FakeCpu fake(r.hwcap, 0);
+		counting rec;
+		mo::set_recorder(&rec);
+		mo::redispatch(mo::dispatch_options{});
+		ASSERT_STREQ(r.family, mo::selected().kernel);
+		ASSERT_STREQ("dc cvac", mo::selected().flush) << "the fake reports no DC CVAP";
+		const auto &t = mo::ops(mo::granularity::cache_line);
+		for (unsigned flags : {unsigned(mo::f_temporal), unsigned(mo::f_nontemporal)}) {
+			const bool nt = flags == mo::f_nontemporal;
+			rec.flushes.clear();
+			rec.kernels.clear();
+			t.memmove(dst + 5, src, 64 * 5, flags);	// lines 0..5
+			EXPECT_EQ(0, std::memcmp(dst + 5, src, 64 * 5));
+			const std::string want = std::string(r.family) == "generic"
+				? "memmove_generic" : std::string(nt ? "memmove_nt_" : "memmove_t_") + r.family;
+			EXPECT_EQ(std::vector<std::string>{want}, rec.kernels);
+			ASSERT_EQ(6u, rec.flushes.size()) << want;
+			for (std::size_t i = 0; i < rec.flushes.size(); ++i)
+				EXPECT_EQ(dst + 64 * i, rec.flushes[i]) << want;
+			EXPECT_EQ(1, rec.fences_after_last_flush) << want;
+		}
+	}
+}
+
+// PMEM_NO_MOVNT=1 selects the generic kernel even with Advanced SIMD, as
+// it does on x86-64 (PMDK's only aarch64 kernel).
+TEST(Aarch64Kernels, NoMovntSelectsGeneric)
+{
+	FakeCpu fake(mo::hwcap_asimd, 0);
+	mo::dispatch_options o;
+	o.no_movnt = true;
+	mo::redispatch(o);
 	EXPECT_STREQ("generic", mo::selected().kernel);
-	EXPECT_FALSE(mo::selected().wc_workaround);
+	o.no_generic_memcpy = true;
+	mo::redispatch(o);
+	EXPECT_STREQ("libc", mo::selected().kernel);
+}
+
+// HWCAP_CRC32 selects the CRC32 extension's family, its absence the
+// table; each runs (the recorder names its kernel) and agrees with the
+// other, alone and fused with a durable copy; PMEM2_CRC32C=table limits it.
+TEST(Aarch64Crc32c, Crc32HwcapSelectsArmv8ElseTable)
+{
+	const mo::cpu_features real = mo::cpu_from_hwcaps(getauxval(AT_HWCAP), getauxval(AT_HWCAP2));
+	alignas(64) static char src[5000], dst[5000];
+	for (std::size_t i = 0; i < sizeof src; ++i)
+		src[i] = static_cast<char>(i * 13 + 5);
+	std::uint32_t results[2][2] = {};
+	int k = 0;
+	for (unsigned long hwcap : {mo::hwcap_crc32, 0ul}) {
+		const char *family = hwcap ? "armv8" : "table";
+		FakeCpu fake(hwcap, 0);
+		counting rec;
+		mo::set_recorder(&rec);
+		mo::redispatch(mo::dispatch_options{});
+		mo::redispatch_crc32c(mo::crc32c_family::best);
+		ASSERT_STREQ(family, mo::crc32c_selected());
+		if (hwcap && !real.crc32)
+			GTEST_SKIP() << "skipped: this CPU reports no HWCAP_CRC32, so CRC32CX cannot run";
+		results[k][0] = mo::crc32c(0, src + 3, 4000);
+		EXPECT_EQ(std::vector<std::string>{std::string("crc32c_") + family}, rec.kernels);
+		rec.kernels.clear();
+		rec.flushes.clear();
+		results[k][1] = mo::copy_crc32c(dst + 1, src + 3, 4000, 0, mo::granularity::cache_line);
+		EXPECT_EQ(std::vector<std::string>{std::string("copy_crc32c_t_") + family}, rec.kernels);
+		EXPECT_EQ(0, std::memcmp(dst + 1, src + 3, 4000));
+		EXPECT_EQ((4000 + 1 + 63) / 64, rec.flushes.size()) << "every line of the copy flushed";
+		EXPECT_EQ(1, rec.fences_after_last_flush);
+		mo::redispatch_crc32c(mo::crc32c_family::table);
+		EXPECT_STREQ("table", mo::crc32c_selected()) << "PMEM2_CRC32C=table";
+		mo::redispatch_crc32c(mo::crc32c_family::sse42);
+		EXPECT_STREQ("table", mo::crc32c_selected()) << "another architecture's family limits to the table";
+		++k;
+	}
+	EXPECT_EQ(results[1][0], results[0][0]);
+	EXPECT_EQ(results[0][0], results[0][1]);
+	EXPECT_EQ(results[1][0], results[1][1]);
 }
 
 TEST_P(Aarch64Flush, PersistFlushesEveryLineThenDrains)

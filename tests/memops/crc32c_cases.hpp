@@ -16,16 +16,19 @@
 
 namespace memops_test {
 
+// One family of the architecture's table (crc32c_implementations()).
 struct crc_case {
-	std::string name;	// "vpclmul", "sse42", "table"
+	std::string name;	// "vpclmul", "sse42", "armv8", "table"
 	mo::crc32c_family family;
+	unsigned required;	// crc32c_feature_* bits the CPU must have
 };
 
 inline std::vector<crc_case> all_crc_cases()
 {
-	return {{"vpclmul", mo::crc32c_family::vpclmul},
-		{"sse42", mo::crc32c_family::sse42},
-		{"table", mo::crc32c_family::table}};
+	std::vector<crc_case> v;
+	for (const auto &impl : mo::detail::crc32c_implementations())
+		v.push_back({impl.get().name, impl.family, impl.required});
+	return v;
 }
 
 inline void PrintTo(const crc_case &c, std::ostream *os)
@@ -41,16 +44,18 @@ inline std::string crc_case_name(const ::testing::TestParamInfo<crc_case> &i)
 // Why a family cannot run here, or empty if it can.
 inline std::string crc_missing_feature(const crc_case &c)
 {
-	const mo::cpu_features &f = mo::cpu();
-	if (c.family >= mo::crc32c_family::sse42 && !f.sse42)
-		return "CPU lacks SSE4.2 (CPUID.1:ECX[20])";
-	if (c.family >= mo::crc32c_family::sse42 && !f.pclmulqdq)
-		return "CPU lacks PCLMULQDQ (CPUID.1:ECX[1])";
-	if (c.family == mo::crc32c_family::vpclmul && !f.vpclmulqdq)
-		return "CPU lacks VPCLMULQDQ (CPUID.7:ECX[10])";
-	if (c.family == mo::crc32c_family::vpclmul && !f.avx512f)
-		return "CPU/OS lacks AVX-512F (CPUID.7:EBX[16] with XCR0 ZMM state)";
-	return {};
+	static const char *const names[] = {
+		"SSE4.2 (CPUID.1:ECX[20]) and PCLMULQDQ (CPUID.1:ECX[1])",
+		"VPCLMULQDQ (CPUID.7:ECX[10]) with AVX-512F state (CPUID.7:EBX[16], XCR0)",
+		"the CRC32 extension (HWCAP_CRC32)"};
+	const unsigned lacking = c.required & ~mo::detail::crc32c_cpu_features();
+	std::string why;
+	for (unsigned bit = 0; bit < 32; ++bit)
+		if (lacking & (1u << bit)) {
+			why += why.empty() ? "CPU lacks " : ", ";
+			why += bit < std::size(names) ? names[bit] : "feature bit " + std::to_string(bit);
+		}
+	return why;
 }
 
 // The row a forced family must come from, found by name in the table.

@@ -1,4 +1,5 @@
-// PMEM_* environment parsing, CPU detection and load-time dispatch.
+// PMEM_* environment parsing and the load-time dispatch, on every
+// architecture (its CPU detection: cpu_<arch>_test.cpp).
 #include "memops/flush.hpp"
 #include "memops/kernel_cases.hpp"
 #include "support/bytes.hpp"
@@ -122,7 +123,6 @@ TEST_F(MemopsEnv, NoGenericMemcpyIsAtollNonZero)
 
 TEST_F(MemopsEnv, EnvironmentDrivesTheSelection)
 {
-	const mo::cpu_features &c = mo::cpu();
 	setenv("PMEM_NO_MOVNT", "1", 1);
 	mo::redispatch(mo::options_from_env());
 	EXPECT_STREQ("generic", mo::selected().kernel);
@@ -133,47 +133,48 @@ TEST_F(MemopsEnv, EnvironmentDrivesTheSelection)
 	mo::redispatch(mo::options_from_env());
 	EXPECT_STREQ(best_temporal_family(), mo::selected().kernel)
 		<< "PMEM_NO_GENERIC_MEMCPY matters only without arch kernels";
-	setenv("PMEM_AVX512F", "0", 1);
-	mo::redispatch(mo::options_from_env());
-	EXPECT_STREQ(c.avx ? "avx" : "sse2", mo::selected().kernel);
-	setenv("PMEM_AVX", "0", 1);
-	mo::redispatch(mo::options_from_env());
-	EXPECT_STREQ("sse2", mo::selected().kernel);
-	EXPECT_STREQ("sse2", mo::selected().nt_kernel);
 	setenv("PMEM_MOVNT_THRESHOLD", "777", 1);
 	setenv("PMEM_WC_WORKAROUND", "1", 1);
 	mo::redispatch(mo::options_from_env());
 	EXPECT_EQ(777u, mo::selected().movnt_threshold);
 	EXPECT_TRUE(mo::selected().wc_workaround);
-	setenv("PMEM_WC_WORKAROUND", "x", 1);
-	mo::redispatch(mo::options_from_env());
-	EXPECT_EQ(c.genuine_intel, mo::selected().wc_workaround) << "vendor default";
-	setenv("PMEM_MOVDIR64B", "1", 1);
-	mo::redispatch(mo::options_from_env());
-	EXPECT_STREQ(c.movdir64b ? "movdir64b" : "sse2", mo::selected().nt_kernel);
+	// The flush options rule out the architecture's best slot, then the
+	// second (flush_arch.hpp); the last is every CPU's.
 	setenv("PMEM_NO_CLWB", "1", 1);
 	mo::redispatch(mo::options_from_env());
-	EXPECT_STREQ(c.clflushopt ? "clflushopt" : "clflush", mo::selected().flush);
+	EXPECT_GE(flush_slot(mo::selected().flush), 1) << mo::selected().flush;
 	setenv("PMEM_NO_CLFLUSHOPT", "1", 1);
 	mo::redispatch(mo::options_from_env());
-	EXPECT_STREQ("clflush", mo::selected().flush);
+	EXPECT_STREQ(mo::detail::arch_flush_names[2], mo::selected().flush);
 }
 
-// The dispatch table is ordered best first and every row names a family.
-TEST(DispatchTable, BestFirstWithRequiredFeatures)
+// memops' table of this architecture: best first, the last row runnable on
+// every CPU of it; with no option the first row the CPU runs is chosen, and
+// every row it runs can be forced by name (what the kernel tests do).
+TEST(DispatchTable, BestFirstAndForcedByName)
 {
-	auto impls = mo::detail::implementations();
-	ASSERT_EQ(3u, impls.size());
-	EXPECT_STREQ("avx512f", impls[0].get().name);
-	EXPECT_STREQ("avx", impls[1].get().name);
-	EXPECT_STREQ("sse2", impls[2].get().name);
-	EXPECT_EQ(mo::detail::feature_avx512f, impls[0].required);
-	EXPECT_EQ(mo::detail::feature_sse2, impls[2].required);
-	// With no PMEM_* overrides the best available family is chosen.
+	using namespace mo::detail;
+	const auto impls = implementations();
+	ASSERT_FALSE(impls.empty());
+	const unsigned have = kernel_features(mo::cpu());
+	EXPECT_EQ(impls.back().required, impls.back().required & have) << impls.back().get().name;
 	mo::dispatch_options o;
 	mo::redispatch(o);
 	EXPECT_STREQ(best_temporal_family(), mo::selected().kernel);
-	EXPECT_STREQ(best_temporal_family(), mo::detail::current_kernels().name);
+	EXPECT_STREQ(best_temporal_family(), current_kernels().name);
+	for (const implementation &impl : impls) {
+		o.family = impl.get().name;
+		mo::redispatch(o);
+		const bool runs = (impl.required & have) == impl.required;
+		EXPECT_STREQ(runs ? impl.get().name : best_temporal_family(), mo::selected().kernel)
+			<< "forcing " << impl.get().name;
+		if (runs) {
+			EXPECT_EQ(&impl.get(), &current_kernels());
+		}
+	}
+	o.family = "no such family";
+	mo::redispatch(o);
+	EXPECT_STREQ(best_temporal_family(), mo::selected().kernel);
 	mo::redispatch(mo::options_from_env());
 }
 
@@ -190,78 +191,5 @@ TEST(DispatchTable, TablesAreStablePerGranularity)
 		EXPECT_NE(nullptr, t.persist);
 		EXPECT_NE(nullptr, t.flush);
 		EXPECT_NE(nullptr, t.drain);
-	}
-}
-
-// CPUID/XGETBV agree with what the kernel reports in /proc/cpuinfo (which
-// also accounts for OS-enabled state).
-TEST(CpuDetection, MatchesProcCpuinfo)
-{
-	std::ifstream f("/proc/cpuinfo");
-	if (!f)
-		GTEST_SKIP() << "/proc/cpuinfo not readable";
-	std::string line, flags;
-	while (std::getline(f, line))
-		if (line.rfind("flags", 0) == 0) {
-			flags = " " + line.substr(line.find(':') + 1) + " ";
-			break;
-		}
-	if (flags.empty())
-		GTEST_SKIP() << "no flags line in /proc/cpuinfo";
-	auto has = [&](const char *n) { return flags.find(std::string(" ") + n + " ") != std::string::npos; };
-	const mo::cpu_features &c = mo::cpu();
-	EXPECT_TRUE(c.sse2);
-	EXPECT_EQ(has("clflush"), c.clflush);
-	EXPECT_EQ(has("clflushopt"), c.clflushopt);
-	EXPECT_EQ(has("clwb"), c.clwb);
-	EXPECT_EQ(has("avx"), c.avx);
-	EXPECT_EQ(has("avx512f"), c.avx512f);
-	EXPECT_EQ(has("movdir64b"), c.movdir64b);
-	EXPECT_EQ(has("sse4_2"), c.sse42);
-	EXPECT_EQ(has("pclmulqdq"), c.pclmulqdq);
-	EXPECT_EQ(has("vpclmulqdq"), c.vpclmulqdq);
-	std::ifstream v("/proc/cpuinfo");
-	std::string vendor;
-	while (std::getline(v, line))
-		if (line.rfind("vendor_id", 0) == 0) {
-			vendor = line.substr(line.find(':') + 2);
-			break;
-		}
-	EXPECT_EQ(vendor == "GenuineIntel", c.genuine_intel);
-}
-
-// Forcing a feature off (PMEM_AVX512F=0 / PMEM_AVX=0 semantics) is honoured
-// even on a CPU that has it, and asking for a feature the CPU lacks is
-// ignored.
-TEST(DispatchTable, UnavailableFeaturesAreIgnored)
-{
-	const mo::cpu_features &c = mo::cpu();
-	mo::dispatch_options o;
-	o.movdir64b = true;
-	mo::redispatch(o);
-	EXPECT_STREQ(c.movdir64b ? "movdir64b" : best_temporal_family(), mo::selected().nt_kernel);
-	mo::redispatch(mo::options_from_env());
-}
-
-// MOVDIR64B replaces only the streaming kernels (DIFFERENCES.md S9.6 step 4): its row
-// takes the temporal kernels of the family it is combined with. Checked
-// without executing MOVDIR64B, so it runs on every CPU.
-TEST(DispatchTable, Movdir64bBorrowsTheTemporalKernels)
-{
-	using namespace mo::detail;
-	for (const implementation &impl : implementations()) {
-		const kernel_set &t = impl.get();
-		const kernel_set &m = kernels_movdir64b(t);
-		EXPECT_STREQ("movdir64b", m.name);
-		for (int k = 0; k < n_flush_kinds; ++k)
-			for (int r = 0; r < 2; ++r) {
-				EXPECT_EQ(t.memmove_t[k][r], m.memmove_t[k][r]) << t.name;
-				EXPECT_EQ(t.memset_t[k][r], m.memset_t[k][r]) << t.name;
-				EXPECT_NE(t.memmove_nt[k][r], m.memmove_nt[k][r]) << t.name;
-				EXPECT_NE(t.memset_nt[k][r], m.memset_nt[k][r]) << t.name;
-				EXPECT_NE(nullptr, m.memmove_nt[k][r]);
-			}
-		for (int k = 0; k < 3; ++k)
-			EXPECT_NE(t.cache_line[k][0].memmove, m.cache_line[k][0].memmove);
 	}
 }

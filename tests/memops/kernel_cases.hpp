@@ -1,8 +1,10 @@
 // The memops tests' cases: the kernel families to parameterise over (with
-// the kernels each must select), a recorder that keeps every event, and
-// page-aligned buffers.
+// the kernels each must select), taken from memops' own table on every
+// architecture, a recorder that keeps every event, and page-aligned
+// buffers.
 #pragma once
 
+#include "memops/flush_arch.hpp"
 #include "memops/kernel_set.hpp"
 #include "memops/memops.hpp"
 #include "support/bytes.hpp"
@@ -13,6 +15,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <iterator>
 #include <memory>
 #include <ostream>
 #include <string>
@@ -24,76 +27,89 @@ namespace mo = pmem2::memops;
 using pmem2::test::fill_pattern;
 using pmem2::test::stress_scale;
 
+// One kernel family to force. The architecture's own families come from
+// memops' table (implementations()), so the same tests run on every
+// architecture; the fallbacks from the PMEM_* options every architecture
+// has; an architecture's test file may add cases of its own (x86-64:
+// MOVDIR64B, cpu_x86_64_test.cpp).
 struct kernel_case {
-	std::string name;	// family forced: "avx512f", "avx", "sse2", "movdir64b", "generic", "libc"
+	std::string name;	// the family forced: a row's name, "generic", "libc", ...
 	mo::dispatch_options opt;
-	const char *expect_kernel;	// selected().kernel
-	const char *expect_nt;		// selected().nt_kernel
-	bool has_nt;			// family has streaming kernels
+	std::string expect_kernel;	// selected().kernel
+	std::string expect_nt;		// selected().nt_kernel
+	// The kernel set whose entry points the tables must then hold, named
+	// here rather than taken from the dispatcher.
+	const mo::detail::kernel_set &(*expected)() noexcept;
+	unsigned required;	// feature_* bits the CPU must have (kernel_set.hpp)
 };
-
-inline std::vector<kernel_case> all_kernel_cases()
-{
-	std::vector<kernel_case> v;
-	mo::dispatch_options base;	// defaults: everything enabled, threshold 256
-	base.wc_workaround = 0;
-	{
-		auto o = base;
-		v.push_back({"avx512f", o, "avx512f", "avx512f", true});
-	}
-	{
-		auto o = base;
-		o.avx512f = false;
-		v.push_back({"avx", o, "avx", "avx", true});
-	}
-	{
-		auto o = base;
-		o.avx512f = false;
-		o.avx = false;
-		v.push_back({"sse2", o, "sse2", "sse2", true});
-	}
-	{
-		auto o = base;
-		o.movdir64b = true;
-		v.push_back({"movdir64b", o, nullptr, "movdir64b", true});
-	}
-	{
-		auto o = base;
-		o.no_movnt = true;
-		v.push_back({"generic", o, "generic", "generic", false});
-	}
-	{
-		auto o = base;
-		o.no_movnt = true;
-		o.no_generic_memcpy = true;
-		v.push_back({"libc", o, "libc", "libc", false});
-	}
-	return v;
-}
 
 inline void PrintTo(const kernel_case &k, std::ostream *os)
 {
 	*os << k.name;
 }
 
+// The family the dispatch picks with no option set: the first row of the
+// table whose features the CPU has.
+inline const char *best_temporal_family()
+{
+	const unsigned have = mo::detail::kernel_features(mo::cpu());
+	for (const mo::detail::implementation &impl : mo::detail::implementations())
+		if ((impl.required & have) == impl.required)
+			return impl.get().name;
+	return "(no row)";
+}
+
+inline std::vector<kernel_case> all_kernel_cases()
+{
+	std::vector<kernel_case> v;
+	mo::dispatch_options base;	// defaults: everything enabled, threshold 256
+	base.wc_workaround = 0;
+	for (const mo::detail::implementation &impl : mo::detail::implementations()) {
+		auto o = base;
+		o.family = impl.get().name;
+		v.push_back({impl.get().name, o, impl.get().name, impl.get().name, impl.get, impl.required});
+	}
+	// The fallbacks (PMEM_NO_MOVNT, PMEM_NO_GENERIC_MEMCPY), unless the
+	// table has them as rows already.
+	auto add_fallback = [&v, &base](const char *name, bool libc,
+					const mo::detail::kernel_set &(*get)() noexcept) {
+		for (const kernel_case &k : v)
+			if (k.name == name)
+				return;
+		auto o = base;
+		o.no_movnt = true;
+		o.no_generic_memcpy = libc;
+		v.push_back({name, o, name, name, get, 0});
+	};
+	add_fallback("generic", false, &mo::detail::kernels_generic);
+	add_fallback("libc", true, &mo::detail::kernels_libc);
+	return v;
+}
+
 // Why a kernel cannot run here, or empty if it can.
 inline std::string missing_feature(const kernel_case &k)
 {
-	const mo::cpu_features &c = mo::cpu();
-	if (k.name == "avx512f" && !c.avx512f)
-		return "CPU/OS lacks AVX-512F (CPUID.7:EBX[16] with XCR0 ZMM state)";
-	if (k.name == "avx" && !c.avx)
-		return "CPU/OS lacks AVX (CPUID.1:ECX[28] with XCR0 YMM state)";
-	if (k.name == "movdir64b" && !c.movdir64b)
-		return "CPU lacks MOVDIR64B (CPUID.7:ECX[28])";
-	return {};
+	static const char *const names[] = {"SSE2", "AVX (CPUID.1:ECX[28] with XCR0 YMM state)",
+		"AVX-512F (CPUID.7:EBX[16] with XCR0 ZMM state)", "MOVDIR64B (CPUID.7:ECX[28])",
+		"Advanced SIMD (HWCAP_ASIMD)"};
+	const unsigned lacking = k.required & ~mo::detail::kernel_features(mo::cpu());
+	std::string why;
+	for (unsigned bit = 0; bit < 32; ++bit)
+		if (lacking & (1u << bit)) {
+			why += why.empty() ? "CPU/OS lacks " : ", ";
+			why += bit < std::size(names) ? names[bit] : "feature bit " + std::to_string(bit);
+		}
+	return why;
 }
 
-// The family the best temporal kernels come from on this CPU.
-inline const char *best_temporal_family()
+// The slot of the [flush kind] arrays (flush_arch.hpp) whose instruction
+// selected().flush names; -1 for a name that is none of them.
+inline int flush_slot(const char *name)
 {
-	const mo::cpu_features &c = mo::cpu();
-	return c.avx512f ? "avx512f" : c.avx ? "avx" : "sse2";
+	for (int i = 0; i < 3; ++i)
+		if (std::strcmp(name, mo::detail::arch_flush_names[i]) == 0)
+			return i;
+	return -1;
 }
 
 struct event {

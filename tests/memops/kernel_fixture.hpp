@@ -1,5 +1,6 @@
 // Fixture that forces one kernel family for the test and proves the
-// dispatch really selected it.
+// dispatch really selected it: its name, and its entry points for the
+// flush instruction selected (a slot of flush_arch.hpp) in every table.
 #pragma once
 
 #include "memops/kernel_cases.hpp"
@@ -7,35 +8,6 @@
 #include "support/stress.hpp"
 
 namespace memops_test {
-
-inline int flush_index(const char *name)
-{
-	if (std::strcmp(name, "clwb") == 0)
-		return 0;
-	if (std::strcmp(name, "clflushopt") == 0)
-		return 1;
-	return 2;
-}
-
-// The kernel set a forced family must come from, looked up independently of
-// the dispatcher's own choice.
-inline const mo::detail::kernel_set &family(const kernel_case &k)
-{
-	using namespace mo::detail;
-	if (k.name == "generic")
-		return kernels_generic();
-	if (k.name == "libc")
-		return kernels_libc();
-	if (k.name == "movdir64b") {
-		for (const implementation &i : implementations())
-			if (std::strcmp(i.get().name, best_temporal_family()) == 0)
-				return kernels_movdir64b(i.get());
-	}
-	for (const implementation &i : implementations())
-		if (k.name == i.get().name)
-			return i.get();
-	return kernels_sse2();
-}
 
 class Kernel : public ::testing::TestWithParam<kernel_case> {
 protected:
@@ -53,6 +25,13 @@ protected:
 		mo::redispatch(mo::options_from_env());
 	}
 
+	// The forced family's kernel set.
+	const mo::detail::kernel_set &family() const { return GetParam().expected(); }
+	// Whether it has streaming kernels of its own, and whether their
+	// streamed lines go unflushed (kernel_set.hpp).
+	bool has_nt() const { return family().streams; }
+	bool nt_skips_flush() const { return family().streams && family().nt_skips_flush; }
+
 	// Re-run dispatch for this kernel, with or without a recorder, and
 	// check the tables hold exactly that family's entry points.
 	void force(mo::recorder *rec, const mo::dispatch_options *opt = nullptr)
@@ -61,10 +40,11 @@ protected:
 		mo::set_recorder(rec);
 		mo::redispatch(opt ? *opt : k.opt);
 		const mo::selection &s = mo::selected();
-		ASSERT_STREQ(s.nt_kernel, k.expect_nt);
-		ASSERT_STREQ(s.kernel, k.expect_kernel ? k.expect_kernel : best_temporal_family());
-		const auto &fam = family(k);
-		const int fi = flush_index(s.flush);
+		ASSERT_EQ(k.expect_nt, s.nt_kernel);
+		ASSERT_EQ(k.expect_kernel, s.kernel);
+		const auto &fam = family();
+		const int fi = flush_slot(s.flush);
+		ASSERT_GE(fi, 0) << "flush " << s.flush << " is none of the architecture's";
 		const int r = rec != nullptr;
 		using mo::granularity;
 		ASSERT_EQ(mo::ops(granularity::cache_line).memmove, fam.cache_line[fi][r].memmove);
