@@ -24,6 +24,8 @@
 #define __FUTURE_WAIT() _mm_pause()
 #elif defined(__aarch64__)
 #define __FUTURE_WAIT() __asm__ __volatile__("yield" ::: "memory")
+#elif defined(__powerpc64__)
+#define __FUTURE_WAIT() __asm__ __volatile__("or 27, 27, 27" ::: "memory")
 #else
 #include <sched.h>
 #define __FUTURE_WAIT() sched_yield()

@@ -13,6 +13,8 @@
 namespace pmem2::memops::detail {
 
 inline constexpr std::size_t line_size = 64;
+static_assert(arch_flush_block % line_size == 0 && (arch_flush_block & (arch_flush_block - 1)) == 0,
+	"a flush block is a power-of-two number of 64-byte lines");
 
 // Index order of every [flush kind] array in the kernel sets.
 enum class flush_kind : int { clwb = 0, clflushopt = 1, clflush = 2, none = 3 };
@@ -43,27 +45,33 @@ struct flush_policy {
 	static constexpr bool fence_after_nt =
 		K == flush_kind::clflush || K == flush_kind::none;
 
-	// Write back the 64-byte line containing p. The "memory" clobber keeps
-	// the compiler from sinking earlier stores below the flush: the flush
-	// must see the data it is meant to write back.
+	// Write back the flush block containing p (arch_flush_block: the
+	// 64-byte line, or POWER's 128-byte block). The recorder hears of
+	// every 64-byte line of the block: the instruction wrote back all of
+	// them. The "memory" clobber keeps the compiler from sinking earlier
+	// stores below the flush: the flush must see the data it is meant to
+	// write back.
 	static inline void line(const void *p) noexcept
 	{
 		if constexpr (Rec && K != flush_kind::none) {
-			if (recorder *r = active_recorder())
-				r->on_flush(reinterpret_cast<const void *>(
-					reinterpret_cast<std::uintptr_t>(p) & ~std::uintptr_t(63)));
+			if (recorder *r = active_recorder()) {
+				const std::uintptr_t b = reinterpret_cast<std::uintptr_t>(p) &
+					~std::uintptr_t(arch_flush_block - 1);
+				for (std::size_t o = 0; o < arch_flush_block; o += line_size)
+					r->on_flush(reinterpret_cast<const void *>(b + o));
+			}
 		}
 		arch_flush_line<static_cast<int>(K)>(p);
 	}
 
-	// Every line intersecting [p, p+n); an unaligned zero-length range still
+	// Every block intersecting [p, p+n); an unaligned zero-length range still
 	// covers the line p is in (DIFFERENCES.md S8.2, DIFFERENCES.md A43 kept for compatibility).
 	static inline void range(const void *p, std::size_t n) noexcept
 	{
 		if constexpr (K != flush_kind::none) {
 			auto a = reinterpret_cast<std::uintptr_t>(p);
 			const std::uintptr_t end = a + n;
-			for (a &= ~std::uintptr_t(63); a < end; a += line_size)
+			for (a &= ~std::uintptr_t(arch_flush_block - 1); a < end; a += arch_flush_block)
 				line(reinterpret_cast<const void *>(a));
 		} else {
 			(void)p;
@@ -83,15 +91,17 @@ struct flush_policy {
 		}
 	}
 
-	// SFENCE: orders every earlier flush and streaming store before any
-	// later store, which is what makes them durable in program order.
+	// The drain (SFENCE on x86-64): orders every earlier flush and
+	// streaming store before any later store, which is what makes them
+	// durable in program order; the one that completes this policy's
+	// flushes (arch_drain_slot).
 	static inline void sfence() noexcept
 	{
 		if constexpr (Rec) {
 			if (recorder *r = active_recorder())
 				r->on_fence();
 		}
-		arch_drain();
+		arch_drain<arch_drain_slot(static_cast<int>(K))>();
 	}
 
 	static inline void kernel(const char *name) noexcept

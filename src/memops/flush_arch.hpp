@@ -3,16 +3,34 @@
 // is spelled. Internal to src/memops.
 //
 // The [flush kind] slots are ordered best first on every architecture:
-//   slot          x86-64        aarch64
-//   0 (clwb)      CLWB          DC CVADP  clean to the point of deep persistence
-//   1 (clflushopt)CLFLUSHOPT    DC CVAP   clean to the point of persistence
-//   2 (clflush)   CLFLUSH       DC CVAC   clean to the point of coherency
-// and the drain is SFENCE on x86-64, DSB ISH on aarch64.
+//   slot          x86-64        aarch64                ppc64le
+//   0 (clwb)      CLWB          DC CVADP (deep pers.)  dcbstps (store to persistent storage)
+//   1 (clflushopt)CLFLUSHOPT    DC CVAP  (persistence) dcbst   (store)
+//   2 (clflush)   CLFLUSH       DC CVAC  (coherency)   dcbf    (store and invalidate)
+// and the drain is SFENCE on x86-64, DSB ISH on aarch64, and on ppc64le
+// phwsync after dcbstps, hwsync otherwise (arch_drain_slot).
 #pragma once
+
+#include <cstddef>
 
 namespace pmem2::memops::detail {
 
-// Write back the line containing p with the instruction of slot Kind.
+// The bytes one flush instruction writes back, aligned: the 64-byte line
+// on x86-64 and aarch64, the 128-byte cache block on ppc64le.
+// Why: PMDK steps by 64 bytes on ppc64, so each POWER block gets two
+// flushes, the second finding it clean. Every CPU ppc64le Linux runs on
+// (POWER8, POWER9, POWER10) has a 128-byte block, which AT_DCACHEBSIZE
+// reports and tests/memops/cpu_ppc64le_test.cpp checks on the CPU it runs
+// on; Linux's own pmem write-back steps by that block size too. Stepping
+// by the block halves the flush instructions. The recorder still hears of
+// every 64-byte line the instruction wrote back (flush.hpp).
+#if defined(__powerpc64__)
+inline constexpr std::size_t arch_flush_block = 128;
+#else
+inline constexpr std::size_t arch_flush_block = 64;
+#endif
+
+// Write back the block containing p with the instruction of slot Kind.
 // The "memory" clobber keeps the compiler from sinking earlier stores
 // below the flush: it must see the data it is meant to write back.
 template <int Kind>
@@ -39,13 +57,48 @@ inline void arch_flush_line(const void *p) noexcept
 		asm volatile("sys #3, c7, c12, #1, %0" : : "r"(p) : "memory");	// DC CVAP
 	else if constexpr (Kind == 2)
 		asm volatile("dc cvac, %0" : : "r"(p) : "memory");
+#elif defined(__powerpc64__)
+	// dcbstps (POWER ISA 3.1) is dcbf with L=6, RA=0, RB=p. Spelled as a
+	// raw word so the file needs no -mcpu=power10 (binutils accepts the
+	// mnemonic only for power10); %0 is the register's number (GCC prints
+	// GPRs bare on ppc64 Linux). The dispatch selects it only when the
+	// kernel reports PPC_FEATURE2_ARCH_3_1 (cpu_ppc64le.cpp).
+	// Why: PMDK issues this encoding on every POWER CPU, relying on ISA 3.1's
+	// note that earlier processors execute it as dcbf (L=0). We choose by
+	// the ISA level instead, as Linux's pmem code does: on an ISA 3.0 CPU
+	// dcbst writes the block back to storage (where persistence is on those
+	// machines) without also invalidating it, and an implementation or
+	// emulator that takes L=6 as reserved (qemu 7.2 raises SIGILL) never
+	// sees it. dcbf, PMDK's effective instruction there, is slot 2.
+	if constexpr (Kind == 0)
+		asm volatile(".long 0x7c0000ac | (6 << 21) | (%0 << 11)" : : "r"(p) : "memory");
+	else if constexpr (Kind == 1)
+		asm volatile("dcbst 0, %0" : : "r"(p) : "memory");
+	else if constexpr (Kind == 2)
+		asm volatile("dcbf 0, %0" : : "r"(p) : "memory");
 #else
 #error "memops: no flush instructions for this architecture"
 #endif
 }
 
+// The slot whose drain completes the flushes of flush_slot (3, the "no
+// flush" policies' drain, where one drain serves every slot): the dispatch
+// instantiates one drain per distinct value, so architectures whose drain
+// does not depend on the flush keep one drain function for everything.
+inline constexpr int arch_drain_slot(int flush_slot) noexcept
+{
+#if defined(__powerpc64__)
+	return flush_slot == 0 ? 0 : 3;
+#else
+	(void)flush_slot;
+	return 3;
+#endif
+}
+
 // The drain: every earlier flush and store is complete before any later
-// store (or, on aarch64, any later instruction) is performed.
+// store (or, on aarch64 and ppc64le, any later instruction) is performed.
+// Slot is arch_drain_slot() of the flushes it completes.
+template <int Slot = 3>
 inline void arch_drain() noexcept
 {
 #if defined(__x86_64__)
@@ -56,12 +109,25 @@ inline void arch_drain() noexcept
 	// CVAP/CVADP/CVAC (data written back to the point named) only after a
 	// DSB. Persistence is that completion, so the drain is DSB ISH.
 	asm volatile("dsb ish" : : : "memory");
+#elif defined(__powerpc64__)
+	// phwsync (sync L=4, ISA 3.1) waits until earlier dcbstps have reached
+	// persistent storage; hwsync (sync L=0) until earlier dcbst/dcbf and
+	// stores are performed, which is storage on an ISA 3.0 CPU.
+	// Why: PMDK issues phwsync on every CPU (ISA 3.1: earlier processors
+	// treat it as hwsync). We issue it only after dcbstps, for the reasons
+	// of arch_flush_line (qemu 7.2 raises SIGILL on L=4 as well).
+	if constexpr (Slot == 0)
+		asm volatile(".long 0x7c8004ac" : : : "memory");	// phwsync
+	else
+		asm volatile("sync" : : : "memory");	// hwsync
 #endif
 }
 
 // Names of the slots, as selection::flush reports them.
 #if defined(__aarch64__)
 inline constexpr const char *arch_flush_names[3] = {"dc cvadp", "dc cvap", "dc cvac"};
+#elif defined(__powerpc64__)
+inline constexpr const char *arch_flush_names[3] = {"dcbstps", "dcbst", "dcbf"};
 #else
 inline constexpr const char *arch_flush_names[3] = {"clwb", "clflushopt", "clflush"};
 #endif

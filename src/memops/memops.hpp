@@ -71,13 +71,14 @@ private:
 };
 
 // What CPUID (and XGETBV) reported on x86-64; getauxval(AT_HWCAP,
-// AT_HWCAP2) on aarch64 (cpu_aarch64.hpp). The other architecture's fields
-// stay false.
+// AT_HWCAP2) on aarch64 (cpu_aarch64.hpp) and ppc64le (cpu_ppc64le.hpp).
+// The other architectures' fields stay false.
 struct cpu_features {
 	bool sse2, avx, avx512f, clflush, clflushopt, clwb, movdir64b;
 	bool genuine_intel;
 	bool sse42, pclmulqdq, vpclmulqdq;	// the CRC32C kernels' (crc32c.hpp)
 	bool dc_cvap, dc_cvadp, asimd;	// aarch64: HWCAP_DCPOP, HWCAP2_DCPODP, HWCAP_ASIMD
+	bool dcbstps, vsx;	// ppc64le: PPC_FEATURE2_ARCH_3_1 (dcbstps, phwsync), PPC_FEATURE_HAS_VSX
 };
 PMEM2_TEST_SEAM const cpu_features &cpu() noexcept;
 
@@ -147,6 +148,6 @@ PMEM2_TEST_SEAM recorder *current_recorder() noexcept;
 
 // Plain primitives for other components (movers, deep flush).
 void flush_lines(const void *ptr, std::size_t len) noexcept;	// selected instruction, no fence
-void fence() noexcept;						// SFENCE
+void fence() noexcept;						// the drain of flush_lines' instruction (SFENCE)
 
 } // namespace pmem2::memops

@@ -145,7 +145,7 @@ TEST(Crc32cDispatch, BestFirstWithRequiredFeatures)
 {
 	auto impls = mo::detail::crc32c_implementations();
 	if (impls.size() == 1) {
-		// Architectures without CRC32C kernels of their own (aarch64).
+		// Architectures without CRC32C kernels of their own (aarch64, ppc64le).
 		EXPECT_STREQ("table", impls[0].get().name);
 		EXPECT_EQ(0u, impls[0].required);
 		EXPECT_STREQ("table", mo::crc32c_selected());
