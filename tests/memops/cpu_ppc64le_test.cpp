@@ -12,6 +12,7 @@
 #include <sys/auxv.h>
 
 #include <cstdint>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -53,6 +54,11 @@ struct flush_case {
 	const char *flush;
 	bool persistent_drain;	// phwsync rather than hwsync
 };
+
+void PrintTo(const flush_case &c, std::ostream *os)
+{
+	*os << c.name;
+}
 
 class Ppc64leFlush : public ::testing::TestWithParam<flush_case> {
 protected:

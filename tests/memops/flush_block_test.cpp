@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <cstring>
 #include <map>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -77,6 +78,11 @@ struct family_case {
 	const char *name;
 	bool no_generic_memcpy;
 };
+
+void PrintTo(const family_case &c, std::ostream *os)
+{
+	*os << c.name;
+}
 
 class FlushBlock : public ::testing::TestWithParam<family_case> {
 protected:
