@@ -24,6 +24,8 @@
 #define __FUTURE_WAIT() _mm_pause()
 #elif defined(__aarch64__)
 #define __FUTURE_WAIT() __asm__ __volatile__("yield" ::: "memory")
+#elif defined(__powerpc64__)
+#define __FUTURE_WAIT() __asm__ __volatile__("or 27, 27, 27" ::: "memory")
 #elif defined(__riscv) && __riscv_xlen == 64
 /* Zihintpause PAUSE by its encoding: a no-op FENCE on CPUs without it. */
 #define __FUTURE_WAIT() __asm__ __volatile__(".4byte 0x0100000f" ::: "memory")

@@ -103,8 +103,11 @@ void watch(pmem2_future &f) noexcept
 {
 	f.base.task = f.base.task == default_chain_task ? watched_builtin : watched_chain;
 	try {
+		// Two statements: the arguments of one call are evaluated in no
+		// fixed order (ppc64le's GCC read `call` before ranges_of_this set it).
 		const char *call;
-		check::process::future_made(call, ranges_of_this(f, call));
+		const auto &w = ranges_of_this(f, call);
+		check::process::future_made(call, w);
 	} catch (...) {
 	}
 }
@@ -118,7 +121,8 @@ void taken(const pmem2_future &f) noexcept
 {
 	try {
 		const char *call;
-		check::process::future_taken(call, ranges_of_this(f, call));
+		const auto &w = ranges_of_this(f, call);	// before `call` is read (as above)
+		check::process::future_taken(call, w);
 	} catch (...) {
 	}
 }

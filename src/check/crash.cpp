@@ -252,7 +252,7 @@ struct recorder::impl {
 					durable.resize(m->file_offset + m->len);
 				std::memcpy(durable.data() + m->file_offset, img.data(), m->len);
 				std::size_t u = m->g == memops::granularity::cache_line ? 64
-					: m->g == memops::granularity::page	 ? 4096
+					: m->g == memops::granularity::page	 ? os::page_size()
 										 : 0;
 				if (!cfg.reorder || u == 0)
 					continue;

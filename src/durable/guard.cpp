@@ -13,6 +13,7 @@
 
 #include "common/futex.hpp"
 #include "common/spin.hpp"
+#include "os/os.hpp"
 
 #if defined(__SANITIZE_THREAD__)
 #define PMEM2_DURABLE_TSAN 1
@@ -111,12 +112,13 @@ void process_barrier() noexcept
 		return;
 #endif
 	order.store(order_fence, std::memory_order_seq_cst);
-	static char *page = static_cast<char *>(mmap(nullptr, 4096, PROT_READ | PROT_WRITE,
+	static const std::size_t page_len = os::page_size();
+	static char *page = static_cast<char *>(mmap(nullptr, page_len, PROT_READ | PROT_WRITE,
 		MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
 	if (page != MAP_FAILED) {
 		*static_cast<volatile char *>(page) = 1;
-		(void)mprotect(page, 4096, PROT_READ);
-		(void)mprotect(page, 4096, PROT_READ | PROT_WRITE);
+		(void)mprotect(page, page_len, PROT_READ);
+		(void)mprotect(page, page_len, PROT_READ | PROT_WRITE);
 	}
 	std::atomic_thread_fence(std::memory_order_seq_cst);
 }

@@ -1,8 +1,8 @@
 // The few stores below a line that the kernel loops (kernels.hpp,
 // pieces.hpp) spell per architecture: 16-byte copies and fills, the
 // streaming stores of line-aligned tails, and the non-temporal prefetch.
-// x86-64 uses SSE2 (the baseline); other architectures plain stores. Internal to
-// src/memops.
+// x86-64 uses SSE2 (the baseline); other architectures plain stores
+// (POWER has no streaming stores in the user ISA). Internal to src/memops.
 #pragma once
 
 #include <cstdint>
@@ -59,7 +59,8 @@ inline void prefetch_nta(const char *p) noexcept
 #else
 
 // Plain stores through memcpy of fixed size (one LDR/STR Q or a pair on
-// aarch64, two 8-byte loads and stores on riscv64).
+// aarch64, two LD/STD or one VSX LXV/STXV pair on ppc64le, two 8-byte
+// loads and stores on riscv64).
 inline void copy16(char *d, const char *s) noexcept
 {
 	unsigned char v[16];

@@ -1,5 +1,5 @@
-// The CRC32C families of architectures without kernels of their own: the
-// table, which any CPU runs.
+// The CRC32C families of architectures without kernels of their own
+// (ppc64le and riscv64 today): the table, which any CPU runs.
 #include "memops/crc32c_set.hpp"
 
 namespace pmem2::memops::detail {

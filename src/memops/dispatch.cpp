@@ -44,11 +44,12 @@ void cl_persist(const void *p, std::size_t n)
 	flush_policy<K, R>::sfence();
 }
 
-template <bool R>
+// The drain: completes earlier flushes (of slot K's instruction) and
+// streaming stores.
+template <flush_kind K, bool R>
 void sfence_drain()
 {
-	// The drain: completes earlier flushes and streaming stores.
-	flush_policy<flush_kind::none, R>::sfence();
+	flush_policy<K, R>::sfence();
 }
 
 // BYTE (DIFFERENCES.md S8.3): the caches are in the persistence domain, so flush issues
@@ -70,12 +71,12 @@ void page_flush(const void *p, std::size_t n)
 
 void noop_drain() {}
 
-template <bool R>
+// fence() for other components: completes their flushes (flush_lines(),
+// slot K's instruction) and streaming stores before their next store.
+template <flush_kind K, bool R>
 void any_fence()
 {
-	// fence() for other components: completes their flushes and streaming
-	// stores before their next store.
-	flush_policy<flush_kind::none, R>::sfence();
+	flush_policy<K, R>::sfence();
 }
 
 using range_fn = void (*)(const void *, std::size_t);
@@ -89,6 +90,24 @@ constexpr range_fn k_cl_persist[3][2] = {
 	{&cl_persist<flush_kind::clwb, false>, &cl_persist<flush_kind::clwb, true>},
 	{&cl_persist<flush_kind::clflushopt, false>, &cl_persist<flush_kind::clflushopt, true>},
 	{&cl_persist<flush_kind::clflush, false>, &cl_persist<flush_kind::clflush, true>},
+};
+
+// The drain each flush slot needs, as one function per distinct drain
+// (flush_arch.hpp arch_drain_slot): where the drain does not depend on the
+// flush, every slot gets the BYTE tables' drain and fence.
+constexpr flush_kind drain_kind(int slot)
+{
+	return static_cast<flush_kind>(arch_drain_slot(slot));
+}
+constexpr void (*k_drain[3][2])() = {
+	{&sfence_drain<drain_kind(0), false>, &sfence_drain<drain_kind(0), true>},
+	{&sfence_drain<drain_kind(1), false>, &sfence_drain<drain_kind(1), true>},
+	{&sfence_drain<drain_kind(2), false>, &sfence_drain<drain_kind(2), true>},
+};
+constexpr void (*k_fence[3][2])() = {
+	{&any_fence<drain_kind(0), false>, &any_fence<drain_kind(0), true>},
+	{&any_fence<drain_kind(1), false>, &any_fence<drain_kind(1), true>},
+	{&any_fence<drain_kind(2), false>, &any_fence<drain_kind(2), true>},
 };
 
 ops_table g_tables[3];
@@ -270,7 +289,7 @@ void redispatch(const dispatch_options &opt) noexcept
 	by.memset = top->byte[r].memset;
 	by.persist = r ? &byte_persist<true> : &byte_persist<false>;
 	by.flush = &byte_flush;
-	by.drain = r ? &sfence_drain<true> : &sfence_drain<false>;
+	by.drain = r ? &sfence_drain<flush_kind::none, true> : &sfence_drain<flush_kind::none, false>;
 
 	ops_table &pg = g_tables[static_cast<int>(granularity::page)];
 	pg.memmove = top->page[r].memmove;
@@ -285,7 +304,7 @@ void redispatch(const dispatch_options &opt) noexcept
 		cl.memset = top->cache_line[k][r].memset;
 		cl.persist = k_cl_persist[k][r];
 		cl.flush = k_cl_flush[k][r];
-		cl.drain = r ? &sfence_drain<true> : &sfence_drain<false>;
+		cl.drain = k_drain[k][r];
 	} else {
 		cl = pg;
 	}
@@ -294,7 +313,7 @@ void redispatch(const dispatch_options &opt) noexcept
 	g_recording = r != 0;
 	g_line_write_back = lines;
 	g_flush_lines = lines ? k_cl_flush[k][r] : &page_flush;
-	g_fence = r ? &any_fence<true> : &any_fence<false>;
+	g_fence = k_fence[k][r];
 
 	g_movnt_threshold = opt.movnt_threshold >= 0
 		? static_cast<std::size_t>(opt.movnt_threshold) : 256;

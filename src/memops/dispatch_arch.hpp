@@ -1,6 +1,7 @@
 // The architecture's part of the dispatch: its kernel families (best
 // first) and its flush instruction. One definition per architecture
-// (dispatch_x86_64.cpp, dispatch_aarch64.cpp, dispatch_riscv64.cpp), chosen
+// (dispatch_x86_64.cpp, dispatch_aarch64.cpp, dispatch_ppc64le.cpp,
+// dispatch_riscv64.cpp), chosen
 // by CMake from CMAKE_SYSTEM_PROCESSOR. Internal to src/memops.
 #pragma once
 

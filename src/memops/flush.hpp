@@ -13,6 +13,8 @@
 namespace pmem2::memops::detail {
 
 inline constexpr std::size_t line_size = 64;
+static_assert(arch_flush_block % line_size == 0 && (arch_flush_block & (arch_flush_block - 1)) == 0,
+	"a flush block is a power-of-two number of 64-byte lines");
 
 // Index order of every [flush kind] array in the kernel sets.
 enum class flush_kind : int { clwb = 0, clflushopt = 1, clflush = 2, none = 3 };
@@ -43,38 +45,37 @@ struct flush_policy {
 	static constexpr bool fence_after_nt =
 		K == flush_kind::clflush || K == flush_kind::none;
 
-	// Write back the 64-byte line containing p. The "memory" clobber keeps
-	// the compiler from sinking earlier stores below the flush: the flush
-	// must see the data it is meant to write back.
+	// Write back the flush block containing p (arch_flush_step(): the
+	// 64-byte line, POWER's 128-byte block, or a larger riscv64 cache
+	// block). The recorder hears of every 64-byte line of the block: the
+	// instruction wrote back all of them. The "memory" clobber keeps the compiler from sinking earlier
+	// stores below the flush: the flush must see the data it is meant to
+	// write back.
 	static inline void line(const void *p) noexcept
 	{
 		if constexpr (Rec && K != flush_kind::none) {
-			if (recorder *r = active_recorder())
-				r->on_flush(reinterpret_cast<const void *>(
-					reinterpret_cast<std::uintptr_t>(p) & ~std::uintptr_t(63)));
+			if (recorder *r = active_recorder()) {
+				const std::size_t step = arch_flush_step();
+				const std::uintptr_t b = reinterpret_cast<std::uintptr_t>(p) &
+					~std::uintptr_t(step - 1);
+				for (std::size_t o = 0; o < step; o += line_size)
+					r->on_flush(reinterpret_cast<const void *>(b + o));
+			}
 		}
 		arch_flush_line<static_cast<int>(K)>(p);
 	}
 
-	// Every line intersecting [p, p+n); an unaligned zero-length range still
+	// Every block intersecting [p, p+n); an unaligned zero-length range still
 	// covers the line p is in (DIFFERENCES.md S8.2, DIFFERENCES.md A43 kept for compatibility).
-	// Steps by arch_flush_step(): 64 bytes, or a riscv64 cache block larger
-	// than that, cleaned once; the recorder then hears of each 64-byte line
-	// of the block, all of which the clean wrote back.
+	// Steps by arch_flush_step(), so each block is written back once.
 	static inline void range(const void *p, std::size_t n) noexcept
 	{
 		if constexpr (K != flush_kind::none) {
 			const std::size_t step = arch_flush_step();
 			auto a = reinterpret_cast<std::uintptr_t>(p);
 			const std::uintptr_t end = a + n;
-			for (a &= ~std::uintptr_t(step - 1); a < end; a += step) {
-				if constexpr (Rec) {
-					if (recorder *r = active_recorder())
-						for (std::size_t l = 0; l < step; l += line_size)
-							r->on_flush(reinterpret_cast<const void *>(a + l));
-				}
-				arch_flush_line<static_cast<int>(K)>(reinterpret_cast<const void *>(a));
-			}
+			for (a &= ~std::uintptr_t(step - 1); a < end; a += step)
+				line(reinterpret_cast<const void *>(a));
 		} else {
 			(void)p;
 			(void)n;
@@ -93,15 +94,17 @@ struct flush_policy {
 		}
 	}
 
-	// SFENCE: orders every earlier flush and streaming store before any
-	// later store, which is what makes them durable in program order.
+	// The drain (SFENCE on x86-64): orders every earlier flush and
+	// streaming store before any later store, which is what makes them
+	// durable in program order; the one that completes this policy's
+	// flushes (arch_drain_slot).
 	static inline void sfence() noexcept
 	{
 		if constexpr (Rec) {
 			if (recorder *r = active_recorder())
 				r->on_fence();
 		}
-		arch_drain();
+		arch_drain<arch_drain_slot(static_cast<int>(K))>();
 	}
 
 	static inline void kernel(const char *name) noexcept

@@ -31,20 +31,24 @@ inline void put1(char *d, char c) noexcept
 	*reinterpret_cast<volatile char *>(d) = c;
 }
 
-inline char *line_down(char *p) noexcept
+// The span of one flush instruction (a 64-byte line; POWER's 128-byte
+// block): the flushers below step by it so no block is flushed twice.
+constexpr std::size_t block = detail::arch_flush_block;
+
+inline char *block_down(char *p) noexcept
 {
-	return reinterpret_cast<char *>(addr(p) & ~std::uintptr_t(63));
+	return reinterpret_cast<char *>(addr(p) & ~std::uintptr_t(block - 1));
 }
 
-// Flushes each line once, as soon as the stores have moved past it (the
-// chunk-by-chunk flushing of DIFFERENCES.md S9.7 without flushing a line twice).
+// Flushes each block once, as soon as the stores have moved past it (the
+// chunk-by-chunk flushing of DIFFERENCES.md S9.7 without flushing a block twice).
 template <class F>
 struct forward_flusher {
-	char *next;	// first line not yet flushed
-	explicit forward_flusher(char *begin) noexcept : next(line_down(begin)) {}
+	char *next;	// first block not yet flushed
+	explicit forward_flusher(char *begin) noexcept : next(block_down(begin)) {}
 	void done_below(char *p) noexcept
 	{
-		for (; next + 64 <= p; next += 64)
+		for (; next + block <= p; next += block)
 			F::line(next);
 	}
 	void finish(char *end) noexcept
@@ -83,14 +87,14 @@ void memmove_generic(char *d, const char *s, std::size_t n) noexcept
 			put1(d++, *s++);
 		fl.finish(d);
 	} else {
-		// Backward: safe when dest is above src. Lines are flushed once
+		// Backward: safe when dest is above src. Blocks are flushed once
 		// the stores have moved below them.
 		char *e = d + n;
 		const char *se = s + n;
-		char *next = line_down(e - 1) + 64;	// lines at and above are flushed
+		char *next = block_down(e - 1) + block;	// blocks at and above are flushed
 		auto done_above = [&next](char *p) {
-			for (; next - 64 >= p; next -= 64)
-				F::line(next - 64);
+			for (; next - block >= p; next -= block)
+				F::line(next - block);
 		};
 		while (n && (addr(e) & 7)) {
 			put1(--e, *--se);

@@ -71,8 +71,9 @@ private:
 };
 
 // What CPUID (and XGETBV) reported on x86-64; getauxval(AT_HWCAP,
-// AT_HWCAP2) on aarch64 (cpu_aarch64.hpp); riscv_hwprobe on riscv64
-// (cpu_riscv64.hpp). The other architectures' fields stay false (zero).
+// AT_HWCAP2) on aarch64 (cpu_aarch64.hpp) and ppc64le (cpu_ppc64le.hpp);
+// riscv_hwprobe on riscv64 (cpu_riscv64.hpp). The other architectures'
+// fields stay false (zero).
 struct cpu_features {
 	bool sse2, avx, avx512f, clflush, clflushopt, clwb, movdir64b;
 	bool genuine_intel;
@@ -83,6 +84,7 @@ struct cpu_features {
 	// cache block is cbom_block_size bytes (0 without Zicbom).
 	bool zicbom;
 	std::size_t cbom_block_size;
+	bool dcbstps, vsx;	// ppc64le: PPC_FEATURE2_ARCH_3_1 (dcbstps, phwsync), PPC_FEATURE_HAS_VSX
 };
 PMEM2_TEST_SEAM const cpu_features &cpu() noexcept;
 
@@ -172,6 +174,8 @@ PMEM2_TEST_SEAM recorder *current_recorder() noexcept;
 // The selected instruction, no fence (a page sync where lines cannot be
 // written back).
 void flush_lines(const void *ptr, std::size_t len) noexcept;
-void fence() noexcept;	// the drain: SFENCE, DSB ISH, FENCE OW,OW
+// The drain of flush_lines' instruction: SFENCE, DSB ISH, phwsync or
+// hwsync, FENCE OW,OW.
+void fence() noexcept;
 
 } // namespace pmem2::memops

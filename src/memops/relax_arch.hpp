@@ -11,6 +11,10 @@ inline void arch_relax() noexcept
 	__builtin_ia32_pause();
 #elif defined(__aarch64__)
 	asm volatile("yield" ::: "memory");
+#elif defined(__powerpc64__)
+	// The "yield" hint (POWER ISA 2.06+): a no-op that lowers this hardware
+	// thread's priority for a while so its SMT siblings get the core.
+	asm volatile("or 27, 27, 27" ::: "memory");
 #elif defined(__riscv) && __riscv_xlen == 64
 	// Zihintpause PAUSE, spelled as its encoding (0x0100000f) so no
 	// -march=..._zihintpause is needed: a FENCE with predecessor W and an

@@ -4,9 +4,10 @@
 // be read, and checked, on its own.
 //
 // Operations from split_threshold bytes (1 MiB by default) are cut into
-// chunks of about min_chunk bytes (512 KiB) whose boundaries are 4 KiB-
-// aligned addresses of the destination, so no two chunks share a cache
-// line or a page. A move whose source and destination overlap is never
+// chunks of about min_chunk bytes (512 KiB) whose boundaries are page-
+// aligned addresses of the destination (the kernel's page: 4 KiB on x86-64,
+// 64 KiB on most ppc64le kernels), so no two chunks share a cache line or a
+// page (whose msync each would otherwise repeat). A move whose source and destination overlap is never
 // cut: a chunk would read bytes another chunk already wrote.
 #pragma once
 
@@ -22,27 +23,27 @@
 namespace pmem2::masync {
 
 // How a splittable operation of `len` bytes writing at `dest` is cut: the
-// rule try_submit applies. k = min(len / chunk_min, max_chunks) shares; the
-// chunk size is the share of (len + the destination's offset in its page)
-// rounded up to 4096, and boundaries sit at 4096-aligned addresses, so the
-// first chunk is shorter by that offset and the last takes the rest.
+// rule try_submit applies, with `page` the page size (a power of two). k =
+// min(len / chunk_min, max_chunks) shares; the chunk size is the share of
+// (len + the destination's offset in its page) rounded up to a page, and
+// boundaries sit at page-aligned addresses, so the first chunk is shorter by
+// that offset and the last takes the rest.
 struct chunk_plan {
 	std::uint32_t nchunks;	// 1: not split
 	std::size_t chunk_size;	// boundary c (1 <= c < nchunks) is at c * chunk_size - skew
-	std::size_t skew;	// dest % 4096
+	std::size_t skew;	// dest % page
 };
 inline constexpr std::uint32_t max_chunks = 64;
-inline constexpr std::size_t chunk_align = 4096;
 inline chunk_plan plan_chunks(std::uintptr_t dest, std::size_t len,
-	std::size_t threshold, std::size_t min_chunk, std::size_t nthreads) noexcept
+	std::size_t threshold, std::size_t min_chunk, std::size_t nthreads, std::size_t page) noexcept
 {
-	std::size_t chunk_min = min_chunk > chunk_align ? min_chunk : chunk_align;
+	std::size_t chunk_min = min_chunk > page ? min_chunk : page;
 	if (nthreads < 2 || len < threshold || len / 2 < chunk_min)
 		return {1, len, 0};
 	std::size_t k = len / chunk_min < max_chunks ? len / chunk_min : max_chunks;
-	std::size_t skew = dest & (chunk_align - 1);
+	std::size_t skew = dest & (page - 1);
 	std::size_t span = len + skew;	// from the page holding dest
-	std::size_t cs = ((span + k - 1) / k + chunk_align - 1) & ~(chunk_align - 1);
+	std::size_t cs = ((span + k - 1) / k + page - 1) & ~(page - 1);
 	auto n = std::uint32_t((span + cs - 1) / cs);
 	if (n < 2)
 		return {1, len, 0};
@@ -71,7 +72,7 @@ inline chunk_plan plan_batch(const durable::batch_op &b, std::size_t nthreads) n
 // The plan of an operation: plan_chunks, unless it is an overlapping move
 // (one chunk) or a batch (plan_batch).
 inline chunk_plan plan_operation(const vdm_operation &op, std::size_t threshold,
-	std::size_t min_chunk, std::size_t nthreads) noexcept
+	std::size_t min_chunk, std::size_t nthreads, std::size_t page) noexcept
 {
 	std::size_t len = op_length(op);
 	if (durable::is_batch(op))
@@ -84,7 +85,7 @@ inline chunk_plan plan_operation(const vdm_operation &op, std::size_t threshold,
 			return {1, len, 0};
 	}
 	return plan_chunks(reinterpret_cast<std::uintptr_t>(op_dest(op)), len, threshold,
-		min_chunk, nthreads);
+		min_chunk, nthreads, page);
 }
 
 // The plan of an operation run as one chunk.

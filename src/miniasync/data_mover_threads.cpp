@@ -38,6 +38,8 @@
 #include <memory>
 #include <type_traits>
 
+#include <unistd.h>
+
 #include "caller_help.hpp"
 #include "chunking.hpp"
 #include "common/export.hpp"
@@ -131,6 +133,16 @@ bool worker_spinning(const data_mover_threads *dmt) noexcept
 }
 
 namespace {
+
+// The kernel's page, read once: chunk boundaries sit on it (chunking.hpp).
+std::size_t page_size() noexcept
+{
+	static const std::size_t page = [] {
+		const long p = sysconf(_SC_PAGESIZE);
+		return p > 0 ? static_cast<std::size_t>(p) : std::size_t(4096);
+	}();
+	return page;
+}
 
 data_mover_threads *mover_of(vdm *v) noexcept
 {
@@ -254,7 +266,7 @@ data_mover_threads::op_slot *data_mover_threads::try_submit(vdm_operation_data *
 	const future_waker *w = notify == FUTURE_NOTIFIER_WAKER ? &n->waker : nullptr;
 	s.begin(fd->operation, notify, w,
 		plan_operation(fd->operation, split_threshold.load(std::memory_order_relaxed),
-			min_chunk.load(std::memory_order_relaxed), pool.size()));
+			min_chunk.load(std::memory_order_relaxed), pool.size(), page_size()));
 	const std::uint64_t flags = durable::flags_of(s.op);
 	const bool kernels_copy = hooks.kernels_copy(s.op.type);
 	const std::size_t len = durable::is_batch(s.op) ? durable::batch_of(s.op).bytes :

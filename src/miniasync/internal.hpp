@@ -43,7 +43,7 @@ extern thread_local int caller_may_help;
 extern PMEM2_TEST_SEAM std::atomic<int> fail_thread_create_at;
 
 // Operations of at least `threshold` bytes (and at least two minimum
-// chunks) are split into chunks of about `min_chunk` bytes (at least 4096)
+// chunks) are split into chunks of about `min_chunk` bytes (at least a page)
 // run by several workers.
 PMEM2_TEST_SEAM void set_split(data_mover_threads *dmt, std::size_t threshold,
 	std::size_t min_chunk) noexcept;

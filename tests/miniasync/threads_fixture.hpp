@@ -23,6 +23,7 @@
 #include "durable/services.hpp"
 #include "memops/memops.hpp"
 #include "miniasync/internal.hpp"
+#include "support/process.hpp"
 
 extern "C" int miniasync_private_durable_mover(const struct vdm *v);
 
@@ -97,19 +98,25 @@ inline void reset_hooks()
 	hook_ranges.clear();
 }
 
-// The split rule, written out independently of the mover: shares of about
-// min_chunk bytes (at most 64), each rounded up to whole 4 KiB pages
-// counted from the page that holds the destination.
+// The split rule, written out independently of the mover, for an operation
+// of at least the split threshold: shares of about min_chunk bytes (at
+// least a page; at most 64 shares, at least 2), each rounded up to whole
+// pages (the kernel's: 4 KiB, or 64 KiB on most ppc64le kernels) counted
+// from the page that holds the destination; 1 when it is not split.
 inline std::uint32_t expected_chunks(const void *dest, std::size_t len, std::size_t min_chunk)
 {
+	const std::size_t pg = page();
+	min_chunk = std::max(min_chunk, pg);
+	if (len / 2 < min_chunk)
+		return 1;
 	std::size_t k = std::min<std::size_t>(len / min_chunk, 64);
-	std::size_t span = len + (reinterpret_cast<std::uintptr_t>(dest) % 4096);
-	std::size_t cs = ((span + k - 1) / k + 4095) / 4096 * 4096;
+	std::size_t span = len + (reinterpret_cast<std::uintptr_t>(dest) % pg);
+	std::size_t cs = ((span + k - 1) / k + pg - 1) / pg * pg;
 	return std::uint32_t((span + cs - 1) / cs);
 }
 
 // The hook calls tile [dest, dest + len) exactly, and every boundary
-// between two of them is a 4 KiB-aligned address.
+// between two of them is a page-aligned address.
 inline void expect_aligned_tiling(const void *dest, std::size_t len)
 {
 	std::lock_guard lk(hook_mtx);
@@ -120,7 +127,7 @@ inline void expect_aligned_tiling(const void *dest, std::size_t len)
 	for (std::size_t i = 0; i < r.size(); ++i) {
 		EXPECT_EQ(r[i].dest, at) << "chunk " << i;
 		if (i != 0) {
-			EXPECT_EQ(r[i].dest % 4096, 0u) << "chunk " << i;
+			EXPECT_EQ(r[i].dest % page(), 0u) << "chunk " << i;
 		}
 		EXPECT_GT(r[i].n, 0u);
 		at = r[i].dest + r[i].n;

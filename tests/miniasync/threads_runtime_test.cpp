@@ -234,7 +234,7 @@ TEST(ThreadsMoverRuntime, WaitingCallerRunsDurableOperationsNoWorkerTook)
 	EXPECT_EQ(std::memcmp(bdst.data(), bsrc.data(), big), 0);
 	EXPECT_EQ(mc.caller_ops.load() - ops0, 1u);
 	EXPECT_EQ(mc.caller_chunks.load() - chunks0, expected_chunks(bdst.data(), big, 64 * 1024));
-	EXPECT_GE(mc.caller_chunks.load() - chunks0, 7u);	// about 8 shares of 64 KiB
+	EXPECT_GE(mc.caller_chunks.load() - chunks0, pmem2::test::page() == 4096 ? 7u : 2u);	// about 8 shares of 64 KiB on 4 KiB pages
 
 	// After the map is gone the caller writes nothing either.
 	durable::guard_retire(&guard);
@@ -267,6 +267,8 @@ TEST(ThreadsMoverRuntime, WaitingCallerRunsASmallSplitOperationWholeWhenEveryWor
 	constexpr std::size_t sz = 64 * 1024;
 	auto src = pattern<unsigned char>(sz, 21);
 	std::vector<unsigned char> dst(sz);
+	if (pmem2::test::page() > 32 * 1024)	// chunks of a page or more: 64 KiB is not two
+		GTEST_SKIP() << "skipped: with " << pmem2::test::page() << "-byte pages a 64 KiB operation is never split";
 	ASSERT_GE(expected_chunks(dst.data(), sz, 8 * 1024), 2u);	// would be split
 	ASSERT_TRUE(pmem2::test::wait_for([&] { return pmem2::masync::parked_workers(m.get()) == 2; }));
 	const std::uint64_t ops0 = mc.caller_ops.load(), chunks0 = mc.caller_chunks.load(),
@@ -297,6 +299,8 @@ TEST(ThreadsMoverRuntime, WaitingCallerSharesASmallSplitOperationWithASpinningWo
 	constexpr std::size_t sz = 64 * 1024;
 	auto src = pattern<unsigned char>(sz, 22);
 	std::vector<unsigned char> dst(sz);
+	if (pmem2::test::page() > 32 * 1024)	// chunks of a page or more: 64 KiB is not two
+		GTEST_SKIP() << "skipped: with " << pmem2::test::page() << "-byte pages a 64 KiB operation is never split";
 	const std::uint32_t n = expected_chunks(dst.data(), sz, 8 * 1024);
 	ASSERT_GE(n, 2u);
 	ASSERT_TRUE(pmem2::test::wait_for([&] {

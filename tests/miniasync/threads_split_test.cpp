@@ -1,6 +1,6 @@
 // Large operations split across the threads mover's workers
 // (src/miniasync/chunking.hpp applied by data_mover_threads.cpp): every
-// chunk runs, tiles the operation at 4 KiB boundaries, and a worker takes
+// chunk runs, tiles the operation at page boundaries, and a worker takes
 // over the chunks another leaves.
 #include <gtest/gtest.h>
 
