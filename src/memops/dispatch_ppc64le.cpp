@@ -38,6 +38,11 @@ arch_choice arch_kernels(const cpu_features &c, const dispatch_options &opt) noe
 	return {set, set, arch_flush_index(c, opt)};
 }
 
+bool arch_line_write_back(const cpu_features &) noexcept
+{
+	return true;	// dcbst and dcbf are in every POWER CPU
+}
+
 bool arch_wc_default(const cpu_features &) noexcept
 {
 	return false;	// no streaming stores to work around

@@ -23,12 +23,17 @@ std::span<const implementation> arch_implementations() noexcept
 	return k_implementations;
 }
 
-int arch_flush_index(const cpu_features &, const dispatch_options &) noexcept
+int arch_flush_index(const cpu_features &, const dispatch_options &opt) noexcept
 {
-	// One instruction, in slot 0. PMEM_NO_CLWB / PMEM_NO_CLFLUSHOPT rule
-	// out a better slot in favour of a worse one elsewhere; here there is
-	// no other instruction to fall back to, so they change nothing.
-	return 0;
+	// One instruction in every slot. PMEM_NO_CLWB / PMEM_NO_CLFLUSHOPT rule
+	// out the best and the second slot as on the other architectures; the
+	// slot left runs the same CBO.CLEAN, so they change nothing the CPU does.
+	int k = 2;
+	if (!opt.no_clflushopt)
+		k = 1;
+	if (!opt.no_clwb)
+		k = 0;
+	return k;
 }
 
 arch_choice arch_kernels(const cpu_features &c, const dispatch_options &opt) noexcept

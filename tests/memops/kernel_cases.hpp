@@ -102,14 +102,14 @@ inline std::string missing_feature(const kernel_case &k)
 	return why;
 }
 
-// The slot of the [flush kind] arrays (flush_arch.hpp) whose instruction
-// selected().flush names; -1 for a name that is none of them.
-inline int flush_slot(const char *name)
+// The slot of the [flush kind] arrays (flush_arch.hpp) the dispatch
+// selected; -1 when selected().flush does not name that slot's instruction.
+// (riscv64's slots share one instruction, so the name alone cannot tell.)
+inline int selected_slot()
 {
-	for (int i = 0; i < 3; ++i)
-		if (std::strcmp(name, mo::detail::arch_flush_names[i]) == 0)
-			return i;
-	return -1;
+	const int k = mo::detail::g_flush_index;
+	return k >= 0 && k < 3 && std::strcmp(mo::selected().flush, mo::detail::arch_flush_names[k]) == 0
+		? k : -1;
 }
 
 struct event {

@@ -43,7 +43,7 @@ protected:
 		ASSERT_EQ(k.expect_nt, s.nt_kernel);
 		ASSERT_EQ(k.expect_kernel, s.kernel);
 		const auto &fam = family();
-		const int fi = flush_slot(s.flush);
+		const int fi = selected_slot();
 		ASSERT_GE(fi, 0) << "flush " << s.flush << " is none of the architecture's";
 		const int r = rec != nullptr;
 		using mo::granularity;

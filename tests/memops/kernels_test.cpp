@@ -201,7 +201,7 @@ TEST_P(Kernel, EveryFlushInstructionVariant)
 		opt.no_clwb = choice >= 1;
 		opt.no_clflushopt = choice >= 2;
 		ASSERT_NO_FATAL_FAILURE(force(nullptr, &opt));
-		const int slot = flush_slot(mo::selected().flush);
+		const int slot = selected_slot();
 		ASSERT_GE(slot, choice) << mo::selected().flush << " was ruled out";
 		seen.insert(slot);
 		for (granularity g : all_grans) {
