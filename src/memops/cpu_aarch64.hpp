@@ -3,7 +3,7 @@
 // chosen and run. Internal to src/memops and its tests.
 #pragma once
 
-#include "memops/memops.hpp"
+#include "memops/cpu_seam.hpp"
 
 namespace pmem2::memops {
 
@@ -16,9 +16,5 @@ inline constexpr unsigned long hwcap2_dcpodp = 1ul << 0;	// HWCAP2_DCPODP: DC CV
 // The features a CPU with these hwcaps has.
 PMEM2_TEST_SEAM cpu_features cpu_from_hwcaps(unsigned long hwcap, unsigned long hwcap2) noexcept;
 
-// While set, cpu() returns *f instead of what the kernel reported; nullptr
-// restores it. Call redispatch() afterwards. Not thread-safe against
-// concurrent memory operations (tests only).
-PMEM2_TEST_SEAM void set_cpu_for_test(const cpu_features *f) noexcept;
 
 } // namespace pmem2::memops

@@ -4,14 +4,7 @@
 
 #include <sys/auxv.h>
 
-#include <atomic>
-
 namespace pmem2::memops {
-namespace {
-
-std::atomic<const cpu_features *> g_fake{nullptr};
-
-} // namespace
 
 cpu_features cpu_from_hwcaps(unsigned long hwcap, unsigned long hwcap2) noexcept
 {
@@ -23,17 +16,9 @@ cpu_features cpu_from_hwcaps(unsigned long hwcap, unsigned long hwcap2) noexcept
 	return f;
 }
 
-void set_cpu_for_test(const cpu_features *f) noexcept
+cpu_features detail::detect_cpu() noexcept
 {
-	g_fake.store(f, std::memory_order_release);
-}
-
-const cpu_features &cpu() noexcept
-{
-	if (const cpu_features *f = g_fake.load(std::memory_order_acquire)) [[unlikely]]
-		return *f;
-	static const cpu_features features = cpu_from_hwcaps(getauxval(AT_HWCAP), getauxval(AT_HWCAP2));
-	return features;
+	return cpu_from_hwcaps(getauxval(AT_HWCAP), getauxval(AT_HWCAP2));
 }
 
 } // namespace pmem2::memops

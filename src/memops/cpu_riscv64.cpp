@@ -6,7 +6,6 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <cerrno>
 
 namespace pmem2::memops {
@@ -16,8 +15,6 @@ namespace {
 static_assert(__NR_riscv_hwprobe == nr_riscv_hwprobe);
 #endif
 
-std::atomic<const cpu_features *> g_fake{nullptr};
-
 // The cache-block sizes taken as real: a power of two from a doubleword to
 // a page. A report outside (or -1 as a 64-bit value, which the kernel gives
 // when the CPUs asked about differ) is malformed, and without a block size
@@ -25,18 +22,6 @@ std::atomic<const cpu_features *> g_fake{nullptr};
 bool usable_block_size(std::uint64_t b) noexcept
 {
 	return b >= 8 && b <= 4096 && (b & (b - 1)) == 0;
-}
-
-cpu_features probe() noexcept
-{
-	// Every online CPU (cpusetsize 0, cpus NULL): extension bits are the
-	// AND over them, so a thread may run the instruction on any of them.
-	riscv_hwprobe_pair pairs[] = {{hwprobe_key_ima_ext_0, 0}, {hwprobe_key_zicbom_block_size, 0}};
-	long r = syscall(nr_riscv_hwprobe, pairs, sizeof(pairs) / sizeof(pairs[0]),
-		std::size_t{0}, nullptr, 0u);
-	if (r != 0)
-		r = -errno;
-	return cpu_from_hwprobe(r, pairs);
 }
 
 } // namespace
@@ -67,17 +52,16 @@ cpu_features cpu_from_hwprobe(long result, std::span<const riscv_hwprobe_pair> p
 	return f;
 }
 
-void set_cpu_for_test(const cpu_features *f) noexcept
+cpu_features detail::detect_cpu() noexcept
 {
-	g_fake.store(f, std::memory_order_release);
-}
-
-const cpu_features &cpu() noexcept
-{
-	if (const cpu_features *f = g_fake.load(std::memory_order_acquire)) [[unlikely]]
-		return *f;
-	static const cpu_features features = probe();
-	return features;
+	// Every online CPU (cpusetsize 0, cpus NULL): extension bits are the
+	// AND over them, so a thread may run the instruction on any of them.
+	riscv_hwprobe_pair pairs[] = {{hwprobe_key_ima_ext_0, 0}, {hwprobe_key_zicbom_block_size, 0}};
+	long r = syscall(nr_riscv_hwprobe, pairs, sizeof(pairs) / sizeof(pairs[0]),
+		std::size_t{0}, nullptr, 0u);
+	if (r != 0)
+		r = -errno;
+	return cpu_from_hwprobe(r, pairs);
 }
 
 } // namespace pmem2::memops

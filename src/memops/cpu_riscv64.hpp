@@ -4,7 +4,7 @@
 // tests.
 #pragma once
 
-#include "memops/memops.hpp"
+#include "memops/cpu_seam.hpp"
 
 #include <cstdint>
 #include <span>
@@ -39,9 +39,5 @@ inline constexpr std::int64_t hwprobe_key_zicbom_block_size = 12;	// RISCV_HWPRO
 PMEM2_TEST_SEAM cpu_features cpu_from_hwprobe(long result,
 	std::span<const riscv_hwprobe_pair> pairs) noexcept;
 
-// While set, cpu() returns *f instead of what the kernel reported; nullptr
-// restores it. Call redispatch() afterwards. Not thread-safe against
-// concurrent memory operations (tests only).
-PMEM2_TEST_SEAM void set_cpu_for_test(const cpu_features *f) noexcept;
 
 } // namespace pmem2::memops

@@ -24,17 +24,11 @@ std::span<const implementation> arch_implementations() noexcept
 	return k_implementations;
 }
 
-int arch_flush_index(const cpu_features &c, const dispatch_options &opt) noexcept
+flush_slots arch_flush_slots(const cpu_features &c) noexcept
 {
-	// The PMEM_NO_CLWB / PMEM_NO_CLFLUSHOPT options keep their meaning of
-	// "not the best slot" / "not the second": they rule out DC CVADP and
-	// DC CVAP, leaving DC CVAC, which every ARMv8 CPU has.
-	int k = 2;
-	if (c.dc_cvap && !opt.no_clflushopt)
-		k = 1;
-	if (c.dc_cvadp && !opt.no_clwb)
-		k = 0;
-	return k;
+	// PMEM_NO_CLWB / PMEM_NO_CLFLUSHOPT rule out DC CVADP and DC CVAP,
+	// leaving DC CVAC, which every ARMv8 CPU has.
+	return {c.dc_cvadp, c.dc_cvap};
 }
 
 arch_choice arch_kernels(const cpu_features &c, const dispatch_options &opt) noexcept

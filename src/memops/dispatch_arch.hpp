@@ -22,8 +22,27 @@ struct arch_choice {
 // The families of this architecture, best first.
 std::span<const implementation> arch_implementations() noexcept;
 
-// The flush slot the CPU has and the options allow.
-int arch_flush_index(const cpu_features &c, const dispatch_options &opt) noexcept;
+// Which of the two better flush slots (flush_arch.hpp) the CPU has; the
+// last slot is every CPU's.
+struct flush_slots {
+	bool best, second;
+};
+flush_slots arch_flush_slots(const cpu_features &c) noexcept;
+
+// The flush slot the CPU has and the options allow, the same rule on every
+// architecture (DIFFERENCES.md S8.4, later rules overriding earlier ones):
+// PMEM_NO_CLWB rules out the best slot and PMEM_NO_CLFLUSHOPT the second,
+// whatever instruction is in them.
+inline int arch_flush_index(const cpu_features &c, const dispatch_options &opt) noexcept
+{
+	const flush_slots have = arch_flush_slots(c);
+	int k = 2;
+	if (have.second && !opt.no_clflushopt)
+		k = 1;
+	if (have.best && !opt.no_clwb)
+		k = 0;
+	return k;
+}
 
 // The kernel family (without PMEM_NO_MOVNT, which dispatch.cpp handles the
 // same way everywhere).

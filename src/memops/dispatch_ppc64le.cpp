@@ -19,17 +19,11 @@ std::span<const implementation> arch_implementations() noexcept
 	return k_implementations;
 }
 
-int arch_flush_index(const cpu_features &c, const dispatch_options &opt) noexcept
+flush_slots arch_flush_slots(const cpu_features &c) noexcept
 {
-	// The PMEM_NO_CLWB / PMEM_NO_CLFLUSHOPT options keep their meaning of
-	// "not the best slot" / "not the second": they rule out dcbstps and
-	// dcbst, leaving dcbf, which every POWER CPU has (as dcbst).
-	int k = 2;
-	if (!opt.no_clflushopt)
-		k = 1;
-	if (c.dcbstps && !opt.no_clwb)
-		k = 0;
-	return k;
+	// PMEM_NO_CLWB / PMEM_NO_CLFLUSHOPT rule out dcbstps and dcbst,
+	// leaving dcbf; dcbst and dcbf are every POWER CPU's.
+	return {c.dcbstps, true};
 }
 
 arch_choice arch_kernels(const cpu_features &c, const dispatch_options &opt) noexcept

@@ -23,17 +23,12 @@ std::span<const implementation> arch_implementations() noexcept
 	return k_implementations;
 }
 
-int arch_flush_index(const cpu_features &, const dispatch_options &opt) noexcept
+flush_slots arch_flush_slots(const cpu_features &) noexcept
 {
-	// One instruction in every slot. PMEM_NO_CLWB / PMEM_NO_CLFLUSHOPT rule
-	// out the best and the second slot as on the other architectures; the
-	// slot left runs the same CBO.CLEAN, so they change nothing the CPU does.
-	int k = 2;
-	if (!opt.no_clflushopt)
-		k = 1;
-	if (!opt.no_clwb)
-		k = 0;
-	return k;
+	// One instruction in every slot (used only with Zicbom,
+	// arch_line_write_back): PMEM_NO_CLWB / PMEM_NO_CLFLUSHOPT pick a
+	// later slot, which runs the same CBO.CLEAN.
+	return {true, true};
 }
 
 arch_choice arch_kernels(const cpu_features &c, const dispatch_options &opt) noexcept

@@ -18,15 +18,9 @@ std::span<const implementation> arch_implementations() noexcept
 	return k_implementations;
 }
 
-int arch_flush_index(const cpu_features &c, const dispatch_options &opt) noexcept
+flush_slots arch_flush_slots(const cpu_features &c) noexcept
 {
-	// DIFFERENCES.md S8.4: later rules override earlier ones.
-	int k = 2;
-	if (c.clflushopt && !opt.no_clflushopt)
-		k = 1;
-	if (c.clwb && !opt.no_clwb)
-		k = 0;
-	return k;
+	return {c.clwb, c.clflushopt};	// CLFLUSH is every x86-64 CPU's
 }
 
 arch_choice arch_kernels(const cpu_features &c, const dispatch_options &opt) noexcept

@@ -22,30 +22,12 @@
 #include "memops/crc32c_set.hpp"
 #include "memops/kernel_set.hpp"
 #include "memops/memops.hpp"
+#include "flush_counter.hpp"
 
 namespace mo = pmem2::memops;
+using memops_test::counting;
 
 namespace {
-
-struct counting : mo::recorder {
-	std::vector<const void *> flushes;
-	int fences = 0;
-	int fences_after_last_flush = 0;
-	void on_flush(const void *line) noexcept override
-	{
-		flushes.push_back(line);
-		fences_after_last_flush = 0;
-	}
-	void on_nt_store(const void *, std::size_t) noexcept override {}
-	void on_fence() noexcept override
-	{
-		++fences;
-		++fences_after_last_flush;
-	}
-	void on_page_sync(const void *, std::size_t) noexcept override {}
-	std::vector<std::string> kernels;
-	void on_kernel(const char *name) noexcept override { kernels.emplace_back(name); }
-};
 
 // A fake CPU for the scope: the dispatches re-run with it, and with the
 // real one afterwards.

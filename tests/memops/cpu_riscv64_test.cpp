@@ -25,36 +25,13 @@
 #include "memops/cpu_riscv64.hpp"
 #include "memops/crc32c.hpp"
 #include "memops/memops.hpp"
+#include "flush_counter.hpp"
 #include "memops/relax_arch.hpp"
 
 namespace mo = pmem2::memops;
+using memops_test::counting;
 
 namespace {
-
-struct counting : mo::recorder {
-	std::vector<const void *> flushes;
-	std::vector<std::pair<const void *, std::size_t>> syncs;
-	int fences = 0;
-	int fences_after_last_flush = 0;
-	void on_flush(const void *line) noexcept override
-	{
-		flushes.push_back(line);
-		fences_after_last_flush = 0;
-	}
-	void on_nt_store(const void *, std::size_t) noexcept override {}
-	void on_fence() noexcept override
-	{
-		++fences;
-		++fences_after_last_flush;
-	}
-	void on_page_sync(const void *p, std::size_t n) noexcept override { syncs.emplace_back(p, n); }
-	void clear()
-	{
-		flushes.clear();
-		syncs.clear();
-		fences = fences_after_last_flush = 0;
-	}
-};
 
 // CBO.CLEAN rs1 with rs1 masked out: imm 1, funct3 2, rd 0, MISC-MEM.
 constexpr std::uint32_t cbo_clean_mask = 0xFFF07FFFu;
