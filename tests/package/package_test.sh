@@ -16,7 +16,8 @@
 #     through pkg-config against the root's headers and libraries and run
 #     with the root's libraries, maps a file, copies into it durably (sync
 #     and async) and reads it back; the C++ API compiles from the root;
-#     find_package(pmem2) resolves into the root.
+#     find_package(pmem2) resolves into the root; man finds the pages
+#     through their link names.
 #  5. lintian reports no error (every tag is printed).
 #   package_test.sh SOURCE_DIR BUILD_DIR
 # CMAKE names the cmake to use (default: the one on PATH).
@@ -196,6 +197,20 @@ else
 	bad "pkg-config finds no libpmem2 and libminiasync in the unpacked root"
 fi
 unset PKG_CONFIG_SYSROOT_DIR PKG_CONFIG_LIBDIR
+
+# The man pages (when the build has them): every link resolves, and man
+# finds a page through a link name as `man pmem2_memmove_async` would.
+if [ -d "$tmp/root/usr/share/man" ]; then
+	broken=$(cd "$tmp/root" && find usr/share/man -xtype l)
+	[ -z "$broken" ] || bad "man page links that point nowhere: $(echo $broken)"
+	if command -v man >/dev/null && [ -e "$tmp/root/usr/share/man/man3/pmem2_memmove_async.3.gz" ]; then
+		page=$(MANPATH=$tmp/root/usr/share/man man -w pmem2_memmove_async 2>&1)
+		[ "$page" = "$tmp/root/usr/share/man/man3/pmem2_memcpy_async.3.gz" ] ||
+			bad "man -w pmem2_memmove_async: $page, not the root's pmem2_memcpy_async.3.gz"
+		MANPATH=$tmp/root/usr/share/man MANPAGER=cat MANWIDTH=80 man pmem2_memmove_async 2>/dev/null |
+			grep -q 'pmem2_memcpy_async, pmem2_memmove_async' || bad "man pmem2_memmove_async does not render its page"
+	fi
+fi
 
 # find_package(pmem2) from the root: the CMake package was moved into
 # usr/lib/$ma, its imported libraries must resolve there.
