@@ -23,8 +23,6 @@
 # CMAKE names the cmake to use (default: the one on PATH).
 set -uo pipefail
 [ $# -eq 2 ] || { echo "usage: package_test.sh SOURCE_DIR BUILD_DIR" >&2; exit 2; }
-src=$(realpath "$1") build=$(realpath "$2")
-cmake=${CMAKE:-cmake}
 skip() {
 	echo "********************************************************************"
 	echo "SKIP: $*"
@@ -35,6 +33,8 @@ for t in dpkg-deb dpkg-gencontrol dpkg-shlibdeps pkg-config; do
 	command -v "$t" >/dev/null ||
 		skip "$t is not installed (scripts/deps installs dpkg-dev and pkg-config): the Debian packages were neither built nor checked"
 done
+src=$(realpath "$1") build=$(realpath "$2")
+cmake=${CMAKE:-cmake}
 start=$SECONDS
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/package_test.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
