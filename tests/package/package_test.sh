@@ -11,7 +11,9 @@
 #     root:root, shared libraries not executable, md5sums right.
 #  3. The control fields: one version, above Debian's libpmem2 and
 #     libpmem2-dev; each -dev on its runtime at exactly that version;
-#     libpmem2-1 in place of Debian's libpmem2; Depends from dpkg-shlibdeps.
+#     libpmem2-1 in place of Debian's libpmem2; Depends from dpkg-shlibdeps;
+#     apt, simulating (apt-get install -s), takes them over this machine's
+#     packages removing only Debian's libpmem2.
 #  4. Unpacked with dpkg-deb -x into a scratch root: durable_copy.c, built
 #     through pkg-config against the root's headers and libraries and run
 #     with the root's libraries, maps a file, copies into it durably (sync
@@ -143,6 +145,18 @@ debian=$( { echo 1.12.1-2; for p in libpmem2 libpmem2-1 libpmem2-dev; do
 for v in $debian; do
 	dpkg --compare-versions "$version" gt "$v" || bad "our version $version does not sort above Debian's $v"
 done
+# apt's own answer, simulated (-s: nothing is installed): the packages
+# install together over this machine's, removing at most Debian's libpmem2
+# (and its debug build, which depends on it exactly).
+if command -v apt-get >/dev/null; then
+	if sim=$(apt-get install -s -o Debug::NoLocking=1 "${deb[@]}" 2>&1); then
+		removed=$(sed -n 's/^Remv \([^ ]*\) .*/\1/p' <<<"$sim" | grep -vxE 'libpmem2|libpmem2-debug')
+		[ -z "$removed" ] || bad "apt would remove more than Debian's libpmem2: $(echo $removed)"
+		echo "apt-get install -s: $(grep -cE '^Inst ' <<<"$sim") to install, removing: $(sed -n 's/^Remv \([^ ]*\) .*/\1/p' <<<"$sim" | tr '\n' ' ')"
+	else
+		bad "apt-get install -s refuses the packages: $(tail -5 <<<"$sim")"
+	fi
+fi
 has libpmem2-1 Provides "libpmem2 (= $version)"
 has libpmem2-1 Conflicts libpmem2
 has libpmem2-1 Replaces libpmem2
