@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every reference to docs/DIFFERENCES.md resolves: a code citation
 # "DIFFERENCES.md A14" (or a list "A19-A23", "A24, A25") names an entry
-# heading "### A14 — ...", a Markdown link [A14](DIFFERENCES.md#anchor) in
+# heading "### A14 — ...", so does an id in a man page's DIFFERENCES FROM
+# PMDK section, a Markdown link [A14](DIFFERENCES.md#anchor) in
 # docs/ points at the heading's anchor, and no citation is left in a form
 # that points outside the repository ("spec 9.3", "gap B6", "libpmem2.md §6").
 # Paths named in the docs exist.
@@ -25,6 +26,16 @@ for id in $cited; do
 	grep -qx "$id" <<<"$ids" || { echo "cited but no entry: DIFFERENCES.md $id"; fail=1; }
 done
 
+# Man pages (docs/man/*.scd) cite entries by id in their DIFFERENCES FROM
+# PMDK section ("see A28 in docs/DIFFERENCES.md").
+man_cited=$(for f in $(git ls-files 'docs/man/*.scd'); do
+	awk '/^# / { in_diff = ($0 == "# DIFFERENCES FROM PMDK"); next } in_diff' "$f"
+done | grep -ohE '\b[A-DS][0-9]+(\.[0-9]+)?\b' | sort -u)
+for id in $man_cited; do
+	n=$((n + 1))
+	grep -qx "$id" <<<"$ids" || { echo "a man page cites an entry that does not exist: DIFFERENCES.md $id"; fail=1; }
+done
+
 links=$(grep -ohE '\(DIFFERENCES\.md#[^)]*\)' docs/*.md README.md | sed 's/^(DIFFERENCES\.md#//; s/)$//' | sort -u)
 for a in $links; do
 	n=$((n + 1))
@@ -32,9 +43,10 @@ for a in $links; do
 done
 [ "$n" -gt 50 ] || { echo "only $n citations found: the patterns no longer match the code"; fail=1; }
 
+man=$(git ls-files 'docs/man/*.scd')
 stale=$({
-	grep -niE '\bspec [0-9]|\bgaps? [A-D][0-9]' $code docs/*.md README.md
-	grep -nE '\b(libpmem2|miniasync|pmem2_async|dsa|gaps)\.md|§' $code docs/*.md README.md
+	grep -niE '\bspec [0-9]|\bgaps? [A-D][0-9]' $code docs/*.md README.md $man
+	grep -nE '\b(libpmem2|miniasync|pmem2_async|dsa|gaps)\.md|§' $code docs/*.md README.md $man
 } | grep -v '^docs/DIFFERENCES.md:')
 # Paths the docs name in backquotes exist (placeholders such as src/X/ and
 # brace or glob patterns aside).

@@ -23,8 +23,8 @@ struct entry_rule {
 	bool src, src2, out;	// pointers that must not be NULL (sources: when n != 0)
 };
 constexpr entry_rule rules[] = {
-	{"pmem2_batch_memcpy", nullptr, 1, true, false, false, false},
-	{"pmem2_batch_memmove", nullptr, 1, true, false, false, false},
+	{"pmem2_batch_memcpy", nullptr, 1, true, true, false, false},
+	{"pmem2_batch_memmove", nullptr, 1, true, true, false, false},
 	{"pmem2_batch_memset", nullptr, 1, true, false, false, false},
 	{"pmem2_batch_persist", nullptr, 1, false, false, false, false},
 	{"pmem2_batch_fence", nullptr, 0, false, false, false, false},
@@ -94,6 +94,12 @@ int batch_new(pmem2_batch *&out, pmem2_map *map, std::size_t capacity)
 		return PMEM2_E_NOSUPP;
 	}
 	auto *b = new pmem2_batch;
+	if (capacity > b->entries.max_size()) {
+		set_errormsg("pmem2_batch_new: capacity %zu is more entries than memory can hold "
+			"(at most %zu)", capacity, b->entries.max_size());
+		delete b;
+		return -ENOMEM;
+	}
 	try {
 		b->entries.reserve(capacity);
 	} catch (...) {

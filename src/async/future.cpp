@@ -270,6 +270,11 @@ verdict judge(const pmem2_map *map, const op_args &a) noexcept
 			a.dest, a.len, map->addr, map->content_length);
 		return {false, PMEM2_E_MAP_RANGE};
 	}
+	if (a.src == nullptr && a.len != 0 &&
+	    (a.type == VDM_OPERATION_MEMCPY || a.type == VDM_OPERATION_MEMMOVE)) [[unlikely]] {
+		set_errormsg("the source is NULL");
+		return {false, -EINVAL};
+	}
 	if (!map->writable && a.type != VDM_OPERATION_FLUSH) [[unlikely]] {
 		// Writing would fault (on a worker, with the threads mover).
 		set_errormsg("the map at %p is not writable (mapped without PMEM2_PROT_WRITE)",

@@ -11,6 +11,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <cstring>
 #include <random>
 #include <string>
@@ -271,12 +272,20 @@ TEST(BatchErrors, EveryCode)
 	EXPECT_EQ(b, nullptr);
 	EXPECT_EQ(pmem2_batch_new(&b, mf.map, 0), -EINVAL);
 	EXPECT_STREQ(pmem2_errormsg(), "pmem2_batch_new: capacity is 0");
+	EXPECT_EQ(pmem2_batch_new(&b, mf.map, SIZE_MAX), -ENOMEM);
+	EXPECT_NE(std::string(pmem2_errormsg()).find("pmem2_batch_new: capacity 18446744073709551615 is more "
+		"entries than memory can hold"), std::string::npos) << pmem2_errormsg();
+	EXPECT_EQ(b, nullptr);
 	ASSERT_EQ(pmem2_batch_new(&b, mf.map, 1), 0);
 	EXPECT_EQ(pmem2_batch_fence(b), 0);
 	EXPECT_EQ(pmem2_batch_persist(b, mf.base, 10), -ENOSPC);
 	EXPECT_STREQ(pmem2_errormsg(), "pmem2_batch_persist: the batch is full (capacity 1)");
 	EXPECT_EQ(pmem2_batch_persist(b, mf.base - 1, 10), PMEM2_E_MAP_RANGE);
 	EXPECT_EQ(pmem2_batch_memcpy(b, nullptr, mf.base, 10, 0), PMEM2_E_MAP_RANGE);
+	EXPECT_EQ(pmem2_batch_memcpy(b, mf.base, nullptr, 10, 0), -EINVAL);
+	EXPECT_STREQ(pmem2_errormsg(), "pmem2_batch_memcpy: a source is NULL");
+	EXPECT_EQ(pmem2_batch_memmove(b, mf.base, nullptr, 10, 0), -EINVAL);
+	EXPECT_STREQ(pmem2_errormsg(), "pmem2_batch_memmove: a source is NULL");
 	pmem2_batch_reset(b);
 	EXPECT_EQ(pmem2_batch_size(b), 0u);
 	EXPECT_EQ(pmem2_batch_persist(b, mf.base, 10), 0);

@@ -426,6 +426,23 @@ TEST(AsyncErrors, NullMap)
 	EXPECT_EQ(FUTURE_OUTPUT(&f)->result, -EINVAL);
 }
 
+// A NULL source of a copy or move is refused when the future is made,
+// before any mover could read through it; a zero-length one copies nothing.
+TEST(AsyncErrors, NullSource)
+{
+	mapped_file mf(1 << 20, PMEM2_GRANULARITY_CACHE_LINE);
+	ASSERT_NE(mf.map, nullptr);
+	for (pmem2_future f : {pmem2_memcpy_async(mf.map, mf.base, nullptr, 8, 0),
+			     pmem2_memmove_async(mf.map, mf.base, nullptr, 8, 0)}) {
+		EXPECT_EQ(FUTURE_STATE(&f), FUTURE_STATE_COMPLETE);
+		EXPECT_EQ(FUTURE_OUTPUT(&f)->result, -EINVAL);
+	}
+	EXPECT_STREQ(pmem2_errormsg(), "the source is NULL");
+	pmem2_future z = pmem2_memcpy_async(mf.map, mf.base, nullptr, 0, 0);
+	EXPECT_EQ(FUTURE_STATE(&z), FUTURE_STATE_COMPLETE);
+	EXPECT_EQ(FUTURE_OUTPUT(&z)->result, 0);
+}
+
 // A map deleted while its futures are unpolled: polling them later is safe,
 // they report PMEM2_E_MAPPING_NOT_FOUND and write nothing.
 TEST(AsyncLifetime, MapDeletedBeforeFirstPoll)
