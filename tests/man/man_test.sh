@@ -83,7 +83,7 @@ for f in "$mandir"/man*/*; do
 		name=$(basename "$f"); name=${name%.*}
 		if [ ! -f "$mandir/$target" ] || head -n 1 "$mandir/$target" | grep -q '^\.so '; then
 			echo "FAIL: $rel links to $target, which is not an installed page"; fail=1
-		elif ! page_names "$mandir/$target" | grep -qxF "$name"; then
+		elif ! grep -qxF "$name" <<<"$(page_names "$mandir/$target")"; then
 			echo "FAIL: $rel links to $target, whose NAME line does not list $name"; fail=1
 		fi
 		continue

@@ -177,7 +177,7 @@ if [ -n "${deb[pmem2-tools]:-}" ]; then
 	for so in libpmem2.so.1:libpmem2-1 libminiasync.so.0:libminiasync0 libminiasync-vdm-dml.so.0:libminiasync-vdm-dml0; do
 		grep -qxF "${so%%:*}" <<<"$needed" && has pmem2-tools Depends "${so#*:} (>= $upstream)"
 	done
-	readelf -d "$tmp/root/usr/bin/pmem2" | grep -qE '\((RPATH|RUNPATH)\)' && bad "usr/bin/pmem2 keeps an RPATH"
+	grep -qE '\((RPATH|RUNPATH)\)' <<<"$(readelf -d "$tmp/root/usr/bin/pmem2")" && bad "usr/bin/pmem2 keeps an RPATH"
 fi
 
 # 4. Build and run against the unpacked root, through pkg-config.
@@ -197,9 +197,12 @@ if flags=$(pkg-config --cflags --libs libpmem2 libminiasync); then
 		bad "durable_copy.c does not build against the unpacked packages"
 	if [ -x "$tmp/durable_copy" ]; then
 		export LD_LIBRARY_PATH=$tmp/root/$L
+		# Read whole before matching: with pipefail, grep -q leaving early
+		# would fail the pipeline through ldd's SIGPIPE.
+		loaded=$(ldd "$tmp/durable_copy")
 		for so in libpmem2.so.1 libminiasync.so.0; do
-			ldd "$tmp/durable_copy" | grep -q "$so => $tmp/root/$L/$so" ||
-				bad "durable_copy does not load $so from the unpacked root: $(ldd "$tmp/durable_copy" | grep "$so")"
+			grep -q "$so => $tmp/root/$L/$so" <<<"$loaded" ||
+				bad "durable_copy does not load $so from the unpacked root: $(grep "$so" <<<"$loaded")"
 		done
 		"$tmp/durable_copy" "$tmp/durable_copy.file" || bad "durable_copy failed against the unpacked packages"
 		unset LD_LIBRARY_PATH
